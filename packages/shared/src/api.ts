@@ -1,0 +1,142 @@
+/**
+ * REST /api/v1 bodies. The hub validates with these, @fastify/swagger turns them into OpenAPI, and the
+ * web UI imports their static types.
+ */
+import { Type, type Static } from 'typebox';
+import { InventorySchema, NamespaceModeSchema } from './inventory.js';
+
+/** Every error response: one shape (DAXFLEET_ERR_<AREA>_<WHAT> codes). */
+export const ErrorSchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String({ description: 'stable machine-readable code, e.g. DAXFLEET_ERR_HOST_NOT_FOUND' }),
+  error: Type.String({ description: 'HTTP reason phrase' }),
+  message: Type.String({ description: 'what was wrong and what to do' }),
+  reqId: Type.Optional(Type.String()),
+});
+export type ApiError = Static<typeof ErrorSchema>;
+
+export const CapacityByModeSchema = Type.Object({
+  raw: Type.Integer(),
+  sector: Type.Integer(),
+  fsdax: Type.Integer(),
+  devdax: Type.Integer(),
+  'system-ram': Type.Integer(),
+  /** region capacity not allocated to any namespace */
+  free: Type.Integer(),
+}, { description: 'bytes per namespace mode; devdax excludes devices online as system-ram' });
+export type CapacityByMode = Static<typeof CapacityByModeSchema>;
+
+export const HealthSummarySchema = Type.Object({
+  ok: Type.Integer(),
+  'non-critical': Type.Integer(),
+  critical: Type.Integer(),
+  fatal: Type.Integer(),
+  unknown: Type.Integer(),
+  not_reported: Type.Integer({ description: 'DIMMs whose health the host could not report (no SMART, no addon)' }),
+});
+export type HealthSummary = Static<typeof HealthSummarySchema>;
+
+export const InventorySummarySchema = Type.Object({
+  dimm_count: Type.Integer(),
+  region_count: Type.Integer(),
+  namespace_count: Type.Integer(),
+  total_capacity: Type.Integer({ description: 'sum of region sizes, bytes' }),
+  capacity_by_mode: CapacityByModeSchema,
+  health: HealthSummarySchema,
+  /** open bad-block ranges' sectors across regions and namespaces, deduplicated per region */
+  badblock_count: Type.Integer(),
+  warning_count: Type.Integer(),
+});
+export type InventorySummary = Static<typeof InventorySummarySchema>;
+
+export const HostIdParamsSchema = Type.Object({
+  hostId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
+});
+
+export const HostSummarySchema = Type.Object({
+  id: Type.String({ description: 'stable host id chosen by the agent (kept in its data folder)' }),
+  hostname: Type.String(),
+  agent_version: Type.String(),
+  sysfs_root: Type.String({ description: '"/sys" for a live host; a directory for a simulated host' }),
+  first_seen: Type.String({ format: 'date-time' }),
+  last_seen: Type.String({ format: 'date-time' }),
+  /** seen within 3 scan intervals */
+  online: Type.Boolean(),
+  inventory_version: Type.Integer({ description: 'number of the current inventory version (1-based)' }),
+  summary: InventorySummarySchema,
+});
+export type HostSummary = Static<typeof HostSummarySchema>;
+
+export const HostListSchema = Type.Object({ hosts: Type.Array(HostSummarySchema) });
+export type HostList = Static<typeof HostListSchema>;
+
+export const InventoryChangeSchema = Type.Object({
+  kind: Type.Union([Type.Literal('added'), Type.Literal('removed'), Type.Literal('changed')]),
+  /** the object, by ndctl name: "ndbus0", "nmem1", "region0", "namespace0.1", "dax1.0" */
+  object: Type.String(),
+  object_type: Type.Union([
+    Type.Literal('bus'), Type.Literal('dimm'), Type.Literal('region'), Type.Literal('namespace'),
+    Type.Literal('dax_region'), Type.Literal('dax_device'), Type.Literal('inventory'),
+  ]),
+  /** for "changed": the field and its old and new values */
+  field: Type.Optional(Type.String()),
+  from: Type.Optional(Type.Unknown()),
+  to: Type.Optional(Type.Unknown()),
+});
+export type InventoryChange = Static<typeof InventoryChangeSchema>;
+
+export const InventoryVersionSchema = Type.Object({
+  version: Type.Integer(),
+  first_seen: Type.String({ format: 'date-time' }),
+  last_seen: Type.String({ format: 'date-time' }),
+  summary: InventorySummarySchema,
+  /** differences from the previous version (empty for version 1) */
+  changes: Type.Array(InventoryChangeSchema),
+});
+export type InventoryVersion = Static<typeof InventoryVersionSchema>;
+
+export const HostDetailSchema = Type.Intersect([
+  HostSummarySchema,
+  Type.Object({ inventory: InventorySchema }),
+]);
+export type HostDetail = Static<typeof HostDetailSchema>;
+
+export const InventoryHistoryQuerySchema = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  /** return versions older than this version number */
+  before: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export const InventoryHistorySchema = Type.Object({
+  versions: Type.Array(InventoryVersionSchema, { description: 'newest first' }),
+  next_before: Type.Optional(Type.Integer({ description: 'pass as ?before= for the next page' })),
+});
+export type InventoryHistory = Static<typeof InventoryHistorySchema>;
+
+/** Agent -> hub report. */
+export const AgentReportSchema = Type.Object({
+  host_id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
+  hostname: Type.String({ minLength: 1, maxLength: 255 }),
+  agent_version: Type.String({ maxLength: 64 }),
+  scanned_at: Type.String({ format: 'date-time' }),
+  /** the agent's scan interval, so the hub can judge "online" */
+  interval_ms: Type.Integer({ minimum: 100 }),
+  inventory: InventorySchema,
+});
+export type AgentReport = Static<typeof AgentReportSchema>;
+
+export const AgentReportAckSchema = Type.Object({
+  host_id: Type.String(),
+  inventory_version: Type.Integer(),
+  changed: Type.Boolean({ description: 'true when this report created a new inventory version' }),
+});
+export type AgentReportAck = Static<typeof AgentReportAckSchema>;
+
+export const NamespaceModeListSchema = Type.Array(NamespaceModeSchema);
+
+export const HubInfoSchema = Type.Object({
+  version: Type.String(),
+  role: Type.Union([Type.Literal('hub'), Type.Literal('all')]),
+  /** when the hub runs a local agent: its host id, and whether that host has any NVDIMM */
+  local_host_id: Type.Optional(Type.String()),
+});
+export type HubInfo = Static<typeof HubInfoSchema>;

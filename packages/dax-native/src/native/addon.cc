@@ -1,0 +1,55 @@
+// Module registration. Each environment (main thread, each worker thread) gets its own libndctl
+// context; the environment's cleanup hook drops its reference, and a worker still running holds
+// its own, so the context is unreferenced only after the last user is done.
+#include <napi.h>
+
+#include <memory>
+
+#include "context.h"
+#include "fsxattr.h"
+#include "health.h"
+#include "statx.h"
+
+#define DAX_NATIVE_STR(x) #x
+#define DAX_NATIVE_XSTR(x) DAX_NATIVE_STR(x)
+
+namespace dax_native {
+namespace {
+
+struct AddonData {
+  NdctlContextRef ndctl = std::make_shared<NdctlContext>();
+};
+
+Napi::Value DimmHealthEntry(const Napi::CallbackInfo& info) {
+  auto* data = static_cast<AddonData*>(info.Data());
+  return DimmHealth(info, data->ndctl);
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.AddCleanupHook([data]() { delete data; });
+
+  exports.Set("dimmHealth", Napi::Function::New(env, DimmHealthEntry, "dimmHealth", data));
+  exports.Set("getFsxattr", Napi::Function::New(env, GetFsxattr, "getFsxattr"));
+  exports.Set("updateFsxattrFlags",
+              Napi::Function::New(env, UpdateFsxattrFlags, "updateFsxattrFlags"));
+  exports.Set("statxDax", Napi::Function::New(env, StatxDax, "statxDax"));
+
+  // The library versions this binary was compiled against (pkg-config at build time).
+  Napi::Object versions = Napi::Object::New(env);
+  versions.Set("libndctl", DAX_NATIVE_XSTR(DAX_NATIVE_LIBNDCTL_VERSION));
+  versions.Set("libdaxctl", DAX_NATIVE_XSTR(DAX_NATIVE_LIBDAXCTL_VERSION));
+  versions.Set("napi", NAPI_VERSION);
+  exports.Set("compiledAgainst", versions);
+  return exports;
+}
+
+}  // namespace dax_native
+
+static Napi::Object InitDaxNative(Napi::Env env, Napi::Object exports) {
+  return dax_native::Init(env, exports);
+}
+
+NODE_API_MODULE(dax_native, InitDaxNative)

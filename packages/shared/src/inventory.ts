@@ -60,6 +60,8 @@ export const DimmSchema = Type.Object({
   /** raw nmemN/nfit/flags words, e.g. ["save_fail", "smart_notify"] */
   flags: Type.Optional(Type.Array(Type.String())),
   security: Type.Optional(Type.String()),
+  /** security frozen (nmemN/frozen), as ndctl's "security_frozen"; absent when not frozen or not reported */
+  security_frozen: Type.Optional(Type.Boolean()),
   health: Type.Optional(DimmHealthSchema),
   warnings: Type.Optional(Type.Array(ScanWarningSchema)),
 });
@@ -72,6 +74,14 @@ export const MappingSchema = Type.Object({
   position: Type.Optional(Type.Integer()),
 });
 export type Mapping = Static<typeof MappingSchema>;
+
+export const DaxMappingSchema = Type.Object({
+  page_offset: Type.Integer(),
+  start: Type.Integer(),
+  end: Type.Integer(),
+  size: Type.Integer(),
+});
+export type DaxMapping = Static<typeof DaxMappingSchema>;
 
 export const DaxDeviceSchema = Type.Object({
   chardev: Type.String({ description: 'daxX.Y' }),
@@ -87,6 +97,8 @@ export const DaxDeviceSchema = Type.Object({
   /** physical address of the device's first byte (hex string), when readable */
   resource: Type.Optional(Type.String()),
   state: Type.Optional(Type.Union([Type.Literal('enabled'), Type.Literal('disabled')])),
+  /** physical extents of the device (daxX.Y/mappingN), as `daxctl list -M` prints them */
+  mappings: Type.Optional(Type.Array(DaxMappingSchema)),
   warnings: Type.Optional(Type.Array(ScanWarningSchema)),
 });
 export type DaxDevice = Static<typeof DaxDeviceSchema>;
@@ -95,7 +107,11 @@ export const DaxRegionSchema = Type.Object({
   id: Type.Integer(),
   size: Type.Integer(),
   align: Type.Integer(),
+  /** bytes not yet assigned to a dax device (dax_region/available_size); absent when 0 or unreadable */
+  available_size: Type.Optional(Type.Integer()),
   dev: Type.Optional(Type.String()),
+  /** sysfs path of the region's device below /sys/devices, as `daxctl list -R` prints it */
+  path: Type.Optional(Type.String()),
   target_node: Type.Optional(Type.Integer()),
   devices: Type.Array(DaxDeviceSchema),
 });
@@ -131,9 +147,16 @@ export const NamespaceSchema = Type.Object({
   data_offset: Type.Optional(Type.Integer()),
   /** device-DAX region and devices under a devdax namespace */
   daxregion: Type.Optional(DaxRegionSchema),
-  /** namespace-relative sectors, as ndctl -M prints them */
+  /**
+   * as `ndctl list -M` prints them: fsdax/devdax from the REGION's list, relative to the first data
+   * byte (namespace resource + data_offset); sector from the region's list, namespace-relative (ndctl
+   * prints only the count); raw: the region's whole list, region-relative, when it is not empty,
+   * otherwise the block device's list.
+   */
   badblocks: Type.Array(BadBlockRangeSchema),
   badblock_count: Type.Integer(),
+  /** the claim class the namespace is configured for (holder_class: "pfn", "dax", "btt"); set on a disabled fsdax namespace too */
+  holder_class: Type.Optional(Type.String()),
   /** block-device-relative sectors, exactly as /sys/block/pmemX/badblocks lists them */
   blockdev_badblocks: Type.Optional(Type.Array(BadBlockRangeSchema)),
   warnings: Type.Optional(Type.Array(ScanWarningSchema)),

@@ -1,0 +1,35 @@
+import { Link, useParams } from 'react-router';
+import { ErrorMessage } from '@/components/ui/error-message';
+import { Loading } from '@/components/ui/loading';
+import { paths } from '@/config/paths';
+import { InventoryHistory } from '@/features/host-topology/components/inventory-history';
+import { TopologyTree } from '@/features/host-topology/components/topology-tree';
+import { useHost } from '@/features/hosts/api/get-host';
+import { HostHeader } from '@/features/hosts/components/host-header';
+
+export function HostRoute() {
+  const { hostId = '' } = useParams();
+  const host = useHost(hostId);
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link to={paths.fleet.getHref()}>Fleet</Link> <span aria-hidden="true">/</span> <span>{host.data?.hostname ?? hostId}</span>
+      </nav>
+      {host.isPending && <Loading label="Loading host" />}
+      {host.isError && host.data === undefined && (
+        <>
+          <h1>{hostId}</h1>
+          <ErrorMessage title="Could not load this host" error={host.error} onRetry={() => void host.refetch()} />
+        </>
+      )}
+      {host.data !== undefined && (
+        <>
+          {host.isError && <ErrorMessage title="This page may be out of date: the last refresh failed" error={host.error} />}
+          <HostHeader host={host.data} />
+          <TopologyTree inventory={host.data.inventory} />
+          <InventoryHistory hostId={host.data.id} />
+        </>
+      )}
+    </>
+  );
+}

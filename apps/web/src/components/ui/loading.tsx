@@ -1,0 +1,3 @@
+export function Loading({ label }: { label: string }) {
+  return <p className="loading" role="status">{label}…</p>;
+}

@@ -1,2 +1,4 @@
 export * from './inventory.js';
 export * from './api.js';
+export * from './summary.js';
+export * from './diff.js';

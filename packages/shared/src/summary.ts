@@ -1,0 +1,150 @@
+/**
+ * The at-a-glance figures of one inventory: what the host list and each history entry show.
+ * Pure and deterministic, so the hub can store it beside each inventory version.
+ */
+import type { InventorySummary, CapacityByMode, HealthSummary } from './api.js';
+import type { BadBlockRange, Inventory, Namespace, Region, ScanWarning } from './inventory.js';
+
+const SECTOR = 512;
+
+/**
+ * Capacity: each namespace counts in its mode with its raw size (the region space it occupies; ndctl's `size`
+ * of an fsdax/devdax namespace is smaller by the info block and memmap), so for nd regions
+ * raw + sector + fsdax + devdax + system-ram + free = total_capacity. Device-DAX devices online as system RAM
+ * move their size from devdax to system-ram. Namespaces of mode "unknown" count in no mode.
+ * Dax regions not backed by a namespace (hmem) add their devices to devdax / system-ram.
+ */
+export function summarizeInventory(inv: Inventory): InventorySummary {
+  const capacity: CapacityByMode = { raw: 0, sector: 0, fsdax: 0, devdax: 0, 'system-ram': 0, free: 0 };
+  const health: HealthSummary = { ok: 0, 'non-critical': 0, critical: 0, fatal: 0, unknown: 0, not_reported: 0 };
+  let dimmCount = 0;
+  let regionCount = 0;
+  let namespaceCount = 0;
+  let totalCapacity = 0;
+  let badblockCount = 0;
+  let warningCount = countWarnings(inv.warnings);
+
+  for (const bus of inv.buses) {
+    warningCount += countWarnings(bus.warnings);
+    for (const dimm of bus.dimms) {
+      dimmCount++;
+      warningCount += countWarnings(dimm.warnings);
+      const state = dimm.health?.supported && !dimm.health.error ? dimm.health.health_state : undefined;
+      if (state) health[state]++;
+      else health.not_reported++;
+    }
+    for (const region of bus.regions) {
+      regionCount++;
+      totalCapacity += region.size;
+      capacity.free += region.available_size ?? 0;
+      warningCount += countWarnings(region.warnings);
+      badblockCount += countRegionBadSectors(region);
+      for (const ns of region.namespaces) {
+        namespaceCount++;
+        warningCount += countWarnings(ns.warnings);
+        addNamespaceCapacity(capacity, ns);
+      }
+    }
+  }
+  for (const daxRegion of inv.dax_regions) {
+    for (const dev of daxRegion.devices) {
+      capacity[dev.mode === 'system-ram' ? 'system-ram' : 'devdax'] += dev.size;
+      warningCount += countWarnings(dev.warnings);
+    }
+  }
+
+  return {
+    dimm_count: dimmCount,
+    region_count: regionCount,
+    namespace_count: namespaceCount,
+    total_capacity: totalCapacity,
+    capacity_by_mode: capacity,
+    health,
+    badblock_count: badblockCount,
+    warning_count: warningCount,
+  };
+}
+
+function countWarnings(warnings: readonly ScanWarning[] | undefined): number {
+  return warnings?.length ?? 0;
+}
+
+function addNamespaceCapacity(capacity: CapacityByMode, ns: Namespace): void {
+  const occupied = ns.raw_size ?? ns.size;
+  if (ns.mode === 'unknown') return;
+  if (ns.mode !== 'devdax') {
+    capacity[ns.mode] += occupied;
+    return;
+  }
+  let asSystemRam = 0;
+  for (const dev of ns.daxregion?.devices ?? []) {
+    if (dev.mode === 'system-ram') asSystemRam += dev.size;
+  }
+  capacity['system-ram'] += asSystemRam;
+  capacity.devdax += Math.max(0, occupied - asSystemRam);
+}
+
+/**
+ * Bad sectors of a region and of its namespaces, counted once each: every list is moved into region-relative
+ * sectors and the ranges are merged. The kernel keeps separate lists (a block device's list can hold sectors
+ * the region's list lacks, and ndctl's namespace view repeats the region's), so a plain sum would double-count.
+ * A namespace whose position in the region is unknown (no resource addresses) is counted on its own.
+ */
+function countRegionBadSectors(region: Region): number {
+  const inRegion: Array<[number, number]> = [];
+  let unplaced = 0;
+  const addRanges = (ranges: readonly BadBlockRange[] | undefined, base: number | undefined): void => {
+    for (const r of ranges ?? []) {
+      if (base === undefined) unplaced += r.length;
+      else inRegion.push([base + r.offset, base + r.offset + r.length]);
+    }
+  };
+  addRanges(region.badblocks, 0);
+  const regionStart = parseAddress(region.resource);
+  for (const ns of region.namespaces) {
+    const nsStart = parseAddress(ns.resource);
+    const nsBase = regionStart !== undefined && nsStart !== undefined && nsStart >= regionStart
+      ? Number((nsStart - regionStart) / BigInt(SECTOR))
+      : undefined;
+    const nsRanges = ns.badblocks;
+    const devRanges = ns.blockdev_badblocks;
+    if (nsBase === undefined) {
+      // Without a position, the namespace's own list and its block device's list overlap unknowably: take the larger.
+      unplaced += Math.max(sumLengths(nsRanges), sumLengths(devRanges));
+      continue;
+    }
+    addRanges(nsRanges, nsBase);
+    addRanges(devRanges, nsBase + Math.floor((ns.data_offset ?? 0) / SECTOR));
+  }
+  return mergedLength(inRegion) + unplaced;
+}
+
+function sumLengths(ranges: readonly BadBlockRange[] | undefined): number {
+  let n = 0;
+  for (const r of ranges ?? []) n += r.length;
+  return n;
+}
+
+/** Total length of the union of half-open [start, end) intervals. */
+function mergedLength(intervals: Array<[number, number]>): number {
+  intervals.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let curStart = -1;
+  let curEnd = -1;
+  for (const [start, end] of intervals) {
+    if (start > curEnd) {
+      total += curEnd - curStart;
+      curStart = start;
+      curEnd = end;
+    } else if (end > curEnd) {
+      curEnd = end;
+    }
+  }
+  return total + (curEnd - curStart);
+}
+
+/** "0x240000000" -> 9663676416n; BigInt because physical addresses can pass 2^53. */
+function parseAddress(hex: string | undefined): bigint | undefined {
+  if (hex === undefined || !/^0x[0-9a-fA-F]+$/.test(hex)) return undefined;
+  return BigInt(hex);
+}

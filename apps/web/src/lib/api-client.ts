@@ -52,15 +52,18 @@ export function buildUrl(path: string, query?: QueryParams): string {
 }
 
 /** GET a JSON resource from /api/v1. `path` starts with a slash: "/hosts". */
-export async function apiGet<T>(path: string, options: { query?: QueryParams; signal?: AbortSignal } = {}): Promise<T> {
-  const url = buildUrl(path, options.query);
+export function apiGet<T>(path: string, options: { query?: QueryParams; signal?: AbortSignal } = {}): Promise<T> {
+  return getJson<T>(buildUrl(path, options.query), options.signal);
+}
+
+/** GET any URL and parse its JSON body; a failure of any kind becomes an ApiRequestError. */
+export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal: options.signal ?? null });
+    response = await fetch(url, { headers: { accept: 'application/json' }, signal: signal ?? null });
   } catch (cause) {
     if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new ApiRequestError({ url, message: `Cannot reach the daxfleet hub (${reason}). Is it running?` });
+    throw new ApiRequestError({ url, message: `Cannot reach the daxfleet hub (${describeCause(cause)}). Is it running?` });
   }
   const body = await readBody(response);
   if (!response.ok) {
@@ -69,8 +72,8 @@ export async function apiGet<T>(path: string, options: { query?: QueryParams; si
         url,
         status: response.status,
         message: body.message,
-        ...(body.code !== undefined ? { code: body.code } : {}),
-        ...(body.reqId !== undefined ? { reqId: body.reqId } : {}),
+        ...(typeof body.code === 'string' ? { code: body.code } : {}),
+        ...(typeof body.reqId === 'string' ? { reqId: body.reqId } : {}),
       });
     }
     const reason = response.statusText === '' ? '' : ` ${response.statusText}`;
@@ -81,6 +84,14 @@ export async function apiGet<T>(path: string, options: { query?: QueryParams; si
     });
   }
   return body as T;
+}
+
+/** fetch's TypeError says only "fetch failed"; the reason (ECONNREFUSED...) is in its cause. */
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause;
+  if (inner instanceof Error && 'code' in inner && typeof inner.code === 'string') return `${cause.message}: ${inner.code}`;
+  return cause.message;
 }
 
 /** A one-line explanation of any error thrown while loading data, for display. */

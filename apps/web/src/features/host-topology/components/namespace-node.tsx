@@ -17,10 +17,17 @@ function DeviceNode({ namespace }: { namespace: Namespace }) {
       </p>
     );
   }
-  if (namespace.chardev !== undefined) {
+  // devdax: ndctl names the character devices in the namespace's dax region, not on the namespace itself
+  const chardevs = namespace.chardev !== undefined
+    ? [namespace.chardev]
+    : (namespace.daxregion?.devices ?? []).map((device) => device.chardev);
+  if (chardevs.length > 0) {
     return (
       <p className="device-node">
-        <span className="device-node__kind">character device</span> <code>/dev/{namespace.chardev}</code>
+        <span className="device-node__kind">character {chardevs.length === 1 ? 'device' : 'devices'}</span>{' '}
+        {chardevs.map((chardev, index) => (
+          <span key={chardev}>{index > 0 && ', '}<code>/dev/{chardev}</code></span>
+        ))}
       </p>
     );
   }

@@ -1,0 +1,13 @@
+/**
+ * @daxfleet/dax-native: everything that touches the kernel. The sysfs inventory reader works on any
+ * root (the live /sys or a recorded tree); the addon wraps libndctl/libdaxctl and a few syscalls.
+ */
+export { scanInventory, type ScanOptions, type SysfsRootError } from './sysfs/scan.js';
+export { toNdctlList, type NdctlListOptions } from './ndctl/ndctl-list.js';
+export { toDaxctlList, type DaxctlListOptions } from './ndctl/daxctl-list.js';
+export { stringifyNdctl, type NdctlJson } from './ndctl/json-c.js';
+export * from './addon.js';
+export type {
+  Inventory, Bus, Dimm, DimmHealth, Region, Mapping, Namespace, NamespaceMode, DaxRegion, DaxDevice, DaxMapping,
+  BadBlockRange, ScanWarning,
+} from '@daxfleet/shared';

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Recorded-kernel fixtures are read from disk; the whole suite stays well under this.
+    testTimeout: 30_000,
+  },
+});

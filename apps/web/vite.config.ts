@@ -13,6 +13,7 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     setupFiles: ['./src/testing/setup-tests.ts'],
+    globalSetup: ['./src/testing/recorded-kernels.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
   },
 });

@@ -15,6 +15,10 @@ export const ErrorSchema = Type.Object({
 });
 export type ApiError = Static<typeof ErrorSchema>;
 
+/** GET /api/v1/health: liveness probe (every role). */
+export const HealthSchema = Type.Object({ status: Type.Literal('ok') });
+export type Health = Static<typeof HealthSchema>;
+
 export const CapacityByModeSchema = Type.Object({
   raw: Type.Integer(),
   sector: Type.Integer(),
@@ -140,3 +144,12 @@ export const HubInfoSchema = Type.Object({
   local_host_id: Type.Optional(Type.String()),
 });
 export type HubInfo = Static<typeof HubInfoSchema>;
+
+/** GET /api/v1/hosts/:hostId/inventory: the host's current inventory version. */
+export const HostInventorySchema = Type.Object({
+  version: Type.Integer({ description: 'number of this inventory version (1-based)' }),
+  first_seen: Type.String({ format: 'date-time', description: 'when the hub first received this content' }),
+  last_seen: Type.String({ format: 'date-time', description: 'the latest report with this content' }),
+  inventory: InventorySchema,
+});
+export type HostInventory = Static<typeof HostInventorySchema>;

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/**
+ * The `daxfleet` command. Usage errors (unknown command or flag, bad value, unreadable --sysfs-root) print one
+ * line and the usage on stderr and exit 2; other failures exit 1.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { scanInventory, stringifyNdctl, toNdctlList } from '@daxfleet/dax-native';
+import { VERSION, type Role } from './config.js';
+import { closeOnSignals, defaultHostname, serve } from './serve.js';
+
+const USAGE = `usage: daxfleet <command> [options]
+
+commands:
+  serve       run the hub, an agent, or both (role all, the default)
+  inventory   print this host's persistent-memory inventory
+
+daxfleet serve [options]
+  --role all|hub|agent   all: hub + local agent (default); hub: REST API and UI; agent: scan and report
+  --host ADDR            listen address (default 127.0.0.1)
+  --port N               listen port (default 7300; 0 picks a free one)
+  --data-dir DIR         SQLite database and the agent's host id (default ./data)
+  --hub-url URL          role agent: the hub to report to, e.g. http://10.0.0.5:7300
+  --sysfs-root DIR       sysfs to scan (default /sys; a recorded tree makes a simulated host)
+  --hostname NAME        name the agent reports (default: this machine's hostname)
+  --host-id ID           stable host id (default: generated once, kept in DATA-DIR/host-id)
+  --interval MS          scan and report interval in milliseconds (default 10000)
+  --log-level LEVEL      fatal|error|warn|info|debug|trace (default info)
+
+daxfleet inventory [options]
+  --sysfs-root DIR       sysfs to scan (default /sys)
+  --format json|ndctl    json: the daxfleet inventory (default); ndctl: what \`ndctl list -BDRNMX -v\` prints
+
+  -h, --help             this help
+  --version              print the version
+`;
+
+/** Exit 2: the command line is wrong. `withUsage` false for a valid flag whose value the machine refuses. */
+class UsageError extends Error {
+  constructor(message: string, readonly withUsage = true) {
+    super(message);
+  }
+}
+
+const SERVE_OPTIONS = {
+  role: { type: 'string', default: 'all' },
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '7300' },
+  'data-dir': { type: 'string', default: './data' },
+  'hub-url': { type: 'string' },
+  'sysfs-root': { type: 'string', default: '/sys' },
+  hostname: { type: 'string' },
+  'host-id': { type: 'string' },
+  interval: { type: 'string', default: '10000' },
+  'log-level': { type: 'string', default: 'info' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const INVENTORY_OPTIONS = {
+  'sysfs-root': { type: 'string', default: '/sys' },
+  format: { type: 'string', default: 'json' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    // parseArgs explains itself ("Unknown option '--nope'"); keep its first sentence on one line
+    const first = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
+    throw new UsageError(first.replace(/\. To specify a positional.*$/, ''));
+  }
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, not "${value}"`);
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, not "${value}"`);
+  return n;
+}
+
+const ROOT_ERRORS: Record<string, string> = {
+  ENOENT: 'no such directory',
+  ENOTDIR: 'not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/** scanInventory rejects with code + path when the root itself cannot be read: a usage error. */
+function rootError(err: unknown, sysfsRoot: string): UsageError | undefined {
+  const e = err as { code?: string; path?: string };
+  const why = e.code ? ROOT_ERRORS[e.code] : undefined;
+  if (!why) return undefined;
+  return new UsageError(`cannot read sysfs root ${e.path ?? sysfsRoot}: ${why}`, false);
+}
+
+async function inventoryCommand(args: string[]): Promise<void> {
+  const values = parse(args, INVENTORY_OPTIONS);
+  if (values.help) return void process.stdout.write(USAGE);
+  const format = oneOf('format', values.format, ['json', 'ndctl'] as const);
+  const sysfsRoot = values['sysfs-root'];
+  let inventory;
+  try {
+    inventory = await scanInventory({ sysfsRoot, health: sysfsRoot === '/sys' });
+  } catch (err) {
+    throw rootError(err, sysfsRoot) ?? err;
+  }
+  const out = format === 'ndctl' ? stringifyNdctl(toNdctlList(inventory)) : JSON.stringify(inventory, null, 2);
+  process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+}
+
+async function serveCommand(args: string[]): Promise<void> {
+  const values = parse(args, SERVE_OPTIONS);
+  if (values.help) return void process.stdout.write(USAGE);
+  const role = oneOf<Role>('role', values.role, ['all', 'hub', 'agent']);
+  const hubUrl = values['hub-url'];
+  if (role === 'agent' && !hubUrl) throw new UsageError('--role agent needs --hub-url (the hub to report to)');
+  if (hubUrl !== undefined && !URL.canParse(hubUrl)) throw new UsageError(`--hub-url is not a URL: "${hubUrl}"`);
+  const logLevel = oneOf('log-level', values['log-level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const);
+  const sysfsRoot = values['sysfs-root'];
+  if (role !== 'hub') {
+    // fail at once on a root that cannot be read, instead of logging a failed scan every interval
+    try {
+      await scanInventory({ sysfsRoot, health: false });
+    } catch (err) {
+      const usage = rootError(err, sysfsRoot);
+      if (usage) throw usage;
+    }
+  }
+  const running = await serve({
+    role,
+    host: values.host,
+    port: integer('port', values.port, 0, 65535),
+    dataDir: values['data-dir'],
+    ...(hubUrl !== undefined ? { hubUrl } : {}),
+    sysfsRoot,
+    hostname: values.hostname ?? defaultHostname(),
+    ...(values['host-id'] !== undefined ? { hostId: values['host-id'] } : {}),
+    intervalMs: integer('interval', values.interval, 100, 86_400_000),
+    logLevel,
+  });
+  closeOnSignals(running);
+  process.stdout.write(`daxfleet listening on ${running.url}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': return serveCommand(rest);
+    case 'inventory': return inventoryCommand(rest);
+    case '-h': case '--help': case 'help':
+      process.stdout.write(USAGE);
+      return;
+    case '--version':
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    case undefined: throw new UsageError('no command given');
+    default: throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(err.withUsage ? `daxfleet: ${err.message}\n\n${USAGE}` : `daxfleet: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`daxfleet: ${(err as Error).message ?? String(err)}\n`);
+  process.exitCode = 1;
+});

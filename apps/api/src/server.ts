@@ -1,0 +1,50 @@
+/**
+ * Builds the Fastify instance around the app plugin: logger, timeouts, validator options. Tests use
+ * buildServer() and inject; the CLI's serve command listens and closes gracefully (serve.ts).
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import daxfleetApp from './app.js';
+import type { AppConfig } from './config.js';
+
+export interface BuildServerOptions {
+  config: AppConfig;
+  /** pino options, or false for silence (tests) */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export function serverOptions(logger: FastifyServerOptions['logger']): FastifyServerOptions {
+  return {
+    logger,
+    // a report of a big host is one request; a stalled client must not hold a socket forever
+    requestTimeout: 60_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+    pluginTimeout: 60_000,
+    // while closing: refuse new requests with 503 and drop idle keep-alive sockets, finish the rest
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // request lines are logged by our onResponse hook at debug level: agents report every few seconds
+    disableRequestLogging: true,
+    ajv: {
+      customOptions: {
+        // Fastify's default strips unknown fields silently; the API rejects them instead (see schemas.ts)
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+      },
+    },
+  };
+}
+
+export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
+  const server = Fastify(serverOptions(opts.logger ?? false)).withTypeProvider<TypeBoxTypeProvider>();
+  server.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime) }, 'request done');
+  });
+  await server.register(daxfleetApp, { config: opts.config });
+  await server.ready();
+  return server;
+}

@@ -1,0 +1,67 @@
+/**
+ * Hub ingest of agent reports. One transaction per report: host upsert, then either a new inventory version
+ * (when the canonical content changed) with its summary and its changes against the previous version, or a
+ * bump of the current version's last_seen. Times are the hub's clock (an agent's clock may be off).
+ */
+import { createHash } from 'node:crypto';
+import {
+  canonicalInventory, diffInventories, summarizeInventory,
+  type AgentReport, type AgentReportAck, type Inventory,
+} from '@daxfleet/shared';
+import type { PrismaClient } from '../db/client.js';
+
+/** sha256 of the canonical inventory JSON (volatile fields out, keys sorted). */
+export function inventoryContentHash(inventory: Inventory): string {
+  return createHash('sha256').update(JSON.stringify(canonicalInventory(inventory))).digest('hex');
+}
+
+export async function ingestReport(
+  prisma: PrismaClient, report: AgentReport, receivedAt: Date = new Date(),
+): Promise<AgentReportAck> {
+  // CPU work outside the transaction: the single SQLite connection is held only for the writes.
+  const hash = inventoryContentHash(report.inventory);
+  const hostFields = {
+    hostname: report.hostname,
+    agentVersion: report.agent_version,
+    sysfsRoot: report.inventory.sysfs_root,
+    intervalMs: report.interval_ms,
+    lastSeen: receivedAt,
+  };
+
+  return prisma.$transaction(async (tx) => {
+    const host = await tx.host.findUnique({
+      where: { id: report.host_id },
+      select: { currentVersion: { select: { id: true, version: true, contentHash: true } } },
+    });
+    const current = host?.currentVersion ?? null;
+
+    if (current && current.contentHash === hash) {
+      await tx.host.update({ where: { id: report.host_id }, data: hostFields });
+      await tx.inventoryVersion.update({ where: { id: current.id }, data: { lastSeen: receivedAt } });
+      return { host_id: report.host_id, inventory_version: current.version, changed: false };
+    }
+
+    if (!host) await tx.host.create({ data: { id: report.host_id, firstSeen: receivedAt, ...hostFields } });
+    let changes: ReturnType<typeof diffInventories> = [];
+    if (current) {
+      const previous = await tx.inventoryVersion.findUniqueOrThrow({ where: { id: current.id }, select: { inventory: true } });
+      changes = diffInventories(JSON.parse(previous.inventory) as Inventory, report.inventory);
+    }
+    const version = (current?.version ?? 0) + 1;
+    const created = await tx.inventoryVersion.create({
+      data: {
+        hostId: report.host_id,
+        version,
+        contentHash: hash,
+        inventory: JSON.stringify(report.inventory),
+        summary: JSON.stringify(summarizeInventory(report.inventory)),
+        changes: JSON.stringify(changes),
+        firstSeen: receivedAt,
+        lastSeen: receivedAt,
+      },
+      select: { id: true },
+    });
+    await tx.host.update({ where: { id: report.host_id }, data: { ...hostFields, currentVersionId: created.id } });
+    return { host_id: report.host_id, inventory_version: version, changed: true };
+  });
+}

@@ -3,7 +3,7 @@ import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 
 // `pnpm dev` proxies the REST API to a running hub (default: the CLI's default port on loopback).
-const hubUrl = process.env.DAXFLEET_HUB_URL ?? 'http://127.0.0.1:8470';
+const hubUrl = process.env.DAXFLEET_HUB_URL ?? 'http://127.0.0.1:7300';
 
 export default defineConfig({
   plugins: [react()],

@@ -14,8 +14,13 @@ export function TopologyTree({ inventory }: { inventory: Inventory }) {
   return (
     <section className="topology" aria-labelledby="topology-heading">
       <h2 id="topology-heading">Topology</h2>
-      {inventory.health_source === 'none' && (
-        <p className="muted">DIMM health is not reported by this host (the native libndctl addon is not available to its agent).</p>
+      {inventory.health_source === 'none' && inventory.buses.some((bus) => bus.dimms.length > 0) && (
+        <p className="muted">
+          DIMM health is not reported by this host:{' '}
+          {inventory.sysfs_root === '/sys'
+            ? 'the native libndctl addon is not available to its agent.'
+            : `it reads a recorded sysfs tree (${inventory.sysfs_root}), which has no SMART commands behind it.`}
+        </p>
       )}
       {inventory.buses.length === 0 && inventory.dax_regions.length === 0 && (
         <p>No NVDIMM bus found under <code>{inventory.sysfs_root}</code>: this host has no persistent memory.</p>

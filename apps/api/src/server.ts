@@ -3,7 +3,7 @@
  * buildServer() and inject; the CLI's serve command listens and closes gracefully (serve.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import daxfleetApp from './app.js';
 import type { AppConfig } from './config.js';
 
@@ -25,7 +25,7 @@ export function serverOptions(logger: FastifyServerOptions['logger']): FastifySe
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // request lines are logged by our onResponse hook at debug level: agents report every few seconds
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: {
       customOptions: {
         // Fastify's default strips unknown fields silently; the API rejects them instead (see schemas.ts)

@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Recorded-kernel fixtures are read from disk; the whole suite stays well under this.
     testTimeout: 30_000,
+    // copies of recorded trees are made and removed in hooks; the machine is shared and busy
+    hookTimeout: 60_000,
   },
 });

@@ -8,6 +8,7 @@ import type { AppConfig } from './config.js';
 import configPlugin from './plugins/app/config.js';
 import errorHandler, { sendRouteNotFound } from './plugins/app/error-handler.js';
 import prismaPlugin from './plugins/app/prisma.js';
+import validation from './plugins/app/validation.js';
 import swagger from './plugins/external/swagger.js';
 import swaggerUi from './plugins/external/swagger-ui.js';
 import webUi from './plugins/external/web-ui.js';
@@ -23,6 +24,7 @@ export interface AppOptions {
 export default async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(configPlugin, opts.config);
   await fastify.register(errorHandler);
+  await fastify.register(validation);
 
   if (opts.config.role === 'agent') {
     await fastify.register(healthRoutes, { prefix: '/api/v1/health' });

@@ -26,15 +26,6 @@ export function serverOptions(logger: FastifyServerOptions['logger']): FastifySe
     forceCloseConnections: 'idle',
     // request lines are logged by our onResponse hook at debug level: agents report every few seconds
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: {
-      customOptions: {
-        // Fastify's default strips unknown fields silently; the API rejects them instead (see schemas.ts)
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: false,
-      },
-    },
   };
 }
 

@@ -1,0 +1,100 @@
+/** Every failure has the one error shape; validation says which field and what to fix; 5xx hide details. */
+import Database from 'better-sqlite3';
+import { Value } from 'typebox/value';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorSchema, type ApiError } from '@daxfleet/shared';
+import { fixtureInventory, reportOf, startTestHub, type TestHub } from './helpers.js';
+
+let hub: TestHub;
+beforeEach(async () => {
+  hub = await startTestHub();
+});
+afterEach(async () => {
+  await hub.close();
+});
+
+function expectError(res: { statusCode: number; json<T>(): T }, statusCode: number, code: string): ApiError {
+  const body = res.json<ApiError>();
+  expect(Value.Check(ErrorSchema, body), JSON.stringify(body)).toBe(true);
+  expect(body).toMatchObject({ statusCode, code });
+  expect(res.statusCode).toBe(statusCode);
+  expect(body.reqId).toMatch(/\S/);
+  return body;
+}
+
+describe('error responses', () => {
+  it('404 for an unknown host, on every host route', async () => {
+    for (const url of ['/api/v1/hosts/nope', '/api/v1/hosts/nope/inventory', '/api/v1/hosts/nope/inventory/history']) {
+      const body = expectError(await hub.server.inject({ url }), 404, 'DAXFLEET_ERR_HOST_NOT_FOUND');
+      expect(body.message).toContain('"nope"');
+      expect(body.error).toBe('Not Found');
+    }
+  });
+
+  it('404 with the same shape for an unknown API route, any method', async () => {
+    expectError(await hub.server.inject({ url: '/api/v1/nothing' }), 404, 'DAXFLEET_ERR_ROUTE_NOT_FOUND');
+    expectError(await hub.server.inject({ method: 'DELETE', url: '/api/v1/hosts' }), 404, 'DAXFLEET_ERR_ROUTE_NOT_FOUND');
+  });
+
+  it('UI pages while the UI is not built: an explaining page for browsers, the error shape otherwise', async () => {
+    const page = await hub.server.inject({ url: '/hosts/abc', headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(404);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('pnpm --filter @daxfleet/web build');
+    expectError(await hub.server.inject({ url: '/', headers: { accept: 'application/json' } }), 404, 'DAXFLEET_ERR_UI_NOT_BUILT');
+  });
+
+  it('names a missing required body field', async () => {
+    const report = reportOf(await fixtureInventory('two-dimm-all-modes')) as Partial<ReturnType<typeof reportOf>>;
+    delete report.hostname;
+    const body = expectError(await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: report }),
+      400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(body.message).toBe('body/hostname is required');
+  });
+
+  it('rejects an unknown body field by name', async () => {
+    const report = { ...reportOf(await fixtureInventory('two-dimm-all-modes')), colour: 'blue' };
+    const body = expectError(await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: report }),
+      400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(body.message).toBe('body/colour is not a known field: remove it (unknown fields are rejected)');
+  });
+
+  it('says where a nested value is wrong', async () => {
+    const inv = await fixtureInventory('two-dimm-all-modes');
+    const bad = JSON.parse(JSON.stringify(reportOf(inv))) as { inventory: { buses: Array<{ dev: unknown }> } };
+    bad.inventory.buses[0]!.dev = 42;
+    const body = expectError(await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: bad }),
+      400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(body.message).toBe('body/inventory/buses/0/dev must be string');
+  });
+
+  it('validates params and query strings', async () => {
+    const badId = expectError(await hub.server.inject({ url: '/api/v1/hosts/bad%20id' }), 400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(badId.message).toMatch(/^params\/hostId must match pattern/);
+    const badLimit = expectError(await hub.server.inject({ url: '/api/v1/hosts/x/inventory/history?limit=0' }),
+      400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(badLimit.message).toBe('querystring/limit must be >= 1');
+    const unknown = expectError(await hub.server.inject({ url: '/api/v1/hosts/x/inventory/history?page=2' }),
+      400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(unknown.message).toContain('querystring/page is not a known field');
+  });
+
+  it('malformed JSON, wrong media type', async () => {
+    expectError(await hub.server.inject({
+      method: 'POST', url: '/api/v1/agents/report', payload: '{"host_id":', headers: { 'content-type': 'application/json' },
+    }), 400, 'DAXFLEET_ERR_REQUEST_MALFORMED');
+    expectError(await hub.server.inject({
+      method: 'POST', url: '/api/v1/agents/report', payload: '<report/>', headers: { 'content-type': 'application/xml' },
+    }), 415, 'DAXFLEET_ERR_REQUEST_MEDIA_TYPE');
+  });
+
+  it('hides the details of a 500 (a broken database) behind the reqId', async () => {
+    const db = new Database(hub.databaseFile);
+    db.exec('DROP TABLE hosts');
+    db.close();
+    const res = await hub.server.inject({ url: '/api/v1/hosts' });
+    const body = expectError(res, 500, 'DAXFLEET_ERR_INTERNAL');
+    expect(body.message).toBe(`internal error; the server log has the details under reqId ${body.reqId}`);
+    expect(res.body).not.toMatch(/hosts|sqlite|prisma/i);
+  });
+});

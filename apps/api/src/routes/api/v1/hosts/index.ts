@@ -12,7 +12,7 @@ const DEFAULT_HISTORY_LIMIT = 50;
 
 /** Hosts that reported to this hub, their current inventory and its history. */
 const hostRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.get('/', {
+  fastify.get('', {
     schema: {
       tags: ['hosts'],
       summary: 'List hosts with their inventory summary',

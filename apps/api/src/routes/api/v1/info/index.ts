@@ -4,7 +4,7 @@ import { errorResponses } from '../../../../schemas.js';
 
 /** GET /api/v1/info: what this hub is (role, version, the local agent's host id in role all). */
 const infoRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.get('/', {
+  fastify.get('', {
     schema: {
       tags: ['system'],
       summary: 'Hub role and version',

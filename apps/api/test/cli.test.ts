@@ -1,0 +1,84 @@
+/** The built `daxfleet` command as a user runs it: exit codes, one-line errors, output on recorded kernels. */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Value } from 'typebox/value';
+import { InventorySchema } from '@daxfleet/shared';
+import { CLI, FIXTURES_DIR, REPO_ROOT } from './helpers.js';
+
+function daxfleet(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const fixtures = readdirSync(FIXTURES_DIR).filter((n) => existsSync(path.join(FIXTURES_DIR, n, 'ndctl.json')));
+
+describe('daxfleet CLI', () => {
+  it('a missing --sysfs-root: one line naming the path, exit 2', () => {
+    const r = daxfleet('inventory', '--sysfs-root', '/nope');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('daxfleet: cannot read sysfs root /nope: no such directory\n');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a --sysfs-root that is a file: one line, exit 2', () => {
+    const r = daxfleet('inventory', '--sysfs-root', path.join(REPO_ROOT, 'package.json'));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`cannot read sysfs root ${path.join(REPO_ROOT, 'package.json')}`);
+  });
+
+  it('serve with a missing --sysfs-root fails the same way instead of starting', () => {
+    const r = daxfleet('serve', '--role', 'agent', '--hub-url', 'http://127.0.0.1:9', '--sysfs-root', '/nope');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('daxfleet: cannot read sysfs root /nope: no such directory\n');
+  });
+
+  it.each([
+    [['bogus'], 'daxfleet: unknown command "bogus"'],
+    [['inventory', '--nope'], "daxfleet: Unknown option '--nope'"],
+    [['inventory', '--format', 'xml'], 'daxfleet: --format must be one of json, ndctl, not "xml"'],
+    [['serve', '--role', 'king'], 'daxfleet: --role must be one of all, hub, agent, not "king"'],
+    [['serve', '--role', 'agent'], 'daxfleet: --role agent needs --hub-url (the hub to report to)'],
+    [['serve', '--port', 'http'], 'daxfleet: --port must be an integer from 0 to 65535, not "http"'],
+    [[], 'daxfleet: no command given'],
+  ])('usage error %j: one line, the usage, exit 2', (args, line) => {
+    const r = daxfleet(...args);
+    expect(r.status).toBe(2);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe(line);
+    expect(lines[1]).toBe('');
+    expect(lines[2]).toBe('usage: daxfleet <command> [options]');
+  });
+
+  it('--help prints the usage with every serve flag, exit 0', () => {
+    const r = daxfleet('--help');
+    expect(r.status).toBe(0);
+    for (const flag of ['--role', '--host', '--port', '--data-dir', '--hub-url', '--sysfs-root', '--hostname', '--host-id', '--interval', '--format']) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(daxfleet('serve', '--help').status).toBe(0);
+  });
+
+  it.each(fixtures)('inventory --format ndctl on recorded kernel %s equals its ndctl.json', (name) => {
+    const r = daxfleet('inventory', '--sysfs-root', path.join(FIXTURES_DIR, name, 'sys'), '--format', 'ndctl');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(path.join(FIXTURES_DIR, name, 'ndctl.json'), 'utf8'));
+  });
+
+  it.each(fixtures)('inventory (json) on recorded kernel %s is a valid Inventory', (name) => {
+    const r = daxfleet('inventory', '--sysfs-root', path.join(FIXTURES_DIR, name, 'sys'));
+    expect(r.status).toBe(0);
+    const inv = JSON.parse(r.stdout) as unknown;
+    expect(Value.Check(InventorySchema, inv)).toBe(true);
+    expect((inv as { buses: unknown[] }).buses.length).toBeGreaterThan(0);
+  });
+
+  it('runs from the repo root as `pnpm exec daxfleet`', () => {
+    const r = spawnSync('pnpm', ['exec', 'daxfleet', 'inventory', '--sysfs-root', '/nope'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('daxfleet: cannot read sysfs root /nope: no such directory');
+  });
+});

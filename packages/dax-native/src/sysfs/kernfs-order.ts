@@ -41,7 +41,23 @@ export function inListOrder<T>(items: readonly T[], nameOf: (item: T) => string)
   return [...items].sort((x, y) => compareKernfs(nameOf(y), nameOf(x)));
 }
 
-/** Natural order for the inventory itself: "region2" before "region10". */
+const DIGIT_RUNS = /(\d+)/;
+
+/**
+ * Natural order for the inventory itself: "region2" before "region10", "dax2.1" before "dax10.0"
+ * (digit runs compare as numbers, the rest as plain strings).
+ */
 export function compareNatural(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
+  if (a === b) return 0;
+  const pa = a.split(DIGIT_RUNS);
+  const pb = b.split(DIGIT_RUNS);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    if (x === y) continue;
+    // split() with a capture group puts digit runs at the odd indexes
+    if (i % 2 === 1) return Number(x) - Number(y) || (x < y ? -1 : 1);
+    return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
 }

@@ -21,7 +21,9 @@ export function parseU64Big(text: string): bigint | undefined {
 /** strtoull(text, NULL, 0) as an exact JS integer; undefined when malformed or beyond 2^53. */
 export function parseU64(text: string): number | undefined {
   const t = text.trim();
-  if (DECIMAL.test(t) && t.length < 16 && !OCTAL.test(t)) return Number(t); // fast path, always exact
+  // fast paths for what sysfs prints, always exact below 2^52
+  if (DECIMAL.test(t) && t.length < 16 && !OCTAL.test(t)) return Number(t);
+  if (HEX.test(t) && t.length <= 15) return parseInt(t.slice(2), 16);
   const big = parseU64Big(t);
   if (big === undefined || big > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
   return Number(big);

@@ -44,5 +44,8 @@ describe('formatChangeValue', () => {
     expect(formatChangeValue('fsdax', 'mode')).toBe('fsdax');
     expect(formatChangeValue(undefined, 'map')).toBe('absent');
     expect(formatChangeValue(['nmem0', 'nmem1'], 'dimms')).toBe('nmem0, nmem1');
+    expect(formatChangeValue([{ offset: 1000, length: 8 }, { offset: 2000, length: 16, dimms: ['nmem0'] }], 'badblocks'))
+      .toBe('1000+8, 2000+16');
+    expect(formatChangeValue([], 'badblocks')).toBe('none');
   });
 });

@@ -67,7 +67,15 @@ export function formatChangeValue(value: unknown, field?: string): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map((item) => formatChangeValue(item)).join(', ');
+  if (isSectorRange(value)) return `${value.offset}+${value.length}`;
   return JSON.stringify(value);
+}
+
+/** A bad-block range reads as the kernel's badblocks files write it: first sector + count. */
+function isSectorRange(value: unknown): value is { offset: number; length: number } {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.offset === 'number' && typeof candidate.length === 'number';
 }
 
 const BYTE_FIELDS = new Set(['size', 'raw_size', 'available_size', 'max_available_extent', 'align', 'data_offset', 'total_capacity']);

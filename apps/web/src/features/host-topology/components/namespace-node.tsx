@@ -50,6 +50,8 @@ export function NamespaceNode({ namespace }: { namespace: Namespace }) {
       <DescriptionList
         items={[
           namespace.map !== undefined && { term: 'map', value: namespace.map },
+          namespace.state === 'disabled' && namespace.holder_class !== undefined && namespace.holder_class !== ''
+            && { term: 'configured for', value: namespace.holder_class },
           namespace.raw_size !== undefined && { term: 'raw size', value: <Bytes value={namespace.raw_size} /> },
           namespace.data_offset !== undefined && { term: 'data offset', value: <Bytes value={namespace.data_offset} /> },
           namespace.align !== undefined && { term: 'align', value: <Bytes value={namespace.align} /> },

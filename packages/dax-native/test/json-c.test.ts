@@ -4,11 +4,11 @@
  * values on Debian 12's libjson-c5.
  */
 import { describe, expect, it } from 'vitest';
-import { stringifyNdctl } from '../src/index.js';
+import { stringifyNdctl, type NdctlJson } from '../src/index.js';
 
 describe('stringifyNdctl', () => {
   it('lays out nested objects and arrays as json-c does, ending with a newline', () => {
-    const value = [{ provider: 'ACPI.NFIT', dev: 'ndbus0', a: [], o: {}, p: '/x/y', n: -5, b: true, nested: [{ x: 1 }, { y: [1, 2] }] }];
+    const value: NdctlJson = [{ provider: 'ACPI.NFIT', dev: 'ndbus0', a: [], o: {}, p: '/x/y', n: -5, b: true, nested: [{ x: 1 }, { y: [1, 2] }] }];
     expect(stringifyNdctl(value)).toBe(
       [
         '[',

@@ -1,0 +1,48 @@
+/** Agent building blocks: retry backoff and the stable host id. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backoffDelay } from '../src/agent/agent.js';
+import { resolveHostId } from '../src/agent/host-identity.js';
+import { tempDir } from './helpers.js';
+
+describe('backoffDelay', () => {
+  it('starts at min(interval, 1 s), doubles, and stops at 60 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelay(n, 10_000)))
+      .toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+    expect([1, 2, 3].map((n) => backoffDelay(n, 300))).toEqual([300, 600, 1200]);
+  });
+
+  it('never waits longer than a slow interval would anyway', () => {
+    expect(backoffDelay(20, 120_000)).toBe(120_000);
+  });
+});
+
+describe('resolveHostId', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+  const dir = (): string => {
+    const t = tempDir();
+    cleanups.push(t.remove);
+    return t.dir;
+  };
+
+  it('generates an id once and keeps it in the data folder', () => {
+    const d = path.join(dir(), 'new-data');
+    const id = resolveHostId(d);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(readFileSync(path.join(d, 'host-id'), 'utf8')).toBe(`${id}\n`);
+    expect(resolveHostId(d)).toBe(id);
+  });
+
+  it('prefers an explicit id and validates it', () => {
+    expect(resolveHostId(dir(), 'node-7.rack:1')).toBe('node-7.rack:1');
+    expect(() => resolveHostId(dir(), 'bad id')).toThrow('invalid --host-id "bad id"');
+  });
+
+  it('refuses a corrupted id file instead of silently becoming another host', () => {
+    const d = dir();
+    writeFileSync(path.join(d, 'host-id'), 'not valid!\n');
+    expect(() => resolveHostId(d)).toThrow('holds an invalid host id');
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * DIMM health against the kernel's own SMART emulation: the pmem lab guest (lab/lab run) with its libnvdimm
+ * stack swapped for the nfit_test build of the same kernel (tools/testing/nvdimm, the harness ndctl's own
+ * tests use). nfit_test's DIMMs answer the Intel SMART and SMART-threshold commands with known values, and
+ * its per-DIMM `fail_cmd` makes chosen commands fail. The addon must report, DIMM for DIMM and field for
+ * field, what `ndctl list -DH` prints in the same guest at the same moment.
+ *
+ * Runs only where the lab is set up. The first run downloads the guest kernel's headers and source with
+ * `apt-get download` (about 150 MB) and builds the test modules into /var/tmp/daxfleet-nfit-test/<kernel>
+ * (about 70 s on 2 cores); later runs reuse them and take about 35 s (QEMU under TCG).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { addonPath } from '../src/addon.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const LAB = join(REPO, 'lab/lab');
+const LAB_CACHE = join(REPO, 'lab/.cache');
+
+function labUnavailable(): string | undefined {
+  if (!existsSync(LAB)) return `${LAB} missing`;
+  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v apt-get && command -v make'], { stdio: 'ignore' }).status !== 0) {
+    return 'qemu-system-x86_64, apt-get or make missing';
+  }
+  for (const file of ['vmlinux', 'initramfs.cpio.gz', 'kernel-version']) {
+    if (!existsSync(join(LAB_CACHE, file))) return `no lab/.cache/${file} (run lab/lab setup)`;
+  }
+  return undefined;
+}
+
+/**
+ * Builds tools/testing/nvdimm of the guest kernel against that kernel's Debian headers. Everything goes
+ * under $1 (outside the repo; /var/tmp because the guest sees the host's disk but has its own /tmp).
+ * Nothing is installed on this host. Idempotent: a complete build is marked by modules/.complete.
+ */
+const PREPARE_SCRIPT = String.raw`
+set -euo pipefail
+dir=$1 kver=$2 debver=$3
+mm=$(echo "$kver" | cut -d. -f1,2)                    # 6.1
+abi=$(echo "$kver" | sed 's/-[a-z0-9]*$//')            # 6.1.0-56
+mkdir -p "$dir"; cd "$dir"
+[ -f modules/.complete ] && exit 0
+rm -rf debs root linux-source-* modules
+mkdir debs; chmod 777 debs                             # apt's _apt user downloads into it
+( cd debs && apt-get download -q "linux-headers-$kver=$debver" "linux-headers-$abi-common=$debver" \
+    "linux-kbuild-$mm=$debver" "linux-source-$mm=$debver" )
+mkdir root
+for deb in debs/*.deb; do dpkg-deb -x "$deb" root; done
+hdr=$PWD/root/usr/src/linux-headers-$kver common=$PWD/root/usr/src/linux-headers-$abi-common
+echo "include $common/Makefile" > "$hdr/Makefile"     # the packaged one points into /usr/src
+tar -xJf "root/usr/src/linux-source-$mm.tar.xz" "linux-source-$mm/tools/testing/nvdimm" \
+    "linux-source-$mm/drivers/nvdimm" "linux-source-$mm/drivers/acpi/nfit" "linux-source-$mm/drivers/dax"
+# the test Kbuild adds -I$(srctree)/drivers/{nvdimm,acpi/nfit}; srctree is the headers tree here
+mkdir -p "$common/drivers/acpi"
+cp -r "linux-source-$mm/drivers/nvdimm" "$common/drivers/"
+cp -r "linux-source-$mm/drivers/acpi/nfit" "$common/drivers/acpi/"
+make -s -C "$hdr" M="$PWD/linux-source-$mm/tools/testing/nvdimm" -j"$(nproc)" modules 2>&1 | grep -v 'Skipping BTF' || true
+mkdir modules
+cp linux-source-$mm/tools/testing/nvdimm/*.ko linux-source-$mm/tools/testing/nvdimm/test/*.ko modules/
+rm -rf debs root "linux-source-$mm"
+touch modules/.complete
+`;
+
+/**
+ * In the guest: unload the real libnvdimm stack, load the nfit_test build, make SMART fail on test DIMM 0
+ * and SMART-threshold fail on test DIMM 1 (fail_cmd is a bitmask of Intel DSM function numbers:
+ * ND_INTEL_SMART = 1, ND_INTEL_SMART_THRESHOLD = 2), then print ndctl's and the addon's view.
+ */
+const GUEST_SCRIPT = String.raw`
+set -u
+modules=$1 addon=$2
+ndctl disable-region all >/dev/null; ndctl disable-dimm all >/dev/null
+for m in dax_hmem kmem virtio_pmem nd_virtio dax_pmem device_dax nd_pmem nd_btt nd_e820 nfit libnvdimm; do
+  if lsmod | grep -q "^$m "; then rmmod "$m" || exit 11; fi
+done
+for m in nfit_test_iomap libnvdimm nd_btt nd_pmem nd_e820 nfit device_dax dax_pmem nfit_test; do
+  insmod "$modules/$m.ko" || exit 12
+done
+udevadm settle 2>/dev/null || sleep 1
+echo 0x2 > /sys/class/nfit_test_dimm/test_dimm0/fail_cmd || exit 13
+echo 0x4 > /sys/class/nfit_test_dimm/test_dimm1/fail_cmd || exit 13
+echo "NDCTL-JSON $(ndctl list -D -H | tr -d '\n')"
+node -e "require(process.argv[1]).dimmHealth().then((r) => console.log('ADDON-JSON ' + JSON.stringify(r)))" "$addon" || exit 14
+`;
+
+interface NdctlDimm {
+  dev: string;
+  health?: Record<string, unknown>;
+}
+interface AddonDimm extends Record<string, unknown> {
+  bus: string;
+  dev: string;
+  supported: boolean;
+  error?: string;
+}
+
+function jsonAfter<T>(output: string, marker: string): T {
+  const line = output.split('\n').find((l) => l.startsWith(marker));
+  if (line === undefined) throw new Error(`no ${marker.trim()} line in the guest output:\n${output.slice(-4000)}`);
+  return JSON.parse(line.slice(marker.length)) as T;
+}
+
+const unavailable = labUnavailable();
+
+describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated SMART DIMMs${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let ndctl: NdctlDimm[];
+  let addon: AddonDimm[];
+  let scratch: string | undefined;
+  afterAll(async () => {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('builds nfit_test for the guest kernel and runs it in the guest', async () => {
+    const kver = readFileSync(join(LAB_CACHE, 'kernel-version'), 'utf8').trim();
+    const deb = readdirSync(join(LAB_CACHE, 'debs')).find((f) => f.startsWith(`linux-image-${kver}_`));
+    const debVersion = deb?.split('_')[1];
+    expect(debVersion, `no linux-image-${kver}_*.deb in lab/.cache/debs`).toBeDefined();
+    const cache = `/var/tmp/daxfleet-nfit-test/${kver}`;
+    mkdirSync('/var/tmp/daxfleet-nfit-test', { recursive: true });
+    execFileSync('flock', [`${cache}.lock`, 'bash', '-c', PREPARE_SCRIPT, 'prepare', cache, kver, debVersion!], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+
+    scratch = await mkdtemp('/var/tmp/dax-native-nfit-');
+    await writeFile(join(scratch, 'guest.sh'), GUEST_SCRIPT);
+    const run = spawnSync(LAB, ['run', join(scratch, 'guest.sh'), `${cache}/modules`, addonPath()!], {
+      encoding: 'utf8',
+      env: { ...process.env, NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
+      maxBuffer: 64 << 20,
+    });
+    const output = `${run.stdout}${run.stderr}`;
+    expect(run.status, `guest failed:\n${output.slice(-4000)}`).toBe(0);
+    ndctl = jsonAfter(output, 'NDCTL-JSON ');
+    addon = jsonAfter(output, 'ADDON-JSON ');
+  }, 900_000);
+
+  it('reports every DIMM ndctl lists, with the same health fields and values', () => {
+    expect(addon.map((d) => d.dev).sort()).toEqual(ndctl.map((d) => d.dev).sort());
+    for (const dimm of addon) {
+      const { bus: _bus, dev, supported, error: _error, ...health } = dimm;
+      const listed = ndctl.find((d) => d.dev === dev)!;
+      expect({ dev, supported }).toEqual({ dev, supported: listed.health !== undefined });
+      expect({ dev, health }).toEqual({ dev, health: listed.health ?? {} });
+    }
+  });
+
+  it("decodes nfit_test's SMART payload (health, temperatures, spares, alarms, thresholds, shutdown count)", () => {
+    // The values tools/testing/nvdimm/test/nfit.c puts in its SMART reply, as `ndctl list -DH` shows them.
+    const healthy = addon.filter((d) => d.supported && d.error === undefined && 'temperature_threshold' in d);
+    expect(healthy.length).toBeGreaterThan(0);
+    for (const dimm of healthy) {
+      expect(dimm).toMatchObject({
+        health_state: 'non-critical',
+        temperature_celsius: 23,
+        controller_temperature_celsius: 25,
+        spares_percentage: 75,
+        alarm_temperature: true,
+        alarm_spares: true,
+        alarm_enabled_media_temperature: true,
+        temperature_threshold: 40,
+        alarm_enabled_spares: true,
+        spares_threshold: 5,
+        life_used_percentage: 5,
+        shutdown_state: 'clean',
+        shutdown_count: 42,
+      });
+    }
+    expect(addon.filter((d) => !d.supported).every((d) => Object.keys(d).sort().join() === 'bus,dev,supported')).toBe(true);
+  });
+
+  it('a failing SMART command gives supported, health_state unknown and the libndctl error', () => {
+    const failed = addon.filter((d) => d.error !== undefined);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toEqual({
+      bus: expect.stringMatching(/^ndbus\d+$/),
+      dev: expect.stringMatching(/^nmem\d+$/),
+      supported: true,
+      health_state: 'unknown',
+      error: expect.stringMatching(/^ndctl_cmd_submit_xlat: Input\/output error( \(.+\))?$/),
+    });
+  });
+
+  it('a failing threshold command leaves only the threshold fields out', () => {
+    const noThresholds = addon.filter((d) => d.supported && d.error === undefined && !('alarm_enabled_spares' in d));
+    expect(noThresholds).toHaveLength(1);
+    expect(noThresholds[0]).toMatchObject({ health_state: 'non-critical', temperature_celsius: 23, shutdown_count: 42 });
+    expect(noThresholds[0]).not.toHaveProperty('temperature_threshold');
+  });
+});

@@ -38,10 +38,12 @@ mce_poison() {
   base=$(cat /sys/bus/nd/devices/$r/resource); spa=$(( base + off ))
   printf '+ mce-inject: %s SPA 0x%x (region offset %d), 2^%d bytes\n' "$r" "$spa" "$off" "$lg" >&2
   echo sw > $d/flags; echo 0 > $d/cpu
-  echo $(( (1<<63) | (1<<61) | (1<<60) | (1<<58) | (0x8<<16) )) > $d/status
+  printf "0x%x\n" $(( (1<<63) | (1<<61) | (1<<60) | (1<<58) | (0x8<<16) )) > $d/status   # VAL|UC|EN|ADDRV, mem error
   echo "$spa" > $d/addr; echo "$lg" > $d/misc
+  local before i; before=$(wc -l < /sys/bus/nd/devices/$r/badblocks)
   echo 4 > $d/bank                               # writing bank triggers the injection
-  local i; for i in 1 2 3 4 5 6 7 8 9 10; do
-    [ -s /sys/bus/nd/devices/$r/badblocks ] && break; sleep 0.5; done
+  # the decoder runs from a workqueue: wait (<= 10 s) for the region's list to grow
+  for i in $(seq 1 40); do
+    [ "$(wc -l < /sys/bus/nd/devices/$r/badblocks)" -gt "$before" ] && break; sleep 0.25; done
   echo "  $r/badblocks: $(tr '\n' ' ' < /sys/bus/nd/devices/$r/badblocks)"
 }

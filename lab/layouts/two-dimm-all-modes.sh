@@ -1,6 +1,6 @@
 # lab-config: NDIMM=2 REGION_MB=1024 MEM=2G
 # two-dimm-all-modes — the namespace-rich "benchmark target" host: every namespace mode, xfs and ext4
-# DAX mounts, a block-device bad block, a devdax device onlined as system RAM.
+# DAX mounts, a block-device bad block (raw), region poison (devdax), a devdax device onlined as system RAM.
 # Sourced by lab/guest/record.sh (or lab/guest/apply-layout.sh) inside the guest; uses lab/guest/lib.sh.
 init_labels
 R=($(regions))                               # region numbers need not follow DIMM order: take them sorted
@@ -23,3 +23,5 @@ must mkfs.ext4 -q -F -b 4096 /dev/$PE
 must mount -o dax=inode /dev/$PE /mnt/fsdax-mem
 # 8 bad sectors at block-device sector 1000 of the raw namespace
 inject_bb "$(nsfield lab-raw blockdev)" 1000 8
+# region-level poison (MCE) inside lab-devdax-4k (${R[1]} offset 256..384 MiB): 4 KiB at region offset 320 MiB
+mce_poison ${R[1]} $((320 << 20))

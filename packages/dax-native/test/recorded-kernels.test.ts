@@ -39,8 +39,8 @@ describe('recorded kernels', () => {
       expect(stringifyNdctl(toDaxctlList(inv))).toBe(expected);
     });
 
-    it('produces an inventory the shared schema accepts, with no warnings on a healthy tree', async () => {
-      const inv: Inventory = await scanInventory({ sysfsRoot: kernel.sysfsRoot });
+    it.each([false, true])('produces an inventory the shared schema accepts, with no warnings on a healthy tree (idle %s)', async (idle) => {
+      const inv: Inventory = await scanInventory({ sysfsRoot: kernel.sysfsRoot, idle });
       const errors = [...Value.Errors(InventorySchema, inv)].map((e) => `${e.instancePath}: ${e.message}`);
       expect(errors).toEqual([]);
       expect(inv.sysfs_root).toBe(kernel.sysfsRoot);

@@ -42,6 +42,7 @@ export function parseInt32(text: string): number | undefined {
 export function readU64(dir: DeviceDir, name: string, warnings: Warnings, required = false): number | undefined {
   const text = required ? readRequiredAttr(dir, name, warnings) : readAttr(dir, name, warnings);
   if (text === undefined) return undefined;
+  if (text === '' && !required) return undefined; // see readInt
   const value = parseU64(text);
   if (value === undefined) warnings.push({ path: `${dir.label}/${name}`, message: `not an unsigned integer: ${JSON.stringify(text)}` });
   return value;
@@ -50,7 +51,9 @@ export function readU64(dir: DeviceDir, name: string, warnings: Warnings, requir
 /** A signed attribute (numa_node, target_node); absent when missing, a warning when malformed. */
 export function readInt(dir: DeviceDir, name: string, warnings: Warnings): number | undefined {
   const text = readAttr(dir, name, warnings);
-  if (text === undefined) return undefined;
+  // The kernel never prints a number as an empty string; an empty file is a recorded tree's trace of
+  // a read that failed (ENXIO) on the live kernel, where readAttr() already reads it as absent.
+  if (text === undefined || text === '') return undefined;
   const value = parseInt32(text);
   if (value === undefined) warnings.push({ path: `${dir.label}/${name}`, message: `not an integer: ${JSON.stringify(text)}` });
   return value;

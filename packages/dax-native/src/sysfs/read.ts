@@ -65,7 +65,10 @@ export function readAttr(dir: DeviceDir, name: string, warnings: Warnings): stri
   try {
     return stripNewline(readFileText(`${dir.path}/${name}`));
   } catch (err) {
-    if (errCode(err) !== 'ENOENT' && errCode(err) !== 'ENOTDIR') {
+    // ENXIO: the kernel has no value in the device's current state (resource of an unallocated
+    // seed namespace, size of an idle pfn): absent, as libndctl takes it
+    const code = errCode(err);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ENXIO') {
       warnings.push({ path: `${dir.label}/${name}`, message: `unreadable: ${errMessage(err)}` });
     }
     return undefined;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cliPath, repoRoot } from './paths';
@@ -33,6 +33,7 @@ const LISTENING = /daxfleet listening on (http:\/\/\S+)/;
  * Fails with the tail of its output when it exits first or stays silent for `startTimeoutMs`.
  */
 export function startDaxfleet(name: string, args: readonly string[], logDir: string, startTimeoutMs = 30_000): Promise<DaxfleetProcess> {
+  mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, `${name}.log`);
   const log = createWriteStream(logPath);
   const child = spawn(process.execPath, [cliPath, 'serve', ...args], {

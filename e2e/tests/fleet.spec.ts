@@ -141,7 +141,7 @@ for (const host of SIMULATED_HOSTS) {
           if ((namespace.badblock_count ?? 0) > 0) {
             await expect(head.getByText(`${namespace.badblock_count} bad blocks`, { exact: true })).toBeVisible();
           }
-          await expectBadBlockRows(namespaceNode, `Bad blocks in ${namespace.dev} (namespace-relative sectors)`, namespace);
+          await expectBadBlockRows(namespaceNode, `Bad blocks in ${namespace.dev} (sectors, as ndctl -M lists them)`, namespace);
         }
       }
     }

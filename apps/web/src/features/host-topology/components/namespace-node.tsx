@@ -66,7 +66,7 @@ export function NamespaceNode({ namespace }: { namespace: Namespace }) {
       {namespace.daxregion !== undefined && (
         <DaxDeviceTable devices={daxDevices} caption={`Dax devices in dax region ${namespace.daxregion.id} of ${namespace.dev}`} />
       )}
-      <BadBlockTable ranges={namespace.badblocks} caption={`Bad blocks in ${namespace.dev} (namespace-relative sectors)`} />
+      <BadBlockTable ranges={namespace.badblocks} caption={`Bad blocks in ${namespace.dev} (sectors, as ndctl -M lists them)`} />
       {namespace.blockdev !== undefined && (
         <BadBlockTable
           ranges={namespace.blockdev_badblocks ?? []}

@@ -73,7 +73,7 @@ describe('TopologyTree on a recorded kernel', () => {
       .filter((namespace) => (namespace.badblocks ?? []).length > 0);
     expect(withBadBlocks.length).toBeGreaterThan(0);
     for (const namespace of withBadBlocks) {
-      const table = screen.getByRole('table', { name: `Bad blocks in ${namespace.dev} (namespace-relative sectors)` });
+      const table = screen.getByRole('table', { name: `Bad blocks in ${namespace.dev} (sectors, as ndctl -M lists them)` });
       const rows = within(table).getAllByRole('row').slice(1).map((row) => within(row).getAllByRole('cell').slice(0, 3).map((cell) => cell.textContent));
       expect(rows).toEqual((namespace.badblocks ?? []).map((range) => [
         range.offset.toLocaleString('en-US'), String(range.length), formatBytes(range.length * 512),

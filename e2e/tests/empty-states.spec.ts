@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { freePort, startDaxfleet } from '../support/daxfleet-process';
+
+/**
+ * The first thing an operator sees on a new hub. These tests start their own hub processes (the shared
+ * fleet of global setup is not empty), on loopback with a data folder in the test's output directory.
+ */
+test('a hub nobody reports to says how to add hosts', async ({ page }, testInfo) => {
+  const workDir = testInfo.outputPath('empty-hub');
+  const hub = await startDaxfleet('empty-hub', [
+    '--role', 'hub', '--host', '127.0.0.1', '--port', String(await freePort()), '--data-dir', join(workDir, 'data'),
+  ], workDir);
+  try {
+    await page.goto(hub.url);
+    const notice = page.getByRole('region', { name: 'No hosts yet' });
+    await expect(notice).toContainText('No agent has reported to this hub.');
+    await expect(notice.locator('pre').first()).toHaveText(`daxfleet serve --role agent --hub-url ${hub.url}`);
+    await expect(notice.locator('pre').nth(1)).toContainText('--sysfs-root lab/fixtures/<name>/sys');
+    await expect(page.getByRole('table')).toHaveCount(0);
+  } finally {
+    await hub.stop();
+  }
+});
+
+test('a hub with a local agent on a machine without NVDIMMs says so plainly', async ({ page }, testInfo) => {
+  const workDir = testInfo.outputPath('local-no-pmem');
+  // an empty directory is a sysfs tree without any NVDIMM bus, whatever the test machine has
+  const sysfsRoot = join(workDir, 'empty-sys');
+  mkdirSync(sysfsRoot, { recursive: true });
+  const hub = await startDaxfleet('local-no-pmem', [
+    '--role', 'all', '--host', '127.0.0.1', '--port', String(await freePort()), '--data-dir', join(workDir, 'data'),
+    '--sysfs-root', sysfsRoot, '--hostname', 'no-pmem-box', '--interval', '1000',
+  ], workDir);
+  try {
+    await page.goto(hub.url);
+    const notice = page.getByRole('region', { name: 'No persistent memory on this machine' });
+    await expect(notice).toContainText(`This machine has no persistent memory (no NVDIMM bus found under ${sysfsRoot})`);
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'no-pmem-box', exact: true }) });
+    await expect(row).toContainText('no persistent memory');
+    await expect(row).toContainText('no DIMMs');
+    await expect(page.getByRole('region', { name: 'Add hosts' }).locator('pre').first())
+      .toHaveText(`daxfleet serve --role agent --hub-url ${hub.url}`);
+  } finally {
+    await hub.stop();
+  }
+});

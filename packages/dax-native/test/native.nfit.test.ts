@@ -85,6 +85,8 @@ echo 0x2 > /sys/class/nfit_test_dimm/test_dimm0/fail_cmd || exit 13
 echo 0x4 > /sys/class/nfit_test_dimm/test_dimm1/fail_cmd || exit 13
 echo "NDCTL-JSON $(ndctl list -D -H | tr -d '\n')"
 node -e "require(process.argv[1]).dimmHealth().then((r) => console.log('ADDON-JSON ' + JSON.stringify(r)))" "$addon" || exit 14
+# libndctl logs at the level NDCTL_LOG names; at debug it explains the failed ioctl, and the addon appends that
+NDCTL_LOG=debug node -e "require(process.argv[1]).dimmHealth().then((r) => console.log('ADDON-DEBUG-JSON ' + JSON.stringify(r)))" "$addon" || exit 15
 `;
 
 interface NdctlDimm {
@@ -109,6 +111,7 @@ const unavailable = labUnavailable();
 describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated SMART DIMMs${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let ndctl: NdctlDimm[];
   let addon: AddonDimm[];
+  let addonDebugLog: AddonDimm[];
   let scratch: string | undefined;
   afterAll(async () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -137,6 +140,7 @@ describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated S
     expect(run.status, `guest failed:\n${output.slice(-4000)}`).toBe(0);
     ndctl = jsonAfter(output, 'NDCTL-JSON ');
     addon = jsonAfter(output, 'ADDON-JSON ');
+    addonDebugLog = jsonAfter(output, 'ADDON-DEBUG-JSON ');
   }, 900_000);
 
   it('reports every DIMM ndctl lists, with the same health fields and values', () => {
@@ -183,6 +187,15 @@ describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated S
       health_state: 'unknown',
       error: expect.stringMatching(/^ndctl_cmd_submit_xlat: Input\/output error( \(.+\))?$/),
     });
+  });
+
+  it("appends libndctl's last log line to the error when libndctl logs one (NDCTL_LOG=debug)", () => {
+    const failed = addonDebugLog.filter((d) => d.error !== undefined);
+    expect(failed).toHaveLength(1);
+    // do_cmd's debug line about the failed ioctl, captured through ndctl_set_log_fn
+    expect(failed[0]!.error).toMatch(/^ndctl_cmd_submit_xlat: Input\/output error \(do_cmd: bus: \d+ dimm: (?:0|0x[0-9a-f]+) cmd: .*smart.*\)$/);
+    // the logging level changes nothing else
+    expect(addonDebugLog.map(({ error: _e, ...rest }) => rest)).toEqual(addon.map(({ error: _e, ...rest }) => rest));
   });
 
   it('a failing threshold command leaves only the threshold fields out', () => {

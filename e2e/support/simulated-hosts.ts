@@ -7,6 +7,7 @@ export type SimulatedHost = { fixture: string; hostname: string; hostId: string 
 export const SIMULATED_HOSTS: readonly SimulatedHost[] = [
   { fixture: 'two-dimm-all-modes', hostname: 'sim-all-modes', hostId: 'sim-all-modes' },
   { fixture: 'four-dimm-mixed', hostname: 'sim-four-dimm', hostId: 'sim-four-dimm' },
+  { fixture: 'one-dimm-label-less', hostname: 'sim-label-less', hostId: 'sim-label-less' },
 ];
 
 /** The environment variable through which global setup tells the tests where the hub listens. */

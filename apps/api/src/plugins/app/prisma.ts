@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { createPrismaClient, type PrismaClient } from '../../db/client.js';
+import { connectPrisma, type PrismaClient } from '../../db/client.js';
 import { applyMigrations } from '../../db/migrate.js';
 
 declare module 'fastify' {
@@ -19,8 +19,7 @@ export default fp(async (fastify) => {
   if (outcome.unknown.length > 0) {
     fastify.log.warn({ unknown: outcome.unknown }, 'database has migrations this program does not know (newer hub?)');
   }
-  const prisma = createPrismaClient(databaseFile);
-  await prisma.$connect();
+  const prisma = await connectPrisma(databaseFile);
   fastify.decorate('prisma', prisma);
   fastify.addHook('onClose', async () => {
     await prisma.$disconnect();

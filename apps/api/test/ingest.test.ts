@@ -93,6 +93,17 @@ describe('agent report ingest', () => {
     expect(current.inventory).toEqual(changed);
   });
 
+  it('updates the host fields of an unchanged report (renamed host, new agent version) without a new version', async () => {
+    await post(base);
+    const res = await hub.server.inject({
+      method: 'POST', url: '/api/v1/agents/report',
+      payload: reportOf(base, { hostname: 'renamed', agent_version: '9.9.9', interval_ms: 500 }),
+    });
+    expect(res.json()).toEqual({ host_id: 'host-a', inventory_version: 1, changed: false });
+    const detail = await getJson<HostDetail>('/api/v1/hosts/host-a');
+    expect(detail).toMatchObject({ hostname: 'renamed', agent_version: '9.9.9', inventory_version: 1 });
+  });
+
   it('does not create a version when only volatile fields (DIMM temperature) change', async () => {
     const warm = structuredClone(base);
     const dimm = warm.buses[0]?.dimms[0];

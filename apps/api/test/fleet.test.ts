@@ -101,7 +101,8 @@ describe('a hub and two agents', () => {
     const port = new URL(hub.url).port;
     expect(await hub.stop('SIGTERM')).toBe(0);
     const agentA = running[1]!;
-    await agentA.waitForOutput(/report to http:\/\/127\.0\.0\.1:\d+ failed \(hub unreachable: ECONNREFUSED\); retry 2 in \d+ ms/);
+    await agentA.waitForOutput(/report to http:\/\/127\.0\.0\.1:\d+ failed \(hub unreachable: ECONNREFUSED\); retry \d+ in \d+ ms/);
+    await agentA.waitForOutput(/retry 3 in 1200 ms/);
 
     const lastSeenBefore = Date.now();
     hub = await startHub(Number(port));

@@ -107,6 +107,8 @@ export function scanNamespace(ctx: ScanContext, region: RegionContext, name: str
     if (known !== undefined) mode = known;
     else warnings.push({ path: `${dir.label}/mode`, message: `unknown mode: ${JSON.stringify(modeText)}` });
   }
+  // the device that carries the usable size and the block device: the claim, or the namespace itself
+  const owner = claim?.dir ?? dir;
   const pfn = claim?.kind === 'pfn' ? claim : undefined;
   const dax = claim?.kind === 'dax' ? claim : undefined;
   const btt = claim?.kind === 'btt' ? claim : undefined;
@@ -129,7 +131,7 @@ export function scanNamespace(ctx: ScanContext, region: RegionContext, name: str
     size = rawSize;
   }
   if (size === undefined) {
-    warnings.push({ path: `${(claim ?? { dir }).dir.label}/size`, message: 'usable size unreadable; reporting the raw namespace size' });
+    warnings.push({ path: `${owner.label}/size`, message: 'usable size unreadable; reporting the raw namespace size' });
     size = rawSize;
   }
 
@@ -190,8 +192,7 @@ export function scanNamespace(ctx: ScanContext, region: RegionContext, name: str
   }
 
   // The block device's own list, exactly as /sys/block/<blockdev>/badblocks shows it (same kobject).
-  const blockOwner = claim ?? { dir };
-  const blockdevBadblocks = blockdev !== undefined ? readBadblocks(child(blockOwner.dir, `block/${blockdev}`), 'badblocks', warnings) : undefined;
+  const blockdevBadblocks = blockdev !== undefined ? readBadblocks(child(owner, `block/${blockdev}`), 'badblocks', warnings) : undefined;
   if (blockdevBadblocks !== undefined) ns.blockdev_badblocks = blockdevBadblocks;
 
   ns.badblocks = namespaceBadblocks(region, { pfn, dax, btt, resource, rawSize, blockdevBadblocks });
@@ -218,6 +219,6 @@ function namespaceBadblocks(
     return ns.resource === undefined ? [] : clipRegionBadblocks(region, ns.resource, ns.rawSize);
   }
   // raw: ndctl lists the region's whole list (region-relative) when it has one, else the block device's
-  if (region.badblocks.length > 0 && region.resource !== undefined) return region.badblocks;
+  if (region.badblocks.length > 0 && region.resource !== undefined) return region.badblocks.map((bb) => ({ ...bb }));
   return ns.blockdevBadblocks ?? [];
 }

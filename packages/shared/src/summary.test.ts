@@ -55,6 +55,18 @@ describe('summarizeInventory', () => {
     expect(s).toMatchObject({ region_count: 2, namespace_count: 4, total_capacity: 24 * GiB, dimm_count: 0 });
   });
 
+  it('counts a namespace whose only device is system RAM wholly as system-ram, overhead included', () => {
+    const usable = 376 * MiB;
+    const inv = inventory([region({
+      dev: 'region1', size: 384 * MiB, available_size: 0,
+      namespaces: [namespace({
+        dev: 'namespace1.2', mode: 'devdax', size: usable, raw_size: 384 * MiB,
+        daxregion: { id: 1, size: usable, align: 2097152, devices: [{ chardev: 'dax1.2', size: usable, mode: 'system-ram' }] },
+      })],
+    })]);
+    expect(summarizeInventory(inv).capacity_by_mode).toMatchObject({ devdax: 0, 'system-ram': 384 * MiB });
+  });
+
   it('counts DIMM health by state, and DIMMs without usable health as not_reported', () => {
     const inv = inventory([]);
     inv.buses[0]!.dimms = [
@@ -70,7 +82,8 @@ describe('summarizeInventory', () => {
   });
 
   it('counts a bad sector once when the region, namespace and block device lists all show it', () => {
-    // region at 0x1000000; namespace 2 MiB into it (sector 4096); fsdax data offset 2 MiB (4096 sectors)
+    // region at 0x1000000; namespace 2 MiB into it (sector 4096); fsdax data offset 2 MiB (4096 sectors);
+    // the namespace and block device lists count from the first data sector
     const inv = inventory([
       region({
         dev: 'region0', size: GiB, resource: '0x1000000',
@@ -78,7 +91,7 @@ describe('summarizeInventory', () => {
         badblock_count: 8,
         namespaces: [namespace({
           dev: 'namespace0.0', mode: 'fsdax', size: 0.5 * GiB, resource: '0x1200000', data_offset: 2 * 1024 * 1024,
-          badblocks: [{ offset: 4096 + 8, length: 8 }],
+          badblocks: [{ offset: 8, length: 8 }],
           badblock_count: 8,
           // overlaps the region's range by 4 sectors and adds 4 of its own (written straight to the block device)
           blockdev_badblocks: [{ offset: 12, length: 8 }],

@@ -11,7 +11,7 @@ const SECTOR = 512;
  * Capacity: each namespace counts in its mode with its raw size (the region space it occupies; ndctl's `size`
  * of an fsdax/devdax namespace is smaller by the info block and memmap), so for nd regions
  * raw + sector + fsdax + devdax + system-ram + free = total_capacity. Device-DAX devices online as system RAM
- * move their size from devdax to system-ram. Namespaces of mode "unknown" count in no mode.
+ * move their share of the namespace from devdax to system-ram. Namespaces of mode "unknown" count in no mode.
  * Dax regions not backed by a namespace (hmem) add their devices to devdax / system-ram.
  */
 export function summarizeInventory(inv: Inventory): InventorySummary {
@@ -76,12 +76,18 @@ function addNamespaceCapacity(capacity: CapacityByMode, ns: Namespace): void {
     capacity[ns.mode] += occupied;
     return;
   }
+  // The namespace's overhead (info block, memmap) is shared in proportion: a namespace whose only device is
+  // online as system RAM counts wholly as system-ram; unallocated dax-region space stays devdax.
   let asSystemRam = 0;
+  let allocated = 0;
   for (const dev of ns.daxregion?.devices ?? []) {
+    allocated += dev.size;
     if (dev.mode === 'system-ram') asSystemRam += dev.size;
   }
-  capacity['system-ram'] += asSystemRam;
-  capacity.devdax += Math.max(0, occupied - asSystemRam);
+  const usable = Math.max(ns.daxregion?.size ?? ns.size, allocated);
+  const systemRamShare = usable > 0 ? Math.round(occupied * (asSystemRam / usable)) : 0;
+  capacity['system-ram'] += systemRamShare;
+  capacity.devdax += occupied - systemRamShare;
 }
 
 /**
@@ -106,15 +112,16 @@ function countRegionBadSectors(region: Region): number {
     const nsBase = regionStart !== undefined && nsStart !== undefined && nsStart >= regionStart
       ? Number((nsStart - regionStart) / BigInt(SECTOR))
       : undefined;
-    const nsRanges = ns.badblocks;
-    const devRanges = ns.blockdev_badblocks;
     if (nsBase === undefined) {
       // Without a position, the namespace's own list and its block device's list overlap unknowably: take the larger.
-      unplaced += Math.max(sumLengths(nsRanges), sumLengths(devRanges));
+      unplaced += Math.max(sumLengths(ns.badblocks), sumLengths(ns.blockdev_badblocks));
       continue;
     }
-    addRanges(nsRanges, nsBase);
-    addRanges(devRanges, nsBase + Math.floor((ns.data_offset ?? 0) / SECTOR));
+    // ndctl's namespace list and the block device's list both count from the first data sector, after the
+    // fsdax/devdax info block (seen on recorded kernels: region sector = namespace start + data_offset + offset).
+    const dataBase = nsBase + Math.floor((ns.data_offset ?? 0) / SECTOR);
+    addRanges(ns.badblocks, dataBase);
+    addRanges(ns.blockdev_badblocks, dataBase);
   }
   return mergedLength(inRegion) + unplaced;
 }

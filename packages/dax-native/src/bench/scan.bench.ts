@@ -4,6 +4,9 @@
  *
  *   pnpm --filter @daxfleet/dax-native bench                 # every lab/fixtures/* tree, then /sys
  *   node dist/bench/scan.bench.js [--scans N] [ROOT ...]     # chosen sysfs roots
+ *
+ * Each tree is timed twice: as the agent scans it, and with `idle` (also the unconfigured seed
+ * namespaces, as `ndctl list -i` shows them).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -37,31 +40,35 @@ function quantile(sorted: readonly number[], q: number): number {
 
 const ms = (ns: number): string => (ns / 1e6).toFixed(3);
 
-async function benchRoot(name: string, root: string, scans: number): Promise<void> {
-  const first = await scanInventory({ sysfsRoot: root, health: false });
+async function benchRoot(name: string, root: string, scans: number, idle: boolean): Promise<void> {
+  const options = { sysfsRoot: root, health: false, idle };
+  const first = await scanInventory(options);
   const namespaces = first.buses.reduce((n, b) => n + b.regions.reduce((m, r) => m + r.namespaces.length, 0), 0);
   const dimms = first.buses.reduce((n, b) => n + b.dimms.length, 0);
-  for (let i = 0; i < WARMUP; i++) await scanInventory({ sysfsRoot: root, health: false });
+  for (let i = 0; i < WARMUP; i++) await scanInventory(options);
 
   const times: number[] = [];
   for (let i = 0; i < scans; i++) {
     const start = process.hrtime.bigint();
-    await scanInventory({ sysfsRoot: root, health: false });
+    await scanInventory(options);
     times.push(Number(process.hrtime.bigint() - start));
   }
   times.sort((a, b) => a - b);
   const mean = times.reduce((s, t) => s + t, 0) / times.length;
 
   const formatStart = process.hrtime.bigint();
-  for (let i = 0; i < scans; i++) stringifyNdctl(toNdctlList(first));
+  for (let i = 0; i < scans; i++) stringifyNdctl(toNdctlList(first, { idle }));
   const formatNs = Number(process.hrtime.bigint() - formatStart) / scans;
 
   const rssMiB = process.memoryUsage().rss / (1024 * 1024);
   console.log(
-    `scan ${name} (${dimms} DIMMs, ${namespaces} namespaces): p50 ${ms(quantile(times, 0.5))} ms p99 ${ms(quantile(times, 0.99))} ms ` +
+    `scan ${name}${idle ? ' --idle' : ''} (${dimms} DIMMs, ${namespaces} namespaces): p50 ${ms(quantile(times, 0.5))} ms p99 ${ms(quantile(times, 0.99))} ms ` +
       `mean ${ms(mean)} ms (${scans} scans); ndctl text ${ms(formatNs)} ms; rss ${rssMiB.toFixed(1)} MiB`,
   );
 }
 
 const { scans, roots } = parseArgs(process.argv.slice(2));
-for (const { name, root } of roots) await benchRoot(name, root, scans);
+for (const { name, root } of roots) {
+  await benchRoot(name, root, scans, false);
+  if (root !== '/sys') await benchRoot(name, root, scans, true);
+}

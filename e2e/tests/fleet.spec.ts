@@ -156,6 +156,27 @@ for (const host of SIMULATED_HOSTS) {
   });
 }
 
+test('the fleet filter narrows the table and keeps its choice in the URL', async ({ page }) => {
+  await page.goto(hubUrl());
+  const api = await hostsFromApi();
+  const [first, ...others] = SIMULATED_HOSTS;
+  if (first === undefined) throw new Error('no simulated host');
+  await page.getByRole('searchbox', { name: 'Host name or id' }).fill(first.hostname);
+  await expect(fleetRow(page, first.hostname)).toHaveCount(1);
+  for (const other of others) await expect(fleetRow(page, other.hostname)).toHaveCount(0);
+  await expect(page).toHaveURL(new RegExp(`\\?q=${first.hostname}$`));
+
+  await page.getByRole('searchbox', { name: 'Host name or id' }).fill('');
+  await page.getByRole('combobox', { name: 'Show' }).selectOption({ label: 'With bad blocks' });
+  await expect(page).toHaveURL(/\?show=badblocks$/);
+  for (const host of SIMULATED_HOSTS) {
+    const withBadBlocks = (api.hosts.find((candidate) => candidate.id === host.hostId)?.summary.badblock_count ?? 0) > 0;
+    await expect(fleetRow(page, host.hostname)).toHaveCount(withBadBlocks ? 1 : 0);
+  }
+  await page.reload();
+  await expect(page.getByRole('combobox', { name: 'Show' })).toHaveValue('badblocks');
+});
+
 test('an unknown host shows the hub error in words', async ({ page }) => {
   await page.goto(`${hubUrl()}/hosts/no-such-host`);
   const alert = page.getByRole('alert');

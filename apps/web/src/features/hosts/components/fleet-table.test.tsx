@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/react';
+import { fireEvent, render, screen, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { hostSummary } from '@/testing/host-summary';
@@ -62,5 +62,21 @@ describe('FleetTable', () => {
     const row = screen.getByRole('row', { name: /pmem-a/ });
     expect(row.textContent).toContain('no persistent memory');
     expect(row.textContent).toContain('no DIMMs');
+  });
+
+  it('renders a large fleet a page at a time', () => {
+    const hosts = Array.from({ length: 25 }, (_, index) => hostSummary({
+      id: `host-${String(index).padStart(3, '0')}`, hostname: `pmem-${String(index).padStart(3, '0')}`,
+    }));
+    const { container } = render(<MemoryRouter><FleetTable hosts={hosts} pageSize={10} /></MemoryRouter>);
+    // plain selectors: role queries over many rows are slow in jsdom
+    const bodyRows = () => container.querySelectorAll('tbody tr');
+    expect(bodyRows()).toHaveLength(10);
+    fireEvent.click(screen.getByText('Show 10 more of 15 remaining hosts'));
+    expect(bodyRows()).toHaveLength(20);
+    fireEvent.click(screen.getByText('Show 5 more of 5 remaining hosts'));
+    expect(bodyRows()).toHaveLength(25);
+    expect(container.querySelector('button')).toBeNull();
+    expect(bodyRows()[24]?.querySelector('a')?.textContent).toBe('pmem-024');
   });
 });

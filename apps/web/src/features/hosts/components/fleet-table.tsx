@@ -1,4 +1,5 @@
 import type { HostSummary } from '@daxfleet/shared';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { BadBlockCount } from '@/components/pmem/badblock-count';
 import { CapacityBar } from '@/components/pmem/capacity-bar';
@@ -18,7 +19,14 @@ export function sortHostsForFleet(hosts: readonly HostSummary[]): HostSummary[] 
   });
 }
 
-export function FleetTable({ hosts }: { hosts: readonly HostSummary[] }) {
+/** Rows rendered at first; a fleet of thousands of hosts is shown a page at a time. */
+export const FLEET_PAGE_SIZE = 100;
+
+export function FleetTable({ hosts, pageSize = FLEET_PAGE_SIZE }: { hosts: readonly HostSummary[]; pageSize?: number }) {
+  const [visibleCount, setVisibleCount] = useState(pageSize);
+  const sorted = sortHostsForFleet(hosts);
+  const visible = sorted.slice(0, visibleCount);
+  const remaining = sorted.length - visible.length;
   return (
     <div className="table-wrap">
       <table className="table fleet-table">
@@ -34,9 +42,14 @@ export function FleetTable({ hosts }: { hosts: readonly HostSummary[] }) {
           </tr>
         </thead>
         <tbody>
-          {sortHostsForFleet(hosts).map((host) => <FleetRow key={host.id} host={host} />)}
+          {visible.map((host) => <FleetRow key={host.id} host={host} />)}
         </tbody>
       </table>
+      {remaining > 0 && (
+        <button type="button" className="button fleet-table__more" onClick={() => setVisibleCount((count) => count + pageSize)}>
+          Show {Math.min(remaining, pageSize)} more of {remaining} remaining hosts
+        </button>
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * `daxfleet serve`: runs the hub, an agent, or both in one process, listens, and closes gracefully on
- * SIGTERM/SIGINT (the agent finishes its cycle, the server finishes open requests, the database disconnects).
+ * SIGTERM/SIGINT: the agent finishes its cycle, then the server finishes open requests and the database
+ * disconnects (server.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { Agent, type ReportSender } from './agent/agent.js';
 import { resolveHostId } from './agent/host-identity.js';
 import { httpSender, inProcessSender } from './agent/senders.js';
 import { DEFAULT_MIGRATIONS_DIR, DEFAULT_WEB_DIST, VERSION, type AppConfig, type Role } from './config.js';
-import { buildServer } from './server.js';
+import { buildServer, closeGracefullyOnSignals } from './server.js';
 
 export interface ServeOptions {
   role: Role;
@@ -28,7 +29,6 @@ export interface ServeOptions {
 }
 
 export const DATABASE_FILE = 'daxfleet.db';
-const CLOSE_TIMEOUT_MS = 15_000;
 
 export interface RunningDaxfleet {
   server: FastifyInstance;
@@ -53,7 +53,12 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   if (opts.role === 'all' && hostId) config.localHostId = hostId;
 
   const server = await buildServer({ config, logger: { level: opts.logLevel } });
-  await server.listen({ host: opts.host, port: opts.port });
+  try {
+    await server.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await server.close(); // disconnects the database before the error reaches the user
+    throw err;
+  }
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
@@ -87,24 +92,9 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   return { server, agent, url, close };
 }
 
-/** Exit cleanly on the first SIGTERM/SIGINT; a second one, or a close that hangs, exits at once. */
+/** Exit cleanly on the first SIGTERM/SIGINT (see closeGracefullyOnSignals). */
 export function closeOnSignals(running: RunningDaxfleet): void {
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) process.exit(1);
-    signalled = true;
-    running.server.log.info({ signal }, 'closing');
-    setTimeout(() => {
-      running.server.log.error('close timed out; exiting');
-      process.exit(1);
-    }, CLOSE_TIMEOUT_MS).unref();
-    running.close().then(() => process.exit(0), (err: unknown) => {
-      running.server.log.error({ err }, 'close failed');
-      process.exit(1);
-    });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  closeGracefullyOnSignals(running.server.log, () => running.close());
 }
 
 export function defaultHostname(): string {

@@ -1,9 +1,9 @@
 /**
- * Builds the Fastify instance around the app plugin: logger, timeouts, validator options. Tests use
- * buildServer() and inject; the CLI's serve command listens and closes gracefully (serve.ts).
+ * Builds the Fastify instance around the app plugin (logger, timeouts, close behaviour) and closes it
+ * gracefully on signals. Tests use buildServer() and inject; `daxfleet serve` listens (serve.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import daxfleetApp from './app.js';
 import type { AppConfig } from './config.js';
 
@@ -38,4 +38,30 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await server.register(daxfleetApp, { config: opts.config });
   await server.ready();
   return server;
+}
+
+const CLOSE_TIMEOUT_MS = 15_000;
+
+/**
+ * Graceful close: the first SIGTERM/SIGINT runs `close` (Fastify then answers new requests with 503, finishes
+ * open ones, runs onClose hooks such as the Prisma disconnect) and exits 0; a second signal, or a close that
+ * hangs for 15 s, exits 1 at once.
+ */
+export function closeGracefullyOnSignals(log: FastifyBaseLogger, close: () => Promise<void>): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    log.info({ signal }, 'closing');
+    setTimeout(() => {
+      log.error('close timed out; exiting');
+      process.exit(1);
+    }, CLOSE_TIMEOUT_MS).unref();
+    close().then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'close failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }

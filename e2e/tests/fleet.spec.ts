@@ -95,6 +95,7 @@ for (const host of SIMULATED_HOSTS) {
     await fleetRow(page, host.hostname).getByRole('link', { name: host.hostname, exact: true }).click();
     await expect(page).toHaveURL(new RegExp(`/hosts/${host.hostId}$`));
     await expect(page.getByRole('heading', { level: 1, name: host.hostname })).toBeVisible();
+    await expect(page).toHaveTitle(`${host.hostname} · daxfleet`);
     const topology = section(page, 'Topology');
 
     for (const bus of ndctl) {

@@ -33,6 +33,7 @@ export function FleetRoute() {
 
   return (
     <>
+      <title>{allHosts.length > 0 ? `Fleet (${allHosts.length}) · daxfleet` : 'Fleet · daxfleet'}</title>
       <div className="page-title">
         <h1>Fleet</h1>
         {hosts.data !== undefined && <FleetOverview hosts={hosts.data.hosts} />}

@@ -12,6 +12,7 @@ export function HostRoute() {
   const host = useHost(hostId);
   return (
     <>
+      <title>{`${host.data?.hostname ?? hostId} · daxfleet`}</title>
       <nav aria-label="Breadcrumb" className="breadcrumb">
         <Link to={paths.fleet.getHref()}>Fleet</Link> <span aria-hidden="true">/</span> <span>{host.data?.hostname ?? hostId}</span>
       </nav>

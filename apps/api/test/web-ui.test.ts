@@ -43,4 +43,20 @@ describe('web UI serving', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'DAXFLEET_ERR_ROUTE_NOT_FOUND' });
   });
+
+  it('picks up a UI built while the hub runs (same dist folder), without a restart', async () => {
+    const later = tempDir('daxfleet-web-later-');
+    const other = await startTestHub({ webDist: later.dir });
+    try {
+      const before = await other.server.inject({ url: '/fleet', headers: { accept: 'application/json' } });
+      expect(before.json()).toMatchObject({ code: 'DAXFLEET_ERR_UI_NOT_BUILT' });
+      writeFileSync(path.join(later.dir, 'index.html'), '<title>built later</title>');
+      const after = await other.server.inject({ url: '/fleet', headers: { accept: 'text/html' } });
+      expect(after.statusCode).toBe(200);
+      expect(after.body).toContain('built later');
+    } finally {
+      await other.close();
+      later.remove();
+    }
+  });
 });

@@ -29,17 +29,19 @@ function isUiPageRequest(request: FastifyRequest): boolean {
 
 export default fp(async (fastify) => {
   const root = fastify.config.webDist;
-  const built = existsSync(path.join(root, 'index.html'));
-  if (built) {
-    // wildcard: files are looked up per request, so a UI rebuilt while the hub runs is served without restart
+  const indexFile = path.join(root, 'index.html');
+  // checked per request: a UI built (or being rebuilt) while the hub runs is picked up without a restart
+  const isBuilt = (): boolean => existsSync(indexFile);
+  const serving = existsSync(root);
+  if (serving) {
+    // wildcard: files are looked up per request, so new asset names after a rebuild are found
     await fastify.register(fastifyStatic, { root, prefix: '/', wildcard: true, index: ['index.html'] });
-  } else {
-    fastify.log.warn({ webDist: root }, 'web UI not built: serving the API only');
   }
+  if (!isBuilt()) fastify.log.warn({ webDist: root }, 'web UI not built: serving the API only');
 
   fastify.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     if (!isUiPageRequest(request)) return sendRouteNotFound(request, reply);
-    if (built) return reply.type('text/html').sendFile('index.html');
+    if (serving && isBuilt()) return reply.type('text/html').sendFile('index.html');
     if (request.headers.accept?.includes('text/html')) {
       return reply.code(404).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
     }

@@ -15,7 +15,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
 <h1>The daxfleet web UI is not built</h1>
 <p>This hub serves the UI from <code>apps/web/dist</code>, which does not exist yet.
-Build it with <code>pnpm --filter @daxfleet/web build</code> and restart the hub.</p>
+Build it with <code>pnpm --filter @daxfleet/web build</code> and reload this page.</p>
 <p>The REST API works meanwhile: <a href="/api/v1/hosts">/api/v1/hosts</a>,
 documentation at <a href="/docs">/docs</a>, OpenAPI at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>
 </body></html>
@@ -32,16 +32,14 @@ export default fp(async (fastify) => {
   const indexFile = path.join(root, 'index.html');
   // checked per request: a UI built (or being rebuilt) while the hub runs is picked up without a restart
   const isBuilt = (): boolean => existsSync(indexFile);
-  const serving = existsSync(root);
-  if (serving) {
-    // wildcard: files are looked up per request, so new asset names after a rebuild are found
-    await fastify.register(fastifyStatic, { root, prefix: '/', wildcard: true, index: ['index.html'] });
-  }
+  // wildcard: files are looked up per request, so new asset names after a rebuild are found (even when the
+  // folder did not exist at startup)
+  await fastify.register(fastifyStatic, { root, prefix: '/', wildcard: true, index: ['index.html'], suppressWarning: true });
   if (!isBuilt()) fastify.log.warn({ webDist: root }, 'web UI not built: serving the API only');
 
   fastify.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     if (!isUiPageRequest(request)) return sendRouteNotFound(request, reply);
-    if (serving && isBuilt()) return reply.type('text/html').sendFile('index.html');
+    if (isBuilt()) return reply.type('text/html').sendFile('index.html');
     if (request.headers.accept?.includes('text/html')) {
       return reply.code(404).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
     }

@@ -1,7 +1,7 @@
 import type { HostList } from '@daxfleet/shared';
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiGet } from '@/lib/api-client';
-import { POLL_INTERVAL_MS } from '@/lib/react-query';
+import { LARGE_FLEET_HOSTS, POLL_INTERVAL_MS } from '@/lib/react-query';
 
 export function getHosts({ signal }: { signal?: AbortSignal } = {}): Promise<HostList> {
   return apiGet<HostList>('/hosts', { signal });
@@ -13,7 +13,9 @@ export function getHostsQueryOptions() {
   return queryOptions({
     queryKey: hostsQueryKey,
     queryFn: ({ signal }) => getHosts({ signal }),
-    refetchInterval: POLL_INTERVAL_MS.hosts,
+    refetchInterval: (query) => ((query.state.data?.hosts.length ?? 0) >= LARGE_FLEET_HOSTS
+      ? POLL_INTERVAL_MS.largeFleetHosts
+      : POLL_INTERVAL_MS.hosts),
   });
 }
 

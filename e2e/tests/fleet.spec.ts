@@ -116,6 +116,8 @@ for (const host of SIMULATED_HOSTS) {
         const regionHead = regionNode.locator('.tree-node__head').first();
         await expect(regionHead.getByText(region.type, { exact: true })).toBeVisible();
         await expect(regionHead.getByText(humanBytes(region.size), { exact: true })).toHaveAttribute('value', String(region.size));
+        // the region's usage bar accounts for all of it: namespaces by mode plus available space
+        await expect(regionNode.getByRole('img').first()).toHaveAttribute('aria-label', new RegExp(`^Capacity ${humanBytes(region.size)}: `));
         if ((region.badblock_count ?? 0) > 0) {
           await expect(regionHead.getByText(`${region.badblock_count} bad blocks`, { exact: true })).toBeVisible();
         }

@@ -1,9 +1,11 @@
 import type { Region } from '@daxfleet/shared';
 import { useId } from 'react';
+import { CapacityBar } from '@/components/pmem/capacity-bar';
 import { Badge } from '@/components/ui/badge';
 import { Bytes } from '@/components/ui/bytes';
 import { DescriptionList } from '@/components/ui/description-list';
 import { formatInteger } from '@/lib/format';
+import { regionCapacity } from '../utils/region-capacity';
 import { BadBlockTable } from './badblock-table';
 import { NamespaceNode } from './namespace-node';
 import { WarningList } from './warning-list';
@@ -35,6 +37,7 @@ export function RegionNode({ region }: { region: Region }) {
         {region.state === 'disabled' && <Badge tone="warning">disabled</Badge>}
         {region.badblock_count > 0 && <Badge tone="danger">{region.badblock_count} bad blocks</Badge>}
       </div>
+      <div className="region-capacity"><CapacityBar capacity={regionCapacity(region)} compact /></div>
       <DescriptionList
         items={[
           { term: 'interleave', value: <Interleave region={region} /> },

@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   DAXFLEET_ERR_INVENTORY_NOT_FOUND: 404,
   /** GET of a UI page while apps/web/dist has not been built */
   DAXFLEET_ERR_UI_NOT_BUILT: 404,
+  /** the server is closing (SIGTERM): retry shortly, another instance or the restarted one will answer */
+  DAXFLEET_ERR_SERVER_CLOSING: 503,
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,
 } as const;

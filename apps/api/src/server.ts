@@ -21,8 +21,9 @@ export function serverOptions(logger: FastifyServerOptions['logger']): FastifySe
     connectionTimeout: 60_000,
     keepAliveTimeout: 10_000,
     pluginTimeout: 60_000,
-    // while closing: refuse new requests with 503 and drop idle keep-alive sockets, finish the rest
-    return503OnClosing: true,
+    // while closing: drop idle keep-alive sockets, finish open requests; requests that still arrive get a 503
+    // in the one error shape (plugins/app/error-handler.ts) rather than Fastify's own body
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // request lines are logged by our onResponse hook at debug level: agents report every few seconds
     logController: new LogController({ disableRequestLogging: true }),

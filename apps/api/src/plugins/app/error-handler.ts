@@ -2,7 +2,7 @@
  * One error shape for every failure: { statusCode, code, error, message, reqId } (ErrorSchema).
  * 4xx messages say what was wrong and what to do; 5xx details go to the log under the reqId, never to the client.
  * Requests to unknown routes get the same shape (DAXFLEET_ERR_ROUTE_NOT_FOUND), except UI pages when the hub
- * serves the web UI (plugins/external/web-ui.ts).
+ * serves the web UI (plugins/external/web-ui.ts), and so do requests that arrive while the server closes.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -78,6 +78,17 @@ export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply):
 }
 
 export default fp(async (fastify) => {
+  // Requests on kept-alive connections while the server closes get the one error shape, not Fastify's own 503.
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    return reply.code(503).header('connection', 'close').send(errorBody(request, 503, 'DAXFLEET_ERR_SERVER_CLOSING',
+      'the server is shutting down; retry in a moment'));
+  });
+
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
     const c = classify(err, String(request.id));
     if (c.statusCode >= 500) request.log.error({ err }, 'request failed');

@@ -8,7 +8,7 @@ import type { Inventory } from '@daxfleet/shared';
 import { scanInventory } from '@daxfleet/dax-native';
 import type { TestProject } from 'vitest/node';
 
-export const RECORDED_KERNELS = ['two-dimm-all-modes'] as const;
+export const RECORDED_KERNELS = ['two-dimm-all-modes', 'four-dimm-mixed', 'one-dimm-label-less', 'devdax-system-ram'] as const;
 export type RecordedKernelName = (typeof RECORDED_KERNELS)[number];
 export type RecordedKernel = { inventory: Inventory; ndctlJson: string };
 

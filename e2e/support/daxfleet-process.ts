@@ -44,14 +44,19 @@ export function startDaxfleet(name: string, args: readonly string[], logDir: str
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killTimer);
-    }
-    log.end();
+  let stopping: Promise<void> | undefined;
+  /** SIGTERM (graceful close), SIGKILL after 5 s; safe to call more than once. */
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(killTimer);
+      }
+      log.end();
+    })();
+    return stopping;
   };
 
   return new Promise((resolve, reject) => {

@@ -46,3 +46,25 @@ test('a hub with a local agent on a machine without NVDIMMs says so plainly', as
     await hub.stop();
   }
 });
+
+test('when the hub goes away the open fleet page keeps the last data and says the refresh failed', async ({ page }, testInfo) => {
+  const workDir = testInfo.outputPath('vanishing-hub');
+  const sysfsRoot = join(workDir, 'empty-sys');
+  mkdirSync(sysfsRoot, { recursive: true });
+  const hub = await startDaxfleet('vanishing-hub', [
+    '--role', 'all', '--host', '127.0.0.1', '--port', String(await freePort()), '--data-dir', join(workDir, 'data'),
+    '--sysfs-root', sysfsRoot, '--hostname', 'short-lived', '--interval', '1000',
+  ], workDir);
+  try {
+    await page.goto(hub.url);
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'short-lived', exact: true }) });
+    await expect(row).toHaveCount(1);
+    await hub.stop();
+    const alert = page.getByRole('alert');
+    await expect(alert).toContainText('The fleet below may be out of date: the last refresh failed', { timeout: 30_000 });
+    await expect(alert).toContainText('Cannot reach the daxfleet hub');
+    await expect(row).toHaveCount(1);
+  } finally {
+    await hub.stop();
+  }
+});

@@ -52,6 +52,13 @@ describe('daxfleet CLI', () => {
     expect(lines[2]).toBe('usage: daxfleet <command> [options]');
   });
 
+  it('--version prints the package version', () => {
+    const r = daxfleet('--version');
+    expect(r.status).toBe(0);
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'apps/api/package.json'), 'utf8')) as { version: string };
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+
   it('--help prints the usage with every serve flag, exit 0', () => {
     const r = daxfleet('--help');
     expect(r.status).toBe(0);

@@ -77,6 +77,14 @@ describe('a hub and two agents', () => {
     expect(((await res.json()) as { code: string }).code).toBe('DAXFLEET_ERR_ROUTE_NOT_FOUND');
   });
 
+  it('an agent pointed at something that is not a hub logs the refusal with its error code, and retries', async () => {
+    const notAHub = running[1]!; // an agent: it serves /api/v1/health only
+    const lost = await startAgent('sim-lost', simB, notAHub.url);
+    await lost.waitForOutput(
+      /report to http:\/\/127\.0\.0\.1:\d+ failed \(HTTP 404 DAXFLEET_ERR_ROUTE_NOT_FOUND: no route POST \/api\/v1\/agents\/report.*\); retry 2 in 600 ms/);
+    expect(await lost.stop()).toBe(0);
+  });
+
   it('a bad block written to one host\'s tree becomes inventory version 2 of that host only', async () => {
     const before = (await getJson<HostList>(`${hub.url}/api/v1/hosts`)).hosts;
     writeFileSync(path.join(simA, BLOCKDEV_BADBLOCKS), '1000 8\n2000 16\n');

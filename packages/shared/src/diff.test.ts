@@ -50,9 +50,27 @@ describe('diffInventories', () => {
     region.namespaces = [{ dev: 'namespace0.1', mode: 'fsdax', map: 'dev', size: 1 << 29, state: 'enabled', badblocks: [], badblock_count: 0 }];
     expect(diffInventories(baseInventory(), next)).toEqual([
       { kind: 'removed', object: 'namespace0.0', object_type: 'namespace' },
-      { kind: 'removed', object: 'daxregion0', object_type: 'dax_region' },
+      { kind: 'removed', object: 'namespace0.0/daxregion0', object_type: 'dax_region' },
       { kind: 'removed', object: 'dax0.0', object_type: 'dax_device' },
       { kind: 'added', object: 'namespace0.1', object_type: 'namespace' },
+    ]);
+  });
+
+  it('names dax regions by their namespace: same-id regions of two devdax namespaces stay apart', () => {
+    const prev = baseInventory();
+    const region = prev.buses[0]!.regions[0]!;
+    const second = structuredClone(region.namespaces[0]!);
+    second.dev = 'namespace0.1';
+    second.daxregion!.devices[0]!.chardev = 'dax0.1';
+    region.namespaces.push(second);
+    const next = structuredClone(prev);
+    next.buses[0]!.regions[0]!.namespaces.shift();
+    next.buses[0]!.regions[0]!.namespaces[0]!.daxregion!.align = 4096;
+    expect(diffInventories(prev, next)).toEqual([
+      { kind: 'removed', object: 'namespace0.0', object_type: 'namespace' },
+      { kind: 'removed', object: 'namespace0.0/daxregion0', object_type: 'dax_region' },
+      { kind: 'removed', object: 'dax0.0', object_type: 'dax_device' },
+      { kind: 'changed', object: 'namespace0.1/daxregion0', object_type: 'dax_region', field: 'align', from: 2097152, to: 4096 },
     ]);
   });
 

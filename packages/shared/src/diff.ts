@@ -92,8 +92,10 @@ function flattenInventory(inv: Inventory): Map<string, FlatObject> {
   };
 
   add('inventory', 'inventory', inv, ['buses', 'dax_regions']);
-  const addDaxRegion = (region: Inventory['dax_regions'][number]): void => {
-    add(`daxregion${region.id}`, 'dax_region', region, ['devices']);
+  // A dax region's id repeats across the devdax namespaces of one nd region, so one under a namespace is named
+  // after it ("namespace1.0/daxregion1"); dax regions outside namespaces (hmem) are "daxregionN".
+  const addDaxRegion = (region: Inventory['dax_regions'][number], owner?: string): void => {
+    add(owner ? `${owner}/daxregion${region.id}` : `daxregion${region.id}`, 'dax_region', region, ['devices']);
     for (const dev of region.devices) add(dev.chardev, 'dax_device', dev, []);
   };
   for (const bus of inv.buses) {
@@ -103,7 +105,7 @@ function flattenInventory(inv: Inventory): Map<string, FlatObject> {
       add(region.dev, 'region', region, ['namespaces']);
       for (const ns of region.namespaces) {
         add(ns.dev, 'namespace', ns, ['daxregion']);
-        if (ns.daxregion) addDaxRegion(ns.daxregion);
+        if (ns.daxregion) addDaxRegion(ns.daxregion, ns.dev);
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { scanInventory, stringifyNdctl, toNdctlList } from '@daxfleet/dax-native';
+import { HOST_ID_PATTERN } from './agent/host-identity.js';
 import { VERSION, type Role } from './config.js';
 import { closeOnSignals, defaultHostname, serve } from './serve.js';
 
@@ -119,6 +120,10 @@ async function serveCommand(args: string[]): Promise<void> {
   const hubUrl = values['hub-url'];
   if (role === 'agent' && !hubUrl) throw new UsageError('--role agent needs --hub-url (the hub to report to)');
   if (hubUrl !== undefined && !URL.canParse(hubUrl)) throw new UsageError(`--hub-url is not a URL: "${hubUrl}"`);
+  const hostId = values['host-id'];
+  if (hostId !== undefined && !HOST_ID_PATTERN.test(hostId)) {
+    throw new UsageError(`--host-id must be 1-128 of A-Z a-z 0-9 . _ : -, not "${hostId}"`);
+  }
   const logLevel = oneOf('log-level', values['log-level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const);
   const sysfsRoot = values['sysfs-root'];
   if (role !== 'hub') {
@@ -138,7 +143,7 @@ async function serveCommand(args: string[]): Promise<void> {
     ...(hubUrl !== undefined ? { hubUrl } : {}),
     sysfsRoot,
     hostname: values.hostname ?? defaultHostname(),
-    ...(values['host-id'] !== undefined ? { hostId: values['host-id'] } : {}),
+    ...(hostId !== undefined ? { hostId } : {}),
     intervalMs: integer('interval', values.interval, 100, 86_400_000),
     logLevel,
   });

@@ -43,6 +43,8 @@ describe('daxfleet CLI', () => {
     [['serve', '--role', 'agent'], 'daxfleet: --role agent needs --hub-url (the hub to report to)'],
     [['serve', '--port', 'http'], 'daxfleet: --port must be an integer from 0 to 65535, not "http"'],
     [[], 'daxfleet: no command given'],
+    [['serve', '--host-id', 'a b'], 'daxfleet: --host-id must be 1-128 of A-Z a-z 0-9 . _ : -, not "a b"'],
+    [['serve', 'extra'], "daxfleet: Unexpected argument 'extra'. This command does not take positional arguments"],
   ])('usage error %j: one line, the usage, exit 2', (args, line) => {
     const r = daxfleet(...args);
     expect(r.status).toBe(2);

@@ -80,6 +80,14 @@ export function startDaxfleet(name: string, args: readonly string[], logDir: str
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    log.once('error', (error) => {
+      clearTimeout(timer);
+      void stop().then(() => reject(new Error(`${name}: cannot write its log ${logPath}: ${error.message}`)));
+    });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: cannot start ${cliPath}: ${error.message}`));
+    });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${signal ?? `code ${code}`}) before listening. Output:\n${output.slice(-4000)}`));

@@ -42,6 +42,7 @@ test('a hub with a local agent on a machine without NVDIMMs says so plainly', as
     await expect(row).toContainText('no DIMMs');
     await expect(page.getByRole('region', { name: 'Add hosts' }).locator('pre').first())
       .toHaveText(`daxfleet serve --role agent --hub-url ${hub.url}`);
+    await page.screenshot({ path: '/tmp/daxfleet-e2e-fleet-no-pmem.png', fullPage: true });
   } finally {
     await hub.stop();
   }

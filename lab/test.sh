@@ -6,12 +6,14 @@
 #
 # env: LAB_CLI=path/to/cli.js (default <repo>/apps/api/dist/cli.js; if absent ndctl is compared with itself)
 #      LAB_COMPARE_SELF=1  LAB_TEST_TIMEOUT=240 (s per guest)  LAB_TESTS="transitions layout:NAME ..."
-#      LAB_REQUIRED=1  LAB_CACHE
+#      LAB_TEST_FULL=1 (check after every transition step, all layouts)  LAB_REQUIRED=1  LAB_CACHE
 set -uo pipefail
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab
 LAB_CACHE=${LAB_CACHE:-$LAB_DIR/.cache}; export LAB_CACHE
-TESTS=${LAB_TESTS:-"transitions layout:two-dimm-all-modes layout:four-dimm-mixed"}
+# default: ~3-4 min on 2 cores; LAB_TEST_FULL=1: a check after every transition step and every layout
+if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less"}
+else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed"}; fi
 T0=$SECONDS
 
 why=$("$LAB" _unavailable)
@@ -29,8 +31,8 @@ passed=0; failed=0; skipped=0
 for t in $TESTS; do
   id=test-$(date +%Y%m%d-%H%M%S)-$$-${t//[:\/]/-}
   case $t in
-    transitions) args=(run tests/transitions.sh); cfg=(NDIMM=2 REGION_MB=1024) ;;
-    layout:*) args=(run --layout "${t#layout:}" tests/layout-check.sh "${t#layout:}"); cfg=() ;;
+    transitions) args=(tests/transitions.sh); cfg=(NDIMM=3 REGION_MB=512 MEM=2G) ;;
+    layout:*) args=(--layout "${t#layout:}" tests/layout-check.sh "${t#layout:}"); cfg=() ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;
   esac
   s=$SECONDS
@@ -50,11 +52,11 @@ for t in $TESTS; do
     # the guest script died, timed out or a step before the checks failed
     reason=$(grep -h -E 'FATAL|timed out|died' "$rd/console.log" "$LAB_CACHE/$id.stderr" 2>/dev/null | head -3 | tr '\n' ' ')
     echo "FAIL $t: guest exit $rc ${reason:-} (console: $rd/console.log)"; failed=$((failed + 1))
-    tail -15 "$rd/console.log" 2>/dev/null | sed 's/^/    /'
+    { cat "$LAB_CACHE/$id.stderr"; tail -15 "$rd/console.log" 2>/dev/null; } | sed 's/^/    /'
   fi
   rm -f "$LAB_CACHE/$id.stderr"
   echo "    ($t: $((SECONDS - s)) s, artifacts in $rd/out)"
 done
-echo "lab tests took $((SECONDS - T0)) s${skipped:+, $skipped check(s) skipped}"
+echo "lab tests took $((SECONDS - T0)) s$([ "$skipped" -gt 0 ] && echo ", $skipped check(s) skipped")"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

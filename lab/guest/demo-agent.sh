@@ -9,7 +9,7 @@ CLI=${LAB_CLI:-$LAB_REPO/apps/api/dist/cli.js}
 step "demo guest ready"
 ndctl list -N -i | python3 -c 'import json,sys
 n=json.load(sys.stdin); n=n if isinstance(n,list) else [n]
-for x in n: print("  %-14s %-7s %-4s %11s  %s" % (x["dev"], x["mode"], x.get("map",""), x["size"], x.get("name","")))'
+for x in sorted(n, key=lambda x: [int(v) for v in x["dev"][9:].split(".")]): print("  %-14s %-7s %-4s %11s  %s" % (x["dev"], x["mode"], x.get("map",""), x["size"], x.get("name","")))'
 grep -E ' - (xfs|ext4) /dev/pmem' /proc/self/mountinfo | awk '{print "  mount", $5, $(NF-2), $(NF-1), $NF}'
 hostport=${HUB#*://}; hostport=${hostport%%/*}; h=${hostport%:*}; p=${hostport##*:}
 if timeout 5 bash -c "exec 3<>/dev/tcp/$h/$p" 2>/dev/null; then echo "hub $HUB reachable from the guest"

@@ -64,7 +64,9 @@ if [ -n "$SCRIPT" ]; then
   echo "PMEMLAB: script exit=$? uptime=$(cut -d' ' -f1 /proc/uptime)"
 fi
 if grep -q 'pmemlab.shell=1' /proc/cmdline; then
-  chroot /host /usr/bin/env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux /bin/bash -l
+  # setsid -c: the shell gets ttyS0 as its controlling terminal (job control, Ctrl-C)
+  setsid -c chroot /host /usr/bin/env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux \
+    /bin/bash -l </dev/ttyS0 >/dev/ttyS0 2>&1
 fi
 sync
 echo "PMEMLAB: poweroff"

@@ -10,6 +10,8 @@ LABDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_CACHE=${LAB_CACHE:-$LABDIR/.cache}
 mkdir -p "$LAB_CACHE"; cd "$LAB_CACHE"
 log() { echo "lab setup: $*" >&2; }
+# one setup at a time (every `lab run` calls this; several may start together)
+exec 9>"$LAB_CACHE/.setup.lock"; flock 9
 
 # ---- 1. packages
 PKGS=(qemu-system-x86 ndctl daxctl busybox-static xfsprogs e2fsprogs cpio kmod xz-utils)

@@ -40,6 +40,14 @@ mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpf
 for d in tmp run; do mount -t tmpfs -o mode=1777 tmpfs /host/$d; done
 mkdir -p /host/lib/modules; mount --bind /lib/modules /host/lib/modules
 
+# ---- the project checkout, read-only, at its host path (a checkout under /tmp is hidden by the tmpfs above);
+# mounted before the lab cache, which may live inside it
+REPO=$(arg repo)
+if [ -n "$REPO" ]; then
+  mkdir -p "/host$REPO"
+  mount -t 9p -o $O9,ro repo "/host$REPO" || echo "PMEMLAB: repo share not mounted"
+fi
+
 # ---- lab cache dir, read-write, at its host path (no cache=loose: the host reads what we write)
 SHARE=$(arg share)
 if [ -n "$SHARE" ]; then

@@ -7,7 +7,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { scanInventory, stringifyNdctl, toNdctlList } from '@daxfleet/dax-native';
 import { HOST_ID_PATTERN } from './agent/host-identity.js';
 import { VERSION, type Role } from './config.js';
-import { closeOnSignals, defaultHostname, serve } from './serve.js';
 
 const USAGE = `usage: daxfleet <command> [options]
 
@@ -126,6 +125,9 @@ async function serveCommand(args: string[]): Promise<void> {
   }
   const logLevel = oneOf('log-level', values['log-level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const);
   const sysfsRoot = values['sysfs-root'];
+  // loaded here, not at the top: Fastify, Prisma and the routes cost seconds under the lab's emulated CPU, and
+  // `daxfleet inventory` needs none of them
+  const { closeOnSignals, defaultHostname, serve } = await import('./serve.js');
   if (role !== 'hub') {
     // fail at once on a root that cannot be read, instead of logging a failed scan every interval
     try {

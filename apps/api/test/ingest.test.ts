@@ -115,6 +115,27 @@ describe('agent report ingest', () => {
     expect((await post(warmer)).changed).toBe(false);
   });
 
+  it('shows the latest volatile values as current, in the same version', async () => {
+    const warm = structuredClone(base);
+    const dimm = warm.buses[0]?.dimms[0];
+    if (!dimm) throw new Error('fixture has no DIMM');
+    dimm.health = { supported: true, health_state: 'ok', temperature_celsius: 31 };
+    await post(warm);
+    const warmer = structuredClone(warm);
+    warmer.buses[0]!.dimms[0]!.health!.temperature_celsius = 44;
+    await post(warmer);
+    const current = await getJson<HostInventory>('/api/v1/hosts/host-a/inventory');
+    expect(current.version).toBe(1);
+    expect(current.inventory.buses[0]?.dimms[0]?.health?.temperature_celsius).toBe(44);
+    const detail = await getJson<HostDetail>('/api/v1/hosts/host-a');
+    expect(detail.inventory.buses[0]?.dimms[0]?.health?.temperature_celsius).toBe(44);
+    // and back: the stored inventory follows every report, not only the first change
+    await post(warm);
+    const again = await getJson<HostInventory>('/api/v1/hosts/host-a/inventory');
+    expect(again.inventory.buses[0]?.dimms[0]?.health?.temperature_celsius).toBe(31);
+    expect(again.version).toBe(1);
+  });
+
   it('keeps hosts apart and lists them by hostname', async () => {
     await post(base, 'host-b');
     const res = await hub.server.inject({

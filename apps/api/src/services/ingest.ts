@@ -1,7 +1,8 @@
 /**
  * Hub ingest of agent reports. A report's writes happen in one transaction: host upsert, then either a new
  * inventory version (when the canonical content changed) with its summary and its changes against the previous
- * version, or a bump of the current version's last_seen. The unchanged case, every interval of every host, is
+ * version, or a bump of the current version's last_seen (and, when volatile fields such as DIMM temperatures
+ * changed, of its stored inventory). The unchanged case, every interval of every host, is
  * tried first as a two-statement batch that writes nothing unless the content hash matches; otherwise the
  * general transaction runs. Times are the hub's clock (an agent's clock may be off).
  */
@@ -22,6 +23,10 @@ export async function ingestReport(
 ): Promise<AgentReportAck> {
   // CPU work outside the transaction: the single SQLite connection is held only for the writes.
   const hash = inventoryContentHash(report.inventory);
+  // The inventory as reported, and its hash: when only volatile fields changed (the content hash matches), the
+  // stored JSON is still replaced so the current inventory shows current temperatures, but only when it differs.
+  const inventoryJson = JSON.stringify(report.inventory);
+  const reportHash = createHash('sha256').update(inventoryJson).digest('hex');
   const hostFields = {
     hostname: report.hostname,
     agentVersion: report.agent_version,
@@ -34,7 +39,9 @@ export async function ingestReport(
   // conditional on the hash, no reads through the query compiler (~4x cheaper than the general path).
   const [bumped] = await prisma.$transaction([
     prisma.$queryRaw<Array<{ version: number | bigint }>>`
-      UPDATE inventory_versions SET last_seen = ${receivedAt}
+      UPDATE inventory_versions SET last_seen = ${receivedAt},
+        inventory = CASE WHEN report_hash = ${reportHash} THEN inventory ELSE ${inventoryJson} END,
+        report_hash = ${reportHash}
       WHERE id = (SELECT current_version_id FROM hosts WHERE id = ${report.host_id}) AND content_hash = ${hash}
       RETURNING version`,
     prisma.$executeRaw`
@@ -56,7 +63,9 @@ export async function ingestReport(
 
     if (current && current.contentHash === hash) {
       await tx.host.update({ where: { id: report.host_id }, data: hostFields });
-      await tx.inventoryVersion.update({ where: { id: current.id }, data: { lastSeen: receivedAt } });
+      await tx.inventoryVersion.update({
+        where: { id: current.id }, data: { lastSeen: receivedAt, inventory: inventoryJson, reportHash },
+      });
       return { host_id: report.host_id, inventory_version: current.version, changed: false };
     }
 
@@ -72,7 +81,8 @@ export async function ingestReport(
         hostId: report.host_id,
         version,
         contentHash: hash,
-        inventory: JSON.stringify(report.inventory),
+        inventory: inventoryJson,
+        reportHash,
         summary: JSON.stringify(summarizeInventory(report.inventory)),
         changes: JSON.stringify(changes),
         firstSeen: receivedAt,

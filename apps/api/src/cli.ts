@@ -3,8 +3,9 @@
  * The `daxfleet` command. Usage errors (unknown command or flag, bad value, unreadable --sysfs-root) print one
  * line and the usage on stderr and exit 2; other failures exit 1.
  */
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { scanInventory, stringifyNdctl, toNdctlList } from '@daxfleet/dax-native';
+import { scanInventory, stringifyNdctl, toDaxctlList, toNdctlList } from '@daxfleet/dax-native';
 import { HOST_ID_PATTERN } from './agent/host-identity.js';
 import { VERSION, type Role } from './config.js';
 
@@ -28,7 +29,10 @@ daxfleet serve [options]
 
 daxfleet inventory [options]
   --sysfs-root DIR       sysfs to scan (default /sys)
-  --format json|ndctl    json: the daxfleet inventory (default); ndctl: what \`ndctl list -BDRNMX -v\` prints
+  --format json|ndctl|daxctl
+                         json: the daxfleet inventory (default); ndctl: what \`ndctl list -BDRNMX -v\` prints;
+                         daxctl: what \`daxctl list -DRM\` prints (ndctl and daxctl print nothing when there is
+                         nothing to list)
 
   -h, --help             this help
   --version              print the version
@@ -89,27 +93,45 @@ const ROOT_ERRORS: Record<string, string> = {
   EPERM: 'permission denied',
 };
 
-/** scanInventory rejects with code + path when the root itself cannot be read: a usage error. */
+/** The libuv text of a Node system error ("ELOOP: too many symbolic links encountered, stat '/x'"). */
+function errnoText(e: { code?: string; message?: string }): string {
+  const match = /^[A-Z0-9_]+: (.+?), [a-z_]+(?: '.*')?$/s.exec(e.message ?? '');
+  const text = match?.[1];
+  return text !== undefined && text !== '' ? `${text} (${e.code ?? 'error'})` : e.code ?? e.message ?? 'unreadable';
+}
+
+/**
+ * scanInventory rejects with code + path when the root itself cannot be read: a usage error. That is
+ * any system error whose path is the root (ELOOP, EIO, ... too), not only the four it names itself.
+ */
 function rootError(err: unknown, sysfsRoot: string): UsageError | undefined {
-  const e = err as { code?: string; path?: string };
-  const why = e.code ? ROOT_ERRORS[e.code] : undefined;
-  if (!why) return undefined;
-  return new UsageError(`cannot read sysfs root ${e.path ?? sysfsRoot}: ${why}`, false);
+  const e = err as { code?: string; path?: string; message?: string };
+  if (typeof e?.code !== 'string') return undefined;
+  const known = ROOT_ERRORS[e.code];
+  const onRoot = e.path !== undefined && (e.path === sysfsRoot || resolve(e.path) === resolve(sysfsRoot));
+  if (known !== undefined) return new UsageError(`cannot read sysfs root ${e.path ?? sysfsRoot}: ${known}`, false);
+  if (!onRoot) return undefined;
+  return new UsageError(`cannot read sysfs root ${e.path}: ${errnoText(e)}`, false);
 }
 
 async function inventoryCommand(args: string[]): Promise<void> {
   const values = parse(args, INVENTORY_OPTIONS);
   if (values.help) return void process.stdout.write(USAGE);
-  const format = oneOf('format', values.format, ['json', 'ndctl'] as const);
+  const format = oneOf('format', values.format, ['json', 'ndctl', 'daxctl'] as const);
   const sysfsRoot = values['sysfs-root'];
   let inventory;
   try {
-    inventory = await scanInventory({ sysfsRoot, health: sysfsRoot === '/sys' });
+    // health left to scanInventory: it asks libndctl only when the *resolved* root is /sys ("/sys/" too)
+    inventory = await scanInventory({ sysfsRoot });
   } catch (err) {
     throw rootError(err, sysfsRoot) ?? err;
   }
-  const out = format === 'ndctl' ? stringifyNdctl(toNdctlList(inventory)) : JSON.stringify(inventory, null, 2);
-  process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+  // ndctl and daxctl print nothing at all (not even a newline) when there is nothing to list
+  const out =
+    format === 'ndctl' ? stringifyNdctl(toNdctlList(inventory))
+    : format === 'daxctl' ? stringifyNdctl(toDaxctlList(inventory, { mappings: true }))
+    : `${JSON.stringify(inventory, null, 2)}\n`;
+  if (out !== '') process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
 }
 
 async function serveCommand(args: string[]): Promise<void> {

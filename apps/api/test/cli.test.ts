@@ -1,11 +1,11 @@
 /** The built `daxfleet` command as a user runs it: exit codes, one-line errors, output on recorded kernels. */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Value } from 'typebox/value';
 import { InventorySchema } from '@daxfleet/shared';
-import { CLI, FIXTURES_DIR, REPO_ROOT } from './helpers.js';
+import { CLI, FIXTURES_DIR, REPO_ROOT, tempDir } from './helpers.js';
 
 function daxfleet(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 });
@@ -13,6 +13,20 @@ function daxfleet(...args: string[]): { status: number | null; stdout: string; s
 }
 
 const fixtures = readdirSync(FIXTURES_DIR).filter((n) => existsSync(path.join(FIXTURES_DIR, n, 'ndctl.json')));
+const daxctlFixtures = fixtures.filter((n) => existsSync(path.join(FIXTURES_DIR, n, 'daxctl.json')));
+
+function names(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+/** This machine's /sys has no NVDIMM bus and no dax device (ndctl and daxctl would list nothing). */
+const hostHasNoPmem =
+  !names('/sys/bus/nd/devices').some((n) => /^ndbus\d+$/.test(n)) &&
+  !names('/sys/class/nd').some((n) => /^ndctl\d+$/.test(n)) &&
+  !names('/sys/bus/dax/devices').some((n) => /^dax\d+\.\d+$/.test(n));
 
 describe('daxfleet CLI', () => {
   it('a missing --sysfs-root: one line naming the path, exit 2', () => {
@@ -38,7 +52,7 @@ describe('daxfleet CLI', () => {
   it.each([
     [['bogus'], 'daxfleet: unknown command "bogus"'],
     [['inventory', '--nope'], "daxfleet: Unknown option '--nope'"],
-    [['inventory', '--format', 'xml'], 'daxfleet: --format must be one of json, ndctl, not "xml"'],
+    [['inventory', '--format', 'xml'], 'daxfleet: --format must be one of json, ndctl, daxctl, not "xml"'],
     [['serve', '--role', 'king'], 'daxfleet: --role must be one of all, hub, agent, not "king"'],
     [['serve', '--role', 'agent'], 'daxfleet: --role agent needs --hub-url (the hub to report to)'],
     [['serve', '--port', 'http'], 'daxfleet: --port must be an integer from 0 to 65535, not "http"'],
@@ -83,6 +97,82 @@ describe('daxfleet CLI', () => {
     const inv = JSON.parse(r.stdout) as unknown;
     expect(Value.Check(InventorySchema, inv)).toBe(true);
     expect((inv as { buses: unknown[] }).buses.length).toBeGreaterThan(0);
+  });
+
+  it.each(daxctlFixtures)('inventory --format daxctl on recorded kernel %s equals its daxctl.json', (name) => {
+    const r = daxfleet('inventory', '--sysfs-root', path.join(FIXTURES_DIR, name, 'sys'), '--format', 'daxctl');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(path.join(FIXTURES_DIR, name, 'daxctl.json'), 'utf8'));
+  });
+
+  it('--help documents --format daxctl', () => {
+    const r = daxfleet('inventory', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--format json|ndctl|daxctl');
+    expect(r.stdout).toContain('daxctl list -DRM');
+  });
+
+  describe('a sysfs without NVDIMMs', () => {
+    // the reader needs only a readable directory; bus/ and devices/system/ as on a machine without nd/dax
+    const tmp = tempDir('daxfleet-cli-empty-sys-');
+    const root = path.join(tmp.dir, 'sys');
+    mkdirSync(path.join(root, 'bus'), { recursive: true });
+    mkdirSync(path.join(root, 'devices/system'), { recursive: true });
+    afterAll(() => tmp.remove());
+
+    it.each(['ndctl', 'daxctl'])('--format %s prints nothing at all, exit 0 (as ndctl/daxctl 76.1)', (format) => {
+      const r = daxfleet('inventory', '--sysfs-root', root, '--format', format);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('');
+    });
+
+    it('--format json is an empty inventory ending in a newline', () => {
+      const r = daxfleet('inventory', '--sysfs-root', root);
+      expect(r.status).toBe(0);
+      expect(r.stdout.endsWith('}\n')).toBe(true);
+      const inv = JSON.parse(r.stdout) as { buses: unknown[]; dax_regions: unknown[]; sysfs_root: string };
+      expect(Value.Check(InventorySchema, inv)).toBe(true);
+      expect(inv.buses).toEqual([]);
+      expect(inv.dax_regions).toEqual([]);
+      expect(inv.sysfs_root).toBe(root);
+    });
+
+    it.runIf(hostHasNoPmem).each(['ndctl', 'daxctl'])("this host's /sys (no NVDIMMs here): --format %s prints nothing, exit 0", (format) => {
+      const r = daxfleet('inventory', '--format', format);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('');
+    });
+  });
+
+  it('--sysfs-root /sys/ is the live /sys: same health source as /sys', () => {
+    const plain = daxfleet('inventory', '--sysfs-root', '/sys');
+    const slash = daxfleet('inventory', '--sysfs-root', '/sys/');
+    expect(plain.status).toBe(0);
+    expect(slash.status).toBe(0);
+    const a = JSON.parse(plain.stdout) as { sysfs_root: string; health_source: string };
+    const b = JSON.parse(slash.stdout) as { sysfs_root: string; health_source: string };
+    expect(b.sysfs_root).toBe('/sys');
+    expect(b.health_source).toBe(a.health_source);
+  });
+
+  it('a --sysfs-root that is a symlink loop (ELOOP): one line naming the path and the errno text, exit 2', () => {
+    const tmp = tempDir('daxfleet-cli-loop-');
+    try {
+      const loop = path.join(tmp.dir, 'loop');
+      symlinkSync('loop', loop);
+      const r = daxfleet('inventory', '--sysfs-root', loop);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`daxfleet: cannot read sysfs root ${loop}: too many symbolic links encountered (ELOOP)\n`);
+      const s = daxfleet('serve', '--role', 'agent', '--hub-url', 'http://127.0.0.1:9', '--sysfs-root', loop);
+      expect(s.status).toBe(2);
+      expect(s.stderr).toBe(r.stderr);
+    } finally {
+      tmp.remove();
+    }
   });
 
   it('runs from the repo root as `pnpm exec daxfleet`', () => {

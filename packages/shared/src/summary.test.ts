@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeInventory } from './summary.js';
+import { regionCapacity, summarizeInventory } from './summary.js';
 import type { Inventory, Namespace, Region } from './inventory.js';
 
 const GiB = 1024 ** 3;
@@ -67,17 +67,34 @@ describe('summarizeInventory', () => {
     expect(summarizeInventory(inv).capacity_by_mode).toMatchObject({ devdax: 0, 'system-ram': 384 * MiB });
   });
 
-  it('counts DIMM health by state, and DIMMs without usable health as not_reported', () => {
+  it('counts DIMM health by state, and DIMMs with no health or no SMART command as not_reported', () => {
     const inv = inventory([]);
     inv.buses[0]!.dimms = [
       { dev: 'nmem0', state: 'enabled', health: { supported: true, health_state: 'ok' } },
       { dev: 'nmem1', state: 'enabled', health: { supported: true, health_state: 'critical' } },
       { dev: 'nmem2', state: 'enabled', health: { supported: false } },
       { dev: 'nmem3', state: 'enabled' },
-      { dev: 'nmem4', state: 'enabled', health: { supported: true, error: 'ioctl failed' } },
     ];
     expect(summarizeInventory(inv).health).toEqual({
-      ok: 1, 'non-critical': 0, critical: 1, fatal: 0, unknown: 0, not_reported: 3,
+      ok: 1, 'non-critical': 0, critical: 1, fatal: 0, unknown: 0, not_reported: 2,
+    });
+  });
+
+  it('counts a DIMM whose SMART read failed, or whose health state is unknown, as unknown', () => {
+    const inv = inventory([]);
+    inv.buses[0]!.dimms = [
+      // the submit failed: the addon sets health_state "unknown" as ndctl prints
+      { dev: 'nmem0', state: 'enabled', health: { supported: true, health_state: 'unknown', error: 'ndctl_cmd_submit_xlat: EIO' } },
+      // the command could not be built: error only
+      { dev: 'nmem1', state: 'enabled', health: { supported: true, error: 'ndctl_dimm_cmd_new_smart: command not available' } },
+      // an error wins over a state
+      { dev: 'nmem2', state: 'enabled', health: { supported: true, health_state: 'ok', error: 'ioctl failed' } },
+      // the DIMM answered SMART without a valid health state
+      { dev: 'nmem3', state: 'enabled', health: { supported: true, temperature_celsius: 30 } },
+      { dev: 'nmem4', state: 'enabled', health: { supported: true, health_state: 'unknown' } },
+    ];
+    expect(summarizeInventory(inv).health).toEqual({
+      ok: 0, 'non-critical': 0, critical: 0, fatal: 0, unknown: 5, not_reported: 0,
     });
   });
 
@@ -123,5 +140,48 @@ describe('summarizeInventory', () => {
     expect(s.warning_count).toBe(3);
     expect(s.capacity_by_mode.devdax).toBe(GiB);
     expect(s.capacity_by_mode['system-ram']).toBe(GiB);
+  });
+});
+
+describe('regionCapacity', () => {
+  it('counts each namespace by mode with the space it occupies, and available space as free', () => {
+    expect(regionCapacity(region({
+      dev: 'region0', size: 1024 * MiB, available_size: 320 * MiB,
+      namespaces: [
+        namespace({ dev: 'namespace0.0', mode: 'fsdax', size: 376 * MiB, raw_size: 384 * MiB }),
+        namespace({ dev: 'namespace0.1', mode: 'sector', size: 126 * MiB, raw_size: 128 * MiB }),
+        namespace({ dev: 'namespace0.2', mode: 'raw', size: 64 * MiB }),
+        namespace({ dev: 'namespace0.3', mode: 'unknown', size: 64 * MiB }),
+      ],
+    }))).toEqual({ fsdax: 384 * MiB, sector: 128 * MiB, raw: 64 * MiB, devdax: 0, 'system-ram': 0, free: 320 * MiB });
+  });
+
+  it('moves the share of a devdax namespace onlined as system RAM, overhead included, to system-ram', () => {
+    const kmem = namespace({
+      dev: 'namespace1.0', mode: 'devdax', size: 376 * MiB, raw_size: 384 * MiB,
+      daxregion: { id: 1, size: 376 * MiB, align: 2 * MiB, devices: [{ chardev: 'dax1.0', size: 376 * MiB, mode: 'system-ram' }] },
+    });
+    const plain = namespace({
+      dev: 'namespace1.1', mode: 'devdax', size: 250 * MiB, raw_size: 256 * MiB,
+      daxregion: { id: 1, size: 250 * MiB, align: 2 * MiB, devices: [{ chardev: 'dax1.1', size: 250 * MiB, mode: 'devdax' }] },
+    });
+    expect(regionCapacity(region({ dev: 'region1', size: 640 * MiB, namespaces: [kmem, plain] }))).toEqual({
+      fsdax: 0, sector: 0, raw: 0, devdax: 256 * MiB, 'system-ram': 384 * MiB, free: 0,
+    });
+  });
+
+  it('sums over the regions to the host summary, without the dax regions outside namespaces', () => {
+    const regions = [
+      region({
+        dev: 'region0', size: 8 * GiB, available_size: 2 * GiB,
+        namespaces: [namespace({ dev: 'namespace0.0', mode: 'fsdax', size: 6 * GiB - 96 * MiB, raw_size: 6 * GiB })],
+      }),
+      region({ dev: 'region1', size: 4 * GiB, namespaces: [namespace({ dev: 'namespace1.0', mode: 'raw', size: 4 * GiB })] }),
+    ];
+    const total = { raw: 0, sector: 0, fsdax: 0, devdax: 0, 'system-ram': 0, free: 0 };
+    for (const r of regions) {
+      for (const [mode, bytes] of Object.entries(regionCapacity(r))) total[mode as keyof typeof total] += bytes;
+    }
+    expect(total).toEqual(summarizeInventory(inventory(regions)).capacity_by_mode);
   });
 });

@@ -3,7 +3,7 @@
  * Pure and deterministic, so the hub can store it beside each inventory version.
  */
 import type { InventorySummary, CapacityByMode, HealthSummary } from './api.js';
-import type { BadBlockRange, Inventory, Namespace, Region, ScanWarning } from './inventory.js';
+import type { BadBlockRange, Dimm, Inventory, Namespace, Region, ScanWarning } from './inventory.js';
 
 const SECTOR = 512;
 
@@ -29,20 +29,17 @@ export function summarizeInventory(inv: Inventory): InventorySummary {
     for (const dimm of bus.dimms) {
       dimmCount++;
       warningCount += countWarnings(dimm.warnings);
-      const state = dimm.health?.supported && !dimm.health.error ? dimm.health.health_state : undefined;
-      if (state) health[state]++;
-      else health.not_reported++;
+      health[dimmHealthBucket(dimm)]++;
     }
     for (const region of bus.regions) {
       regionCount++;
       totalCapacity += region.size;
-      capacity.free += region.available_size ?? 0;
+      for (const [mode, bytes] of Object.entries(regionCapacity(region))) capacity[mode as keyof CapacityByMode] += bytes;
       warningCount += countWarnings(region.warnings);
       badblockCount += countRegionBadSectors(region);
       for (const ns of region.namespaces) {
         namespaceCount++;
         warningCount += countWarnings(ns.warnings);
-        addNamespaceCapacity(capacity, ns);
       }
     }
   }
@@ -67,6 +64,33 @@ export function summarizeInventory(inv: Inventory): InventorySummary {
 
 function countWarnings(warnings: readonly ScanWarning[] | undefined): number {
   return warnings?.length ?? 0;
+}
+
+/**
+ * Which health bucket a DIMM counts in. A DIMM that answered its SMART command counts by its health state, and
+ * as unknown when the state is "unknown" or absent, or when the command failed (health.error): the DIMM is there
+ * but its health is not known. not_reported is for a DIMM with no health at all (no addon, health_source "none")
+ * or whose family has no SMART command (supported: false).
+ */
+function dimmHealthBucket(dimm: Dimm): keyof HealthSummary {
+  const health = dimm.health;
+  if (!health?.supported) return 'not_reported';
+  if (health.error !== undefined) return 'unknown';
+  return health.health_state ?? 'unknown';
+}
+
+/**
+ * How one region's space is used, by namespace mode: each namespace counts with the space it occupies in the
+ * region (see summarizeInventory), a devdax namespace's share onlined as system RAM counts as system-ram, and the
+ * region's available size is free. The host summary is the sum of this over its regions plus the hmem dax
+ * regions, so the UI's region bars add up to the host's figures.
+ */
+export function regionCapacity(region: Region): CapacityByMode {
+  const capacity: CapacityByMode = {
+    raw: 0, sector: 0, fsdax: 0, devdax: 0, 'system-ram': 0, free: region.available_size ?? 0,
+  };
+  for (const ns of region.namespaces) addNamespaceCapacity(capacity, ns);
+  return capacity;
 }
 
 function addNamespaceCapacity(capacity: CapacityByMode, ns: Namespace): void {

@@ -1,11 +1,10 @@
-import type { Region } from '@daxfleet/shared';
+import { regionCapacity, type Region } from '@daxfleet/shared';
 import { useId } from 'react';
 import { CapacityBar } from '@/components/pmem/capacity-bar';
 import { Badge } from '@/components/ui/badge';
 import { Bytes } from '@/components/ui/bytes';
 import { DescriptionList } from '@/components/ui/description-list';
 import { formatInteger } from '@/lib/format';
-import { regionCapacity } from '../utils/region-capacity';
 import { BadBlockTable } from './badblock-table';
 import { NamespaceNode } from './namespace-node';
 import { WarningList } from './warning-list';

@@ -1,45 +1,10 @@
-import { summarizeInventory, type CapacityByMode, type Namespace, type Region } from '@daxfleet/shared';
+import { regionCapacity, summarizeInventory, type CapacityByMode } from '@daxfleet/shared';
 import { describe, expect, inject, it } from 'vitest';
-import { regionCapacity } from './region-capacity';
 
-const MiB = 1024 ** 2;
-
-function namespace(over: Partial<Namespace> & Pick<Namespace, 'dev' | 'mode' | 'size'>): Namespace {
-  return { state: 'enabled', badblocks: [], badblock_count: 0, ...over };
-}
-
-function region(namespaces: Namespace[], available?: number): Region {
-  return {
-    dev: 'region0', size: 1024 * MiB, type: 'pmem', state: 'enabled', mappings: [], badblocks: [], badblock_count: 0,
-    namespaces, ...(available === undefined ? {} : { available_size: available }),
-  };
-}
-
-describe('regionCapacity', () => {
-  it('counts each namespace by mode with the space it occupies, and available space as free', () => {
-    expect(regionCapacity(region([
-      namespace({ dev: 'namespace0.0', mode: 'fsdax', size: 376 * MiB, raw_size: 384 * MiB }),
-      namespace({ dev: 'namespace0.1', mode: 'sector', size: 126 * MiB, raw_size: 128 * MiB }),
-      namespace({ dev: 'namespace0.2', mode: 'raw', size: 64 * MiB }),
-      namespace({ dev: 'namespace0.3', mode: 'unknown', size: 64 * MiB }),
-    ], 320 * MiB))).toEqual({ fsdax: 384 * MiB, sector: 128 * MiB, raw: 64 * MiB, devdax: 0, 'system-ram': 0, free: 320 * MiB });
-  });
-
-  it('moves the share of a devdax namespace onlined as system RAM, overhead included, to system-ram', () => {
-    const kmem = namespace({
-      dev: 'namespace1.0', mode: 'devdax', size: 376 * MiB, raw_size: 384 * MiB,
-      daxregion: { id: 1, size: 376 * MiB, align: 2 * MiB, devices: [{ chardev: 'dax1.0', size: 376 * MiB, mode: 'system-ram' }] },
-    });
-    const plain = namespace({
-      dev: 'namespace1.1', mode: 'devdax', size: 250 * MiB, raw_size: 256 * MiB,
-      daxregion: { id: 1, size: 250 * MiB, align: 2 * MiB, devices: [{ chardev: 'dax1.1', size: 250 * MiB, mode: 'devdax' }] },
-    });
-    expect(regionCapacity(region([kmem, plain]))).toEqual({
-      fsdax: 0, sector: 0, raw: 0, devdax: 256 * MiB, 'system-ram': 384 * MiB, free: 0,
-    });
-  });
-});
-
+/**
+ * The region bars (RegionNode draws regionCapacity from @daxfleet/shared, unit-tested there) must add up to the
+ * host summary the fleet page shows, on every recorded kernel.
+ */
 describe('regionCapacity on recorded kernels', () => {
   const kernels = inject('recordedKernels');
   for (const [name, { inventory }] of Object.entries(kernels)) {

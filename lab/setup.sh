@@ -23,6 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { log "need root to install: ${missing[*]}"; exit 1; }
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  dpkg --configure -a               # finish whatever an interrupted earlier install left half-configured
   apt-get update -qq
   apt-get install -y --no-install-recommends "${PKGS[@]}"
 fi

@@ -37,6 +37,8 @@ for p in "${APT[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "apt: installing ${missing[*]}"
+  # finish whatever an interrupted earlier run left half-configured (apt refuses to install until then)
+  $SUDO env DEBIAN_FRONTEND=noninteractive dpkg --configure -a
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -48,9 +50,13 @@ if ! command -v pnpm >/dev/null || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_V
   $SUDO npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION"
 fi
 
-# ---- dependencies. node-gyp must use the system's Node headers (there is no header download here), and pnpm
-# ignores nodedir in .npmrc, so it goes in the environment.
-export npm_config_nodedir=/usr
+# ---- dependencies. node-gyp must build against the headers of the Node.js that runs it (it cannot download
+# them here), found beside the binary: /usr for Debian's nodejs, the install prefix of a tarball or nvm Node.
+# pnpm ignores nodedir in .npmrc, so it goes in the environment.
+NODE_PREFIX=$(node -p 'require("path").resolve(process.execPath, "../..")')
+[ -f "$NODE_PREFIX/include/node/node_api.h" ] || {
+  echo "setup.sh: no Node.js headers at $NODE_PREFIX/include/node (install Node.js with its headers, e.g. Debian's nodejs + libnode-dev, or a nodejs.org tarball)" >&2; exit 1; }
+export npm_config_nodedir=$NODE_PREFIX
 say "pnpm install"
 pnpm install --frozen-lockfile
 

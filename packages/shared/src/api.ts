@@ -140,7 +140,7 @@ export const NamespaceModeListSchema = Type.Array(NamespaceModeSchema);
 export const HubInfoSchema = Type.Object({
   version: Type.String(),
   role: Type.Union([Type.Literal('hub'), Type.Literal('all')]),
-  /** when the hub runs a local agent: its host id, and whether that host has any NVDIMM */
+  /** when the hub runs a local agent (role all): that host's id; its inventory tells whether it has any NVDIMM */
   local_host_id: Type.Optional(Type.String()),
 });
 export type HubInfo = Static<typeof HubInfoSchema>;

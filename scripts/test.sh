@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh — set everything up (scripts/setup.sh --for test: Chromium and the pmem lab included) and run
-# the whole test suite: unit and API tests of every package (vitest), the lab tests in a real kernel with emulated
-# NVDIMMs (QEMU), and the end-to-end tests in Chromium (Playwright). Every stage runs even when an earlier one failed;
+# the whole test suite: a type check of every package and its tests, the unit and API tests of every package
+# (vitest), the lab tests in a real kernel with emulated NVDIMMs (QEMU), and the end-to-end tests in Chromium
+# (Playwright). Every stage runs even when an earlier one failed;
 # the exit code is non-zero if any failed, and the last line counts the tests of all stages.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,9 @@ bash scripts/setup.sh --for test || { echo "test.sh: setup failed" >&2; exit 1; 
 RESULTS=$(mktemp -d /tmp/daxfleet-test-results.XXXXXX)
 failed_stages=()
 stage() { printf '\n\033[1m==> test stage: %s\033[0m\n' "$1"; }
+
+stage "typecheck (every package, test code included)"
+pnpm -r --workspace-concurrency=1 run typecheck || failed_stages+=(typecheck)
 
 for pkg in packages/shared packages/dax-native apps/api apps/web; do
   name=$(basename "$pkg")

@@ -16,8 +16,13 @@ test('a hub nobody reports to says how to add hosts', async ({ page }, testInfo)
     await page.goto(hub.url);
     const notice = page.getByRole('region', { name: 'No hosts yet' });
     await expect(notice).toContainText('No agent has reported to this hub.');
-    await expect(notice.locator('pre').first()).toHaveText(`daxfleet serve --role agent --hub-url ${hub.url}`);
+    await expect(notice.locator('pre').first()).toHaveText(`pnpm exec daxfleet serve --role agent --hub-url ${hub.url}`);
     await expect(notice.locator('pre').nth(1)).toContainText('--sysfs-root lab/fixtures/<name>/sys');
+    // a simulated host keeps its own host id and data folder, apart from a local agent's ./data
+    await expect(notice.locator('pre').nth(1)).toContainText('--host-id sim-1 --data-dir data/sim-1');
+    // this hub listens on loopback: the page says other hosts need an address they can reach
+    await expect(notice).toContainText('DAXFLEET_HOST=0.0.0.0 bash scripts/start.sh');
+    await expect(notice).toContainText(`not ${new URL(hub.url).host}`);
     await expect(page.getByRole('table')).toHaveCount(0);
   } finally {
     await hub.stop();
@@ -41,7 +46,7 @@ test('a hub with a local agent on a machine without NVDIMMs says so plainly', as
     await expect(row).toContainText('no persistent memory');
     await expect(row).toContainText('no DIMMs');
     await expect(page.getByRole('region', { name: 'Add hosts' }).locator('pre').first())
-      .toHaveText(`daxfleet serve --role agent --hub-url ${hub.url}`);
+      .toHaveText(`pnpm exec daxfleet serve --role agent --hub-url ${hub.url}`);
     await page.screenshot({ path: '/tmp/daxfleet-e2e-fleet-no-pmem.png', fullPage: true });
   } finally {
     await hub.stop();

@@ -1,17 +1,17 @@
 #!/bin/bash
 # lab/test.sh — pmem lab tests: boots QEMU guests with emulated NVDIMMs and checks daxfleet's inventory
-# against the real ndctl inside them (lab/tests/). Output ends with "N passed, M failed"; exit 1 on any
+# against the real ndctl and daxctl inside them (lab/tests/). Output ends with "N passed, M failed"; exit 1 on any
 # failure. If the lab cannot run here (no QEMU, no guest kernel) it prints why and exits 0, unless
 # LAB_REQUIRED=1.
 #
-# env: LAB_CLI=path/to/cli.js (default <repo>/apps/api/dist/cli.js; if absent ndctl is compared with itself)
+# env: LAB_CLI=path/to/cli.js (default <repo>/apps/api/dist/cli.js; if absent ndctl/daxctl are compared with themselves)
 #      LAB_COMPARE_SELF=1  LAB_TEST_TIMEOUT=240 (s per guest)  LAB_TESTS="transitions layout:NAME ..."
 #      LAB_TEST_FULL=1 (check after every transition step, all layouts)  LAB_REQUIRED=1  LAB_CACHE
 set -uo pipefail
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab
 LAB_CACHE=${LAB_CACHE:-$LAB_DIR/.cache}; export LAB_CACHE
-# default: ~3-4 min on 2 cores; LAB_TEST_FULL=1: a check after every transition step and every layout
+# default: ~2-2.5 min on 2 idle cores; LAB_TEST_FULL=1: a check after every transition step and every layout
 if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less"}
 else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed"}; fi
 T0=$SECONDS
@@ -24,7 +24,7 @@ fi
 "$LAB_DIR/setup.sh" >"$LAB_CACHE/setup.log" 2>&1 || { cat "$LAB_CACHE/setup.log"; echo "FAIL lab setup"; echo "0 passed, 1 failed"; exit 1; }
 CLI=${LAB_CLI:-$(cd "$LAB_DIR/.." && pwd)/apps/api/dist/cli.js}
 if [ "${LAB_COMPARE_SELF:-0}" = 1 ] || [ ! -f "$CLI" ]; then
-  echo "NOTE: no daxfleet CLI at $CLI (or LAB_COMPARE_SELF=1): comparing ndctl with itself, json checks skipped"
+  echo "NOTE: no daxfleet CLI at $CLI (or LAB_COMPARE_SELF=1): comparing ndctl and daxctl with themselves, json checks skipped"
 else echo "testing daxfleet CLI $CLI"; fi
 
 passed=0; failed=0; skipped=0

@@ -3,7 +3,8 @@
 # lab/test.sh counts them. Artifacts (JSON, diffs) go to $LAB_OUT/<check>.*
 #
 # LAB_CLI: daxfleet CLI to test (default $LAB_REPO/apps/api/dist/cli.js). If it does not exist, or
-# LAB_COMPARE_SELF=1, ndctl is compared against itself (tests the harness) and the json checks are skipped.
+# LAB_COMPARE_SELF=1, ndctl and daxctl are compared against themselves (tests the harness) and the json
+# checks are skipped.
 RESULTS=$LAB_OUT/results.txt
 CLI=${LAB_CLI:-$LAB_REPO/apps/api/dist/cli.js}
 TOOLS=$LAB_DIR/tests
@@ -18,18 +19,51 @@ daxfleet_ndctl() {
   else node "$CLI" inventory --format ndctl > "$1" 2>"$1.err"; fi
 }
 
+# daxfleet_daxctl OUT: what the tested side prints for `daxctl list -DRM`
+daxfleet_daxctl() {
+  if [ "$SELF" = 1 ]; then daxctl list -DRM > "$1" 2>"$1.err"
+  else node "$CLI" inventory --format daxctl > "$1" 2>"$1.err"; fi
+}
+
+# compare_list NAME TOOL EXPECTED ACTUAL: compare-json.py on the two outputs, one PASS/FAIL line for NAME.
+# An empty output (nothing to list) is equal only to an empty output; a byte difference between outputs
+# that are equal as JSON is noted in NAME.diff (not a failure: the fixture tests check the bytes).
+compare_list() {
+  local n=$1 tool=$2 exp=$3 act=$4 d=$LAB_OUT/$1.diff
+  if python3 "$TOOLS/compare-json.py" "$exp" "$act" --names "$tool",daxfleet > "$d" 2>&1; then
+    cmp -s "$exp" "$act" || echo "NOTE: equal as JSON, not byte for byte ($(wc -c < "$exp") vs $(wc -c < "$act") bytes)" >> "$d"
+    pass "$n"
+  else
+    sed 's/^/    /' "$d" | head -40
+    fail "$n" "$(tail -1 "$d")"; return 1
+  fi
+}
+
 # check_ndctl NAME: compare `ndctl list -BDRNMX -v` with `daxfleet inventory --format ndctl`, field by field
 check_ndctl() {
   local n=$1 o=$LAB_OUT/$1
   ndctl list -BDRNMX -v > "$o.ndctl.json" 2>"$o.ndctl.err"
   if ! daxfleet_ndctl "$o.daxfleet.json"; then
     fail "$n" "daxfleet inventory --format ndctl exited non-zero: $(head -c 300 "$o.daxfleet.json.err")"; return 1; fi
-  if python3 "$TOOLS/compare-json.py" "$o.ndctl.json" "$o.daxfleet.json" --names ndctl,daxfleet > "$o.diff" 2>&1; then
-    pass "$n"
-  else
-    sed 's/^/    /' "$o.diff" | head -40
-    fail "$n" "$(tail -1 "$o.diff")"; return 1
-  fi
+  compare_list "$n" ndctl "$o.ndctl.json" "$o.daxfleet.json"
+}
+
+# check_daxctl NAME: compare `daxctl list -DRM` with `daxfleet inventory --format daxctl`, field by field
+check_daxctl() {
+  local n=$1 o=$LAB_OUT/$1
+  if ! daxctl list -DRM > "$o.daxctl.json" 2>"$o.daxctl.err"; then
+    fail "$n" "daxctl list -DRM exited non-zero: $(head -c 300 "$o.daxctl.err")"; return 1; fi
+  if ! daxfleet_daxctl "$o.daxfleet.json"; then
+    fail "$n" "daxfleet inventory --format daxctl exited non-zero: $(head -c 300 "$o.daxfleet.json.err")"; return 1; fi
+  compare_list "$n" daxctl "$o.daxctl.json" "$o.daxfleet.json"
+}
+
+# check_lists NAME: a checkpoint: check_ndctl NAME and check_daxctl NAME-daxctl (two results)
+check_lists() {
+  local rc=0
+  check_ndctl "$1" || rc=1
+  check_daxctl "$1-daxctl" || rc=1
+  return $rc
 }
 
 # inventory_json NAME: daxfleet inventory --format json > $LAB_OUT/NAME.inventory.json (returns 1 in self mode)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # lab/tests/layout-check.sh — INSIDE the guest, after a layout was applied (lab run --layout L ...):
-# compares `ndctl list -BDRNMX -v` with `daxfleet inventory --format ndctl` on the finished layout, and
+# compares `ndctl list -BDRNMX -v` with `daxfleet inventory --format ndctl` and `daxctl list -DRM` with
+# `daxfleet inventory --format daxctl` on the finished layout (results L-ndctl, L-daxctl), and
 # checks that every bad-block range the kernel lists shows up in `daxfleet inventory --format json`:
 # each regionN/badblocks range in the region's list, each /sys/block/pmemX/badblocks range in that
 # namespace's blockdev_badblocks.
@@ -8,6 +9,7 @@ source "$LAB_DIR/guest/lib.sh"
 source "$LAB_DIR/tests/guest-lib.sh"
 L=${1:-layout}
 check_ndctl "$L-ndctl"
+check_daxctl "$L-daxctl"
 EXP=()
 for r in $(regions); do
   while read -r off len; do [ -n "$off" ] && EXP+=("region:$r:badblocks:$off:$len"); done < /sys/bus/nd/devices/$r/badblocks

@@ -1,19 +1,20 @@
 #!/bin/bash
 # lab/tests/transitions.sh — INSIDE the guest (3 fresh DIMMs x 512 MiB), via lab/test.sh:
 # walks namespace transitions and compares `ndctl list -BDRNMX -v` with `daxfleet inventory --format ndctl`
-# at checkpoints (every step with LAB_TEST_FULL=1: each CLI run costs ~15 s under TCG); after bad-block
+# and `daxctl list -DRM` with `daxfleet inventory --format daxctl` at checkpoints (check_lists: two results
+# NAME and NAME-daxctl; every step with LAB_TEST_FULL=1: each CLI run costs seconds under TCG); after bad-block
 # injections checks the offsets `daxfleet inventory --format json` reports against values computed here
 # from the injection parameters and sysfs.
 source "$LAB_DIR/guest/lib.sh"
 source "$LAB_DIR/tests/guest-lib.sh"
-[ "$SELF" = 1 ] && echo "NOTE: comparing ndctl with itself (no daxfleet CLI at $CLI, or LAB_COMPARE_SELF=1)"
+[ "$SELF" = 1 ] && echo "NOTE: comparing ndctl and daxctl with themselves (no daxfleet CLI at $CLI, or LAB_COMPARE_SELF=1)"
 # fine-grained checkpoints only with LAB_TEST_FULL=1
-check_step() { [ "${LAB_TEST_FULL:-0}" = 1 ] && check_ndctl "$@"; return 0; }
+check_step() { [ "${LAB_TEST_FULL:-0}" = 1 ] && check_lists "$@"; return 0; }
 R=($(regions)); R0=${R[0]}; R1=${R[1]}; R2=${R[2]}
 ns() { nsfield "$1" dev; }
 
 step "label-less DIMMs: one raw namespace per region"
-check_ndctl t01-label-less
+check_lists t01-label-less
 
 step "labels initialized, no namespaces"
 init_labels
@@ -27,7 +28,7 @@ check_step t04-sector
 mkns $R0 fsdax  128M t-fsdax-dev -M dev
 mkns $R0 fsdax  64M  t-fsdax-mem -M mem
 mkns $R2 raw    64M  t-raw2
-check_ndctl t05-raw-sector-fsdax
+check_lists t05-raw-sector-fsdax
 
 step "$R1: devdax 2M and 4K align, a devdax handed to kmem (system-ram, online)"
 mkns $R1 devdax 128M t-devdax-2m -a 2M
@@ -35,7 +36,7 @@ mkns $R1 devdax 64M  t-devdax-4k -a 4K
 check_step t06-devdax
 mkns $R1 devdax 256M t-kmem
 must daxctl reconfigure-device --mode=system-ram "$(devdax_chardev t-kmem)" >/dev/null
-check_ndctl t07-devdax-system-ram
+check_lists t07-devdax-system-ram
 
 step "bad blocks: /sys/block writes (raw, raw2, fsdax) and region poison via MCE (fsdax, devdax)"
 RAW=$(nsfield t-raw blockdev); RAW2=$(nsfield t-raw2 blockdev); FSD=$(nsfield t-fsdax-dev blockdev)
@@ -50,7 +51,7 @@ DOFF=$(( $(ns_start $DNS) + $(data_offset $DNS) + (32 << 20) ))
 echo "$FNS: start $(ns_start $FNS) data_offset $(data_offset $FNS); $DNS: start $(ns_start $DNS) data_offset $(data_offset $DNS)"
 mce_poison $R0 $FOFF
 mce_poison $R1 $DOFF
-check_ndctl t10-badblocks
+check_lists t10-badblocks
 # expected (512-byte sectors): region lists region-relative; fsdax/devdax namespace lists relative to the
 # first data byte; blockdev_badblocks exactly as written (+ the poison, data-relative, for fsdax); raw in a
 # region with poison: the region's whole list; raw in a region without: its block device's list
@@ -74,9 +75,9 @@ must daxctl reconfigure-device --mode=devdax "$KD" >/dev/null
 check_step t14-kmem-to-devdax
 must ndctl destroy-namespace -f $(ns t-sector)
 must ndctl destroy-namespace -f $(ns t-devdax-4k)
-check_ndctl t15-disabled-devdax-destroyed
+check_lists t15-disabled-devdax-destroyed
 
 step "destroy everything"
 must ndctl destroy-namespace -f all
-check_ndctl t16-all-destroyed
+check_lists t16-all-destroyed
 exit 0   # check results are in results.txt; a non-zero exit means the script aborted

@@ -73,7 +73,7 @@ describe('a standalone (hmem) dax region', () => {
     expect(inv.warnings).toEqual([]);
     expect(inv.dax_regions).toEqual([
       {
-        id: 0, size: 4294967296, align: 2097152, dev: 'hmem.0', path: '/platform/hmem.0',
+        id: 0, size: 4294967296, align: 2097152, available_size: 0, dev: 'hmem.0', path: '/platform/hmem.0',
         devices: [
           {
             chardev: 'dax0.0', size: 268435456, mode: 'system-ram', state: 'enabled', target_node: 1, numa_node: 0,

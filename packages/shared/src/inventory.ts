@@ -107,12 +107,11 @@ export const DaxRegionSchema = Type.Object({
   id: Type.Integer(),
   size: Type.Integer(),
   align: Type.Integer(),
-  /** bytes not yet assigned to a dax device (dax_region/available_size); absent when 0 or unreadable */
+  /** bytes not yet assigned to a dax device (dax_region/available_size); absent when unreadable */
   available_size: Type.Optional(Type.Integer()),
   dev: Type.Optional(Type.String()),
   /** sysfs path of the region's device below /sys/devices, as `daxctl list -R` prints it */
   path: Type.Optional(Type.String()),
-  target_node: Type.Optional(Type.Integer()),
   devices: Type.Array(DaxDeviceSchema),
 });
 export type DaxRegion = Static<typeof DaxRegionSchema>;
@@ -125,14 +124,24 @@ export type NamespaceMode = Static<typeof NamespaceModeSchema>;
 export const NamespaceSchema = Type.Object({
   dev: Type.String({ description: 'namespaceX.Y' }),
   mode: NamespaceModeSchema,
-  /** fsdax/devdax: where the struct page memmap lives */
+  /**
+   * fsdax/devdax: where the struct page memmap lives, as the pfn/dax claim's `mode` attribute says;
+   * absent when there is no claim (a claim-less fsdax namespace: ndctl prints "mem" for it) or the
+   * claim has none configured (ndctl: "none")
+   */
   map: Type.Optional(Type.Union([Type.Literal('mem'), Type.Literal('dev')])),
+  /** the btt, pfn or dax claim device holding the namespace (namespaceX.Y/holder, e.g. "pfn0.1") */
+  holder: Type.Optional(Type.String()),
   /** usable size in bytes (after an fsdax/devdax info block and memmap reservation, as ndctl prints) */
   size: Type.Integer(),
   /** raw size of the namespace in the region */
   raw_size: Type.Optional(Type.Integer()),
   uuid: Type.Optional(Type.String()),
   raw_uuid: Type.Optional(Type.String()),
+  /**
+   * bytes per sector: the btt's, else the namespace's selected sector_size, else the block device's
+   * logical_block_size; absent for devdax and when the kernel gives none (ndctl prints 512 then)
+   */
   sector_size: Type.Optional(Type.Integer()),
   align: Type.Optional(Type.Integer()),
   blockdev: Type.Optional(Type.String()),

@@ -13,6 +13,8 @@ export interface NdctlListOptions {
 
 type JsonObject = { [key: string]: NdctlJson };
 
+const KNOWN_PERSISTENCE_DOMAINS: ReadonlySet<string> = new Set(['cpu_cache', 'memory_controller', 'none']);
+
 /** nmemN/nfit/flags words and the ndctl fields they set (parse_nfit_mem_flags, util_dimm_to_json). */
 const DIMM_FLAG_FIELDS: readonly (readonly [string, string])[] = [
   ['map_fail', 'flag_failed_map'],
@@ -77,15 +79,28 @@ export function daxRegionToJson(region: DaxRegion, opts: { idle: boolean; withPa
   return json;
 }
 
+/** The kind of claim device holding a namespace ("btt", "pfn", "dax"), from its name. */
+function claimKind(ns: Namespace): string | undefined {
+  return ns.holder === undefined ? undefined : /^(btt|pfn|dax)/.exec(ns.holder)?.[1];
+}
+
 function namespaceToJson(ns: Namespace, idle: boolean): JsonObject {
   const json: JsonObject = { dev: ns.dev };
+  const claim = claimKind(ns);
   if (ns.mode !== 'unknown') json.mode = ns.mode;
-  if (ns.mode !== 'sector' && ns.mode !== 'raw') json.map = ns.map ?? 'none';
+  if (ns.mode !== 'sector' && ns.mode !== 'raw') {
+    // util_namespace_to_json(): a claim-less fsdax namespace is NDCTL_PFN_LOC_RAM; a claim without
+    // a location is "none". The inventory holds only what the kernel says (see Namespace.map).
+    json.map = ns.map ?? (ns.mode === 'fsdax' && claim === undefined ? 'mem' : 'none');
+  }
   json.size = ns.size;
   if (ns.uuid !== undefined) json.uuid = ns.uuid;
   if (ns.raw_uuid !== undefined) json.raw_uuid = ns.raw_uuid;
   if (ns.daxregion !== undefined) json.daxregion = daxRegionToJson(ns.daxregion, { idle, withPath: false, withMappings: false });
   if (ns.sector_size !== undefined) json.sector_size = ns.sector_size;
+  // util_namespace_to_json(): without a btt or dax claim, ndctl_namespace_get_sector_size(), 512
+  // when the namespace has none (label-less namespaces, nothing selected)
+  else if (claim !== 'btt' && claim !== 'dax') json.sector_size = 512;
   if (ns.align !== undefined && ns.align !== 0) json.align = ns.align;
   if (ns.blockdev !== undefined) json.blockdev = ns.blockdev;
   if (ns.state === 'disabled') json.state = 'disabled';
@@ -123,7 +138,9 @@ function regionToJson(region: Region, enabledDimms: ReadonlySet<string>, idle: b
     json.badblock_count = region.badblock_count;
     json.badblocks = badblocksToJson(region.badblocks);
   }
-  json.persistence_domain = region.persistence_domain ?? 'unknown';
+  // region_get_pd_type(): anything but the three known domains (or none at all) is "unknown"
+  const domain = region.persistence_domain;
+  json.persistence_domain = domain !== undefined && KNOWN_PERSISTENCE_DOMAINS.has(domain) ? domain : 'unknown';
   const namespaces = inListOrder(region.namespaces.filter((ns) => idle || ns.state === 'enabled'), (ns) => ns.dev);
   if (namespaces.length > 0) json.namespaces = namespaces.map((ns) => namespaceToJson(ns, idle));
   return json;

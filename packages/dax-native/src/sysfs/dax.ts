@@ -20,7 +20,7 @@ export function scanDaxRegion(ctx: ScanContext, region: DeviceDir, id: number, w
 
   const daxRegion: DaxRegion = { id, size, align, devices: [] };
   const available = readU64(attrs, 'available_size', warnings);
-  if (available !== undefined && available !== 0) daxRegion.available_size = available;
+  if (available !== undefined) daxRegion.available_size = available;
   daxRegion.dev = region.path.slice(region.path.lastIndexOf('/') + 1);
   const path = sysfsDevicesPath(ctx, region.path);
   if (path !== undefined) daxRegion.path = path;

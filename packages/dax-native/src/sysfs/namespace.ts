@@ -118,10 +118,13 @@ export function scanNamespace(ctx: ScanContext, region: RegionContext, name: str
 
   // ndctl prints the usable size: the claim device's, after its info block and memmap reservation
   let size: number | undefined;
+  // map: only what a pfn/dax claim's `mode` attribute says. A claim-less fsdax namespace (legacy
+  // e820 pmem, memmap in RAM) has no attribute saying so: map stays absent and the ndctl formatter
+  // applies ndctl's "mem" for it (util_namespace_to_json: no pfn -> NDCTL_PFN_LOC_RAM).
   let map: 'mem' | 'dev' | undefined;
   if (mode === 'fsdax') {
     size = pfn !== undefined ? pfn.size : rawSize;
-    map = pfn !== undefined ? pfn.map : 'mem';
+    map = pfn?.map;
   } else if (mode === 'devdax') {
     size = dax?.size;
     map = dax?.map;
@@ -131,12 +134,21 @@ export function scanNamespace(ctx: ScanContext, region: RegionContext, name: str
     size = rawSize;
   }
   if (size === undefined) {
-    warnings.push({ path: `${owner.label}/size`, message: 'usable size unreadable; reporting the raw namespace size' });
+    // `size` is required by the schema, so the one number the kernel did give stands in: the raw
+    // namespace size, an upper bound of the usable size (the claim's info block and memmap are not
+    // subtracted). The warning says so; raw_size carries the same value.
+    const missingClaim = (mode === 'devdax' && dax === undefined) || (mode === 'sector' && btt === undefined);
+    const why = missingClaim ? `no ${mode === 'devdax' ? 'dax' : 'btt'} claim device` : `${owner.label}/size unreadable`;
+    warnings.push({
+      path: `${owner.label}/size`,
+      message: `usable size unknown (${why}); size is the raw namespace size, an upper bound that does not subtract the claim's info block or memmap`,
+    });
     size = rawSize;
   }
 
   const ns: Namespace = { dev: name, mode, size, raw_size: rawSize, state: active ? 'enabled' : 'disabled', badblocks: [], badblock_count: 0 };
   if (map !== undefined) ns.map = map;
+  if (claim !== undefined && holder !== undefined) ns.holder = holder;
 
   let nsUuid: string | undefined;
   let sectorSizeText: string | undefined;
@@ -156,18 +168,26 @@ export function scanNamespace(ctx: ScanContext, region: RegionContext, name: str
     ns.uuid = nsUuid ?? NULL_UUID;
   }
 
-  // sector size: the btt's; none for devdax; otherwise the namespace's, 512 when it has none (the
-  // kernel's default for label-less and pre-v1.2-label namespaces)
+  const blockdev = claim !== undefined ? claim.blockdev : blockDevice(dir);
+
+  // sector size: the btt's; none for devdax; otherwise the namespace's selected sector_size. A
+  // label-less (io) namespace has no sector_size attribute, and an unconfigured one selects none:
+  // then the block device's logical block size, which the pmem driver sets from the same lbasize
+  // (pmem_sector_size(): 512 when there is none), else absent. ndctl's own 512 default for an
+  // absent size is applied by the ndctl formatter, not here.
   if (btt !== undefined) {
     if (btt.sectorSize !== undefined) ns.sector_size = btt.sectorSize;
   } else if (dax === undefined) {
     const selected = sectorSizeText !== undefined ? parseSelectedSize(sectorSizeText) : undefined;
-    ns.sector_size = selected === undefined || selected === 0 ? 512 : selected;
+    if (selected !== undefined && selected !== 0) ns.sector_size = selected;
+    else if (blockdev !== undefined) {
+      const logical = readU64(child(owner, `block/${blockdev}/queue`), 'logical_block_size', warnings);
+      if (logical !== undefined && logical !== 0) ns.sector_size = logical;
+    }
   }
   const align = pfn?.align ?? dax?.align;
   if (align !== undefined && align !== 0) ns.align = align;
 
-  const blockdev = claim !== undefined ? claim.blockdev : blockDevice(dir);
   if (blockdev !== undefined) ns.blockdev = blockdev;
 
   const numaNode = readNode(dir, 'numa_node', warnings);

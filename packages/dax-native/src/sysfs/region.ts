@@ -51,7 +51,10 @@ export function scanRegion(ctx: ScanContext, busDir: DeviceDir, name: string, bu
 
   const align = readU64(dir, 'align', warnings);
   if (align !== undefined) region.align = align;
-  // libndctl reports 0 without reading for regions that cannot hold labelled namespaces
+  // Kept although the kernel hides these two attributes on io (label-less) regions: libndctl's
+  // ndctl_region_get_available_size() / _get_max_available_extent() return 0 for a region whose
+  // nstype is not pmem/blk without reading sysfs, and 0 is the truth there: no namespace can be
+  // carved out of a region that cannot hold labels.
   const labelled = nstype === NSTYPE_PMEM || nstype === NSTYPE_BLK;
   const available = labelled ? readU64(dir, 'available_size', warnings) : 0;
   if (available !== undefined) region.available_size = available;
@@ -72,9 +75,10 @@ export function scanRegion(ctx: ScanContext, busDir: DeviceDir, name: string, bu
   }
 
   const domain = readAttr(dir, 'persistence_domain', warnings);
-  if (domain !== undefined) {
-    // region_get_pd_type(): a prefix match; anything else (the kernel writes "" for none known) is unknown
-    region.persistence_domain = PERSISTENCE_DOMAINS.find((d) => domain.startsWith(d)) ?? 'unknown';
+  if (domain !== undefined && domain !== '') {
+    // region_get_pd_type() matches a prefix. The kernel writes "" when it knows no domain: absent
+    // here, and the ndctl formatter prints ndctl's "unknown" for it; other text is kept as written.
+    region.persistence_domain = PERSISTENCE_DOMAINS.find((d) => domain.startsWith(d)) ?? domain;
   }
 
   const resource = readU64(dir, 'resource', warnings);

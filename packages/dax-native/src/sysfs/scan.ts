@@ -167,11 +167,46 @@ function withoutStackTraces<T>(read: () => T): T {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Where NVDIMM buses and dax devices would show up: a tree with none of them has nothing to read. */
+const SUBSYSTEM_DIRS = ['bus/nd', 'class/nd', 'bus/dax'] as const;
+/** Present in every sysfs mount, NVDIMMs or not. */
+const SYSFS_MARKERS = ['kernel', 'devices/system'] as const;
+
+/**
+ * An empty inventory is the right answer for a sysfs without NVDIMMs (a kernel without libnvdimm has
+ * no bus/nd either), so only a root that has neither the NVDIMM/dax subsystem directories nor the
+ * directories every sysfs has gets a warning: most likely the wrong directory was given.
+ */
+function rootWarning(root: string): Warnings[number] | undefined {
+  if (SUBSYSTEM_DIRS.some((dir) => isDirectory(`${root}/${dir}`))) return undefined;
+  if (SYSFS_MARKERS.some((dir) => isDirectory(`${root}/${dir}`))) return undefined;
+  const nested = SUBSYSTEM_DIRS.some((dir) => isDirectory(`${root}/sys/${dir}`));
+  const hint = nested
+    ? `; ${root}/sys has them: a recorded tree is read from its sys/ directory`
+    : '; the inventory is empty because there was nothing to read, not because the host has no persistent memory';
+  return {
+    path: '.',
+    message:
+      `no NVDIMM bus or dax subsystem found under ${root} (none of ${SUBSYSTEM_DIRS.join(', ')}), and it does not look like a ` +
+      `sysfs mount (no ${SYSFS_MARKERS.map((dir) => `${dir}/`).join(' or ')}): probably not a sysfs root${hint}`,
+  };
+}
+
 export async function scanInventory(opts: ScanOptions = {}): Promise<Inventory> {
   const root = resolve(opts.sysfsRoot ?? '/sys');
   checkRoot(root);
   const ctx: ScanContext = { root, idle: opts.idle ?? false };
   const warnings: Warnings = [];
+  const notSysfs = rootWarning(root);
+  if (notSysfs !== undefined) warnings.push(notSysfs);
 
   const { buses, daxRegions } = withoutStackTraces(() => {
     const found: Bus[] = [];

@@ -37,7 +37,6 @@ export function TopologyTree({ inventory }: { inventory: Inventory }) {
             <div key={daxRegion.id} className="tree-node__body">
               <p>
                 <Badge tone="info">dax region {daxRegion.id}</Badge> <Bytes value={daxRegion.size} />
-                {daxRegion.target_node !== undefined && <span className="muted"> · target node {daxRegion.target_node}</span>}
               </p>
               <DaxDeviceTable devices={daxRegion.devices} caption={`Dax devices in dax region ${daxRegion.id}`} />
             </div>

@@ -7,27 +7,12 @@
  * Runs only where the lab is set up (qemu + lab/.cache, `lab/lab setup`); a few minutes under TCG.
  * The guest runs this host's node on the built dist/ (vitest's global setup builds it).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { REPO, jsonAfter, labUnavailable, outputTail, runInGuest } from './lab-guest.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const LAB = join(REPO, 'lab/lab');
 const DIST = join(REPO, 'packages/dax-native/dist/index.js');
 const MARKER = 'DAX-NATIVE-SCAN-RESULT ';
-
-function labUnavailable(): string | undefined {
-  if (!existsSync(LAB)) return `${LAB} missing`;
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { stdio: 'ignore' }).status !== 0) return 'no qemu-system-x86_64';
-  for (const file of ['vmlinux', 'initramfs.cpio.gz']) {
-    if (!existsSync(join(REPO, 'lab/.cache', file))) return `no lab/.cache/${file} (run lab/lab setup)`;
-  }
-  if (!existsSync(DIST)) return `${DIST} not built`;
-  return undefined;
-}
 
 /** Runs in the guest after the layout: scans /sys and prints ours next to ndctl's and daxctl's text. */
 const GUEST_SCRIPT = String.raw`
@@ -56,28 +41,21 @@ interface LiveResult {
   inventory: import('@daxfleet/shared').Inventory;
 }
 
-const unavailable = labUnavailable();
+const unavailable = labUnavailable({ files: [DIST] });
 
 describe.skipIf(unavailable !== undefined)(`scanInventory on a live lab kernel${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let result: LiveResult;
-  let scratch: string | undefined;
-  afterAll(async () => {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
 
   it('runs in the guest', async () => {
-    // the guest shares the host's root read-only but has its own /tmp: the script goes under /var/tmp
-    scratch = await mkdtemp('/var/tmp/dax-native-scan-lab-');
-    await writeFile(join(scratch, 'guest.mjs'), GUEST_SCRIPT);
-    await writeFile(join(scratch, 'guest.sh'), `exec node ${join(scratch, 'guest.mjs')} ${DIST}\n`);
-    const output = execFileSync(LAB, ['run', '--layout', 'two-dimm-all-modes', join(scratch, 'guest.sh')], {
-      encoding: 'utf8',
-      env: { ...process.env, LAB_TIMEOUT: '540', LAB_VERBOSE: '1' }, // verbose: the console (and the result line) on stdout
-      maxBuffer: 64 << 20,
+    const run = await runInGuest({
+      prefix: 'dax-native-scan-lab-',
+      files: { 'guest.mjs': GUEST_SCRIPT },
+      script: (dir) => `exec node ${join(dir, 'guest.mjs')} ${DIST}\n`,
+      layout: 'two-dimm-all-modes',
+      env: { LAB_TIMEOUT: '540', LAB_VERBOSE: '1' }, // verbose: the console (and the result line) on stdout
     });
-    const line = output.split('\n').find((l) => l.startsWith(MARKER));
-    expect(line, `no result line in the guest output:\n${output.slice(-3000)}`).toBeDefined();
-    result = JSON.parse(line!.slice(MARKER.length)) as LiveResult;
+    expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);
+    result = jsonAfter<LiveResult>(run.output, MARKER);
   }, 600_000);
 
   it('prints exactly what `ndctl list -BDRNMX -v` prints', () => {

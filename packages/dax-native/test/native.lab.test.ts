@@ -6,26 +6,12 @@
  * Runs only where the lab is set up (qemu-system-x86_64 and lab/.cache with a guest kernel: `lab/lab setup`,
  * done by scripts/test.sh); about 30 s under TCG. The guest runs this host's node on the built addon.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addonPath } from '../src/addon.js';
+import { jsonAfter, labUnavailable, outputTail, runInGuest } from './lab-guest.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const LAB = join(REPO, 'lab/lab');
 const MARKER = 'DAX-NATIVE-LAB-RESULT ';
-
-function labUnavailable(): string | undefined {
-  if (!existsSync(LAB)) return `${LAB} missing`;
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { stdio: 'ignore' }).status !== 0) return 'no qemu-system-x86_64';
-  for (const file of ['vmlinux', 'initramfs.cpio.gz']) {
-    if (!existsSync(join(REPO, 'lab/.cache', file))) return `no lab/.cache/${file} (run lab/lab setup)`;
-  }
-  return undefined;
-}
 
 /**
  * Runs in the guest (CommonJS, the raw binding): makes an fsdax namespace with ext4 mounted dax=inode,
@@ -72,24 +58,16 @@ const unavailable = labUnavailable();
 
 describe.skipIf(unavailable !== undefined)(`addon in the pmem lab${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let result: LabResult;
-  let scratch: string | undefined;
-  afterAll(async () => {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
 
   it('runs in the guest', async () => {
-    // The guest sees the host's root read-only, but its /tmp is its own: put the script under /var/tmp.
-    scratch = await mkdtemp('/var/tmp/dax-native-lab-');
-    await writeFile(join(scratch, 'guest.cjs'), GUEST_SCRIPT);
-    await writeFile(join(scratch, 'guest.sh'), `exec node ${join(scratch, 'guest.cjs')} ${addonPath()} /mnt/dax-native\n`);
-    const output = execFileSync(LAB, ['run', join(scratch, 'guest.sh')], {
-      encoding: 'utf8',
-      env: { ...process.env, NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
-      maxBuffer: 64 << 20,
+    const run = await runInGuest({
+      prefix: 'dax-native-lab-',
+      files: { 'guest.cjs': GUEST_SCRIPT },
+      script: (dir) => `exec node ${join(dir, 'guest.cjs')} ${addonPath()} /mnt/dax-native\n`,
+      env: { NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
     });
-    const line = output.split('\n').find((l) => l.startsWith(MARKER));
-    expect(line, `no result line in the guest output:\n${output.slice(-3000)}`).toBeDefined();
-    result = JSON.parse(line!.slice(MARKER.length)) as LabResult;
+    expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);
+    result = jsonAfter<LabResult>(run.output, MARKER);
   }, 420_000);
 
   it('enumerates the same DIMMs as ndctl, with SMART support exactly where ndctl prints health', () => {

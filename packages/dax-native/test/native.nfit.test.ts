@@ -9,28 +9,12 @@
  * `apt-get download` (about 150 MB) and builds the test modules into /var/tmp/daxfleet-nfit-test/<kernel>
  * (about 70 s on 2 cores); later runs reuse them and take about 35 s (QEMU under TCG).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addonPath } from '../src/addon.js';
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const LAB = join(REPO, 'lab/lab');
-const LAB_CACHE = join(REPO, 'lab/.cache');
-
-function labUnavailable(): string | undefined {
-  if (!existsSync(LAB)) return `${LAB} missing`;
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v apt-get && command -v make'], { stdio: 'ignore' }).status !== 0) {
-    return 'qemu-system-x86_64, apt-get or make missing';
-  }
-  for (const file of ['vmlinux', 'initramfs.cpio.gz', 'kernel-version']) {
-    if (!existsSync(join(LAB_CACHE, file))) return `no lab/.cache/${file} (run lab/lab setup)`;
-  }
-  return undefined;
-}
+import { LAB_CACHE, jsonAfter, labUnavailable, outputTail, runInGuest } from './lab-guest.js';
 
 /**
  * Builds tools/testing/nvdimm of the guest kernel against that kernel's Debian headers. Everything goes
@@ -58,7 +42,14 @@ tar -xJf "root/usr/src/linux-source-$mm.tar.xz" "linux-source-$mm/tools/testing/
 mkdir -p "$common/drivers/acpi"
 cp -r "linux-source-$mm/drivers/nvdimm" "$common/drivers/"
 cp -r "linux-source-$mm/drivers/acpi/nfit" "$common/drivers/acpi/"
-make -s -C "$hdr" M="$PWD/linux-source-$mm/tools/testing/nvdimm" -j"$(nproc)" modules 2>&1 | grep -v 'Skipping BTF' || true
+# the whole make output goes to a log that outlives this run; a failed build fails with its tail
+log=$PWD/make.log
+make -s -C "$hdr" M="$PWD/linux-source-$mm/tools/testing/nvdimm" -j"$(nproc)" modules >"$log" 2>&1 || {
+  status=$?
+  echo "building nfit_test failed (make exit status $status); last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+}
 mkdir modules
 cp linux-source-$mm/tools/testing/nvdimm/*.ko linux-source-$mm/tools/testing/nvdimm/test/*.ko modules/
 rm -rf debs root "linux-source-$mm"
@@ -100,22 +91,12 @@ interface AddonDimm extends Record<string, unknown> {
   error?: string;
 }
 
-function jsonAfter<T>(output: string, marker: string): T {
-  const line = output.split('\n').find((l) => l.startsWith(marker));
-  if (line === undefined) throw new Error(`no ${marker.trim()} line in the guest output:\n${output.slice(-4000)}`);
-  return JSON.parse(line.slice(marker.length)) as T;
-}
-
-const unavailable = labUnavailable();
+const unavailable = labUnavailable({ commands: ['apt-get', 'make'], cacheFiles: ['kernel-version'] });
 
 describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated SMART DIMMs${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let ndctl: NdctlDimm[];
   let addon: AddonDimm[];
   let addonDebugLog: AddonDimm[];
-  let scratch: string | undefined;
-  afterAll(async () => {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
 
   it('builds nfit_test for the guest kernel and runs it in the guest', async () => {
     const kver = readFileSync(join(LAB_CACHE, 'kernel-version'), 'utf8').trim();
@@ -124,23 +105,22 @@ describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated S
     expect(debVersion, `no linux-image-${kver}_*.deb in lab/.cache/debs`).toBeDefined();
     const cache = `/var/tmp/daxfleet-nfit-test/${kver}`;
     mkdirSync('/var/tmp/daxfleet-nfit-test', { recursive: true });
-    execFileSync('flock', [`${cache}.lock`, 'bash', '-c', PREPARE_SCRIPT, 'prepare', cache, kver, debVersion!], {
+    const prepare = spawnSync('flock', [`${cache}.lock`, 'bash', '-c', PREPARE_SCRIPT, 'prepare', cache, kver, debVersion!], {
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
     });
+    expect(prepare.status, `preparing nfit_test in ${cache} failed:\n${outputTail(prepare.stderr ?? '')}`).toBe(0);
 
-    scratch = await mkdtemp('/var/tmp/dax-native-nfit-');
-    await writeFile(join(scratch, 'guest.sh'), GUEST_SCRIPT);
-    const run = spawnSync(LAB, ['run', join(scratch, 'guest.sh'), `${cache}/modules`, addonPath()!], {
-      encoding: 'utf8',
-      env: { ...process.env, NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
-      maxBuffer: 64 << 20,
+    const run = await runInGuest({
+      prefix: 'dax-native-nfit-',
+      script: () => GUEST_SCRIPT,
+      args: [`${cache}/modules`, addonPath()!],
+      env: { NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
     });
-    const output = `${run.stdout}${run.stderr}`;
-    expect(run.status, `guest failed:\n${output.slice(-4000)}`).toBe(0);
-    ndctl = jsonAfter(output, 'NDCTL-JSON ');
-    addon = jsonAfter(output, 'ADDON-JSON ');
-    addonDebugLog = jsonAfter(output, 'ADDON-DEBUG-JSON ');
+    expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);
+    ndctl = jsonAfter(run.output, 'NDCTL-JSON ');
+    addon = jsonAfter(run.output, 'ADDON-JSON ');
+    addonDebugLog = jsonAfter(run.output, 'ADDON-DEBUG-JSON ');
   }, 900_000);
 
   it('reports every DIMM ndctl lists, with the same health fields and values', () => {

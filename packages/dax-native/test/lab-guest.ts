@@ -1,0 +1,91 @@
+/**
+ * What the lab tests share: whether the pmem lab can run here (lab/lab, QEMU, a guest kernel in
+ * lab/.cache), and running a script in its guest. The guest shares the host's root read-only but has
+ * its own /tmp, so the scripts go under /var/tmp.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const LAB = join(REPO, 'lab/lab');
+export const LAB_CACHE = join(REPO, 'lab/.cache');
+
+export interface LabRequirements {
+  /** commands needed on this host besides qemu-system-x86_64 */
+  commands?: readonly string[];
+  /** files needed in lab/.cache besides vmlinux and initramfs.cpio.gz */
+  cacheFiles?: readonly string[];
+  /** other files the test needs (e.g. the built dist/), by absolute path */
+  files?: readonly string[];
+}
+
+/** Why the lab cannot run here, or undefined when it can. */
+export function labUnavailable(needs: LabRequirements = {}): string | undefined {
+  if (!existsSync(LAB)) return `${LAB} missing`;
+  for (const command of ['qemu-system-x86_64', ...(needs.commands ?? [])]) {
+    if (spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0) return `no ${command}`;
+  }
+  for (const file of ['vmlinux', 'initramfs.cpio.gz', ...(needs.cacheFiles ?? [])]) {
+    if (!existsSync(join(LAB_CACHE, file))) return `no lab/.cache/${file} (run lab/lab setup)`;
+  }
+  for (const file of needs.files ?? []) {
+    if (!existsSync(file)) return `${file} missing (not built)`;
+  }
+  return undefined;
+}
+
+export interface GuestRun {
+  /** exit status of `lab/lab run` (the guest script's), null when it was killed */
+  status: number | null;
+  /** stdout then stderr */
+  output: string;
+}
+
+export interface GuestRunOptions {
+  /** mkdtemp prefix of the scratch directory under /var/tmp */
+  prefix: string;
+  /** extra files written into the scratch directory, by name */
+  files?: Readonly<Record<string, string>>;
+  /** the shell script the guest runs, given the scratch directory */
+  script: (dir: string) => string;
+  /** arguments of the guest script */
+  args?: readonly string[];
+  /** `lab/lab run --layout NAME` */
+  layout?: string;
+  /** environment of lab/lab (NDIMM, REGION_MB, MEM, LAB_TIMEOUT, LAB_VERBOSE, ...) */
+  env?: Readonly<Record<string, string>>;
+}
+
+/** Boots the lab guest, runs the script there and returns its output; the scratch directory is removed. */
+export async function runInGuest(opts: GuestRunOptions): Promise<GuestRun> {
+  const dir = await mkdtemp(`/var/tmp/${opts.prefix}`);
+  try {
+    for (const [name, text] of Object.entries(opts.files ?? {})) await writeFile(join(dir, name), text);
+    await writeFile(join(dir, 'guest.sh'), opts.script(dir));
+    const layout = opts.layout !== undefined ? ['--layout', opts.layout] : [];
+    const run = spawnSync(LAB, ['run', ...layout, join(dir, 'guest.sh'), ...(opts.args ?? [])], {
+      encoding: 'utf8',
+      env: { ...process.env, ...opts.env },
+      maxBuffer: 64 << 20,
+    });
+    if (run.error !== undefined) throw run.error;
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The last characters of a guest's output, for a failure message. */
+export function outputTail(output: string, chars = 4000): string {
+  return output.slice(-chars);
+}
+
+/** The JSON on the line that starts with `marker`; throws with the output's tail when there is none. */
+export function jsonAfter<T>(output: string, marker: string): T {
+  const line = output.split('\n').find((l) => l.startsWith(marker));
+  if (line === undefined) throw new Error(`no ${marker.trim()} line in the guest output:\n${outputTail(output)}`);
+  return JSON.parse(line.slice(marker.length)) as T;
+}

@@ -2,3 +2,4 @@ export * from './inventory.js';
 export * from './api.js';
 export * from './summary.js';
 export * from './diff.js';
+export * from './auth.js';

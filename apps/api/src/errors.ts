@@ -20,8 +20,54 @@ export const ERROR_STATUS = {
   DAXFLEET_ERR_INVENTORY_NOT_FOUND: 404,
   /** GET of a UI page while apps/web/dist has not been built */
   DAXFLEET_ERR_UI_NOT_BUILT: 404,
+  /** agents and hub -> agent commands */
+  /** POST /hosts/:hostId/rescan: the host's agent never reported a URL the hub can reach (agent_url) */
+  DAXFLEET_ERR_HOST_NO_AGENT_URL: 409,
+  /** no enrolled agent credential for that host (revoke, rescan) */
+  DAXFLEET_ERR_AGENT_NOT_ENROLLED: 404,
+  DAXFLEET_ERR_JOIN_TOKEN_NOT_FOUND: 404,
+  /** the hub could not connect to the host's agent */
+  DAXFLEET_ERR_AGENT_UNREACHABLE: 502,
+  /** the host's agent answered the command with an error (a refused signature, ...) */
+  DAXFLEET_ERR_AGENT_REFUSED: 502,
+  /** the agent's command endpoint: missing, stale, replayed or wrong signature; nothing was run */
+  DAXFLEET_ERR_AGENT_COMMAND_UNAUTHENTICATED: 401,
   /** the server is closing (SIGTERM): retry shortly, another instance or the restarted one will answer */
   DAXFLEET_ERR_SERVER_CLOSING: 503,
+  // --- access control (issue 4): authentication, users, tokens, agent credentials ---
+  /** no credentials at all on a route that needs them */
+  DAXFLEET_ERR_AUTH_REQUIRED: 401,
+  /** an unknown or malformed token, credential or session cookie */
+  DAXFLEET_ERR_AUTH_INVALID: 401,
+  DAXFLEET_ERR_AUTH_EXPIRED: 401,
+  DAXFLEET_ERR_AUTH_REVOKED: 401,
+  /** the credential is valid but its role/scope (or kind: agent vs user) does not allow this route */
+  DAXFLEET_ERR_AUTH_FORBIDDEN: 403,
+  /** the user must change the one-time password first (POST /api/v1/auth/password) */
+  DAXFLEET_ERR_AUTH_PASSWORD_CHANGE_REQUIRED: 403,
+  /** login: wrong username or password (the same answer for both, and for a disabled user) */
+  DAXFLEET_ERR_AUTH_INVALID_CREDENTIALS: 401,
+  /** login: too many failures for this username or source address; Retry-After says when to try again */
+  DAXFLEET_ERR_AUTH_RATE_LIMITED: 429,
+  /** enrollment: the join token was already used by another host */
+  DAXFLEET_ERR_AUTH_JOIN_TOKEN_USED: 401,
+  DAXFLEET_ERR_USER_NOT_FOUND: 404,
+  DAXFLEET_ERR_USER_EXISTS: 409,
+  /** the change would leave no enabled admin */
+  DAXFLEET_ERR_USER_LAST_ADMIN: 409,
+  /** an admin cannot delete, disable or demote their own account */
+  DAXFLEET_ERR_USER_SELF: 409,
+  /** POST /auth/password: current_password is wrong */
+  DAXFLEET_ERR_USER_CURRENT_PASSWORD_WRONG: 400,
+  /** POST /auth/password: the new password equals the current one */
+  DAXFLEET_ERR_USER_PASSWORD_UNCHANGED: 400,
+  /** this route is for users with a password (a session), not API tokens */
+  DAXFLEET_ERR_USER_SESSION_REQUIRED: 403,
+  DAXFLEET_ERR_TOKEN_NOT_FOUND: 404,
+  DAXFLEET_ERR_JOIN_TOKEN_NOT_FOUND: 404,
+  /** no credential was ever issued for this host id */
+  DAXFLEET_ERR_AGENT_NOT_ENROLLED: 404,
+  // --- end access control ---
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,
 } as const;

@@ -23,9 +23,6 @@ export const ERROR_STATUS = {
   /** agents and hub -> agent commands */
   /** POST /hosts/:hostId/rescan: the host's agent never reported a URL the hub can reach (agent_url) */
   DAXFLEET_ERR_HOST_NO_AGENT_URL: 409,
-  /** no enrolled agent credential for that host (revoke, rescan) */
-  DAXFLEET_ERR_AGENT_NOT_ENROLLED: 404,
-  DAXFLEET_ERR_JOIN_TOKEN_NOT_FOUND: 404,
   /** the hub could not connect to the host's agent */
   DAXFLEET_ERR_AGENT_UNREACHABLE: 502,
   /** the host's agent answered the command with an error (a refused signature, ...) */

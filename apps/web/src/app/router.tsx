@@ -1,19 +1,39 @@
-import { createBrowserRouter, RouterProvider } from 'react-router';
+import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
 import { useState } from 'react';
-import { AppLayout } from '@/components/layout/app-layout';
 import { paths } from '@/config/paths';
+import { AdminLayout } from './routes/admin/admin-layout';
+import { AdminAgentsRoute } from './routes/admin/agents';
+import { AdminAuditRoute } from './routes/admin/audit';
+import { AdminTokensRoute } from './routes/admin/tokens';
+import { AdminUsersRoute } from './routes/admin/users';
+import { AppRoot } from './routes/app-root';
+import { ChangePasswordRoute } from './routes/change-password';
 import { FleetRoute } from './routes/fleet';
 import { HostRoute } from './routes/host';
+import { LoginRoute } from './routes/login';
 import { NotFoundRoute } from './routes/not-found';
 import { RouteErrorBoundary } from './routes/route-error';
 
 export const routes = [
+  { path: paths.login.path, element: <LoginRoute />, errorElement: <RouteErrorBoundary /> },
   {
-    element: <AppLayout />,
+    element: <AppRoot />,
     errorElement: <RouteErrorBoundary />,
     children: [
       { path: paths.fleet.path, element: <FleetRoute /> },
       { path: paths.host.path, element: <HostRoute /> },
+      { path: paths.changePassword.path, element: <ChangePasswordRoute /> },
+      {
+        path: paths.admin.root.path,
+        element: <AdminLayout />,
+        children: [
+          { index: true, element: <Navigate to={paths.admin.users.getHref()} replace /> },
+          { path: paths.admin.users.path, element: <AdminUsersRoute /> },
+          { path: paths.admin.tokens.path, element: <AdminTokensRoute /> },
+          { path: paths.admin.agents.path, element: <AdminAgentsRoute /> },
+          { path: paths.admin.audit.path, element: <AdminAuditRoute /> },
+        ],
+      },
       { path: '*', element: <NotFoundRoute /> },
     ],
   },

@@ -5,7 +5,9 @@ import { paths } from '@/config/paths';
 import { InventoryHistory } from '@/features/host-topology/components/inventory-history';
 import { TopologyTree } from '@/features/host-topology/components/topology-tree';
 import { useHost } from '@/features/hosts/api/get-host';
+import { IfRole } from '@/features/auth/components/require-role';
 import { HostHeader } from '@/features/hosts/components/host-header';
+import { RescanButton } from '@/features/hosts/components/rescan-button';
 
 export function HostRoute() {
   const { hostId = '' } = useParams();
@@ -27,6 +29,7 @@ export function HostRoute() {
         <>
           {host.isError && <ErrorMessage title="This page may be out of date: the last refresh failed" error={host.error} />}
           <HostHeader host={host.data} />
+          <IfRole role="operator"><RescanButton hostId={host.data.id} /></IfRole>
           <TopologyTree inventory={host.data.inventory} />
           <InventoryHistory hostId={host.data.id} />
         </>

@@ -1,18 +1,25 @@
+import type { ReactNode } from 'react';
 import { Link, NavLink, Outlet } from 'react-router';
 import { paths } from '@/config/paths';
 
-export function AppLayout() {
+/**
+ * The frame of every page: brand, main navigation, and (when someone is logged in) who it is.
+ * `showAdmin`: the Admin link, for admins only (the admin pages and the API refuse everyone else anyway).
+ */
+export function AppLayout({ userMenu, showAdmin = false, children }: { userMenu?: ReactNode; showAdmin?: boolean; children?: ReactNode }) {
   return (
     <div className="app">
       <header className="app-header">
         <Link to={paths.fleet.getHref()} className="app-header__brand">daxfleet</Link>
         <nav aria-label="Main">
           <NavLink to={paths.fleet.getHref()} end className="app-header__link">Fleet</NavLink>
+          {showAdmin && <NavLink to={paths.admin.root.path} className="app-header__link">Admin</NavLink>}
         </nav>
         <span className="app-header__tagline">persistent memory across the fleet</span>
+        {userMenu}
       </header>
       <main className="app-main">
-        <Outlet />
+        {children ?? <Outlet />}
       </main>
     </div>
   );

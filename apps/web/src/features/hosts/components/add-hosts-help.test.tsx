@@ -19,6 +19,10 @@ describe('AddHostsHelp', () => {
     const agent = commands()[0] ?? '';
     expect(agent.startsWith('pnpm exec daxfleet serve --role agent')).toBe(true);
     expect(flag(agent, '--hub-url')).toBe('http://10.0.0.5:7300');
+    // an agent enrolls with a join token an admin creates
+    expect(flag(agent, '--join-token')).toBe('<join');
+    expect(agent.endsWith('--join-token <join token>')).toBe(true);
+    expect(screen.getAllByText(/Admin → Agents/).length).toBeGreaterThan(0);
     expect(screen.getAllByText(/from a daxfleet checkout/).length).toBeGreaterThan(0);
   });
 
@@ -35,14 +39,16 @@ describe('AddHostsHelp', () => {
     // not the hub's data folder, where the local agent of scripts/start.sh keeps its host id
     expect(dataDir).not.toBe('data');
     expect(dataDir).not.toBe('./data');
+    expect(simulated.endsWith('--join-token <join token>')).toBe(true);
   });
 
-  it('says the hub must listen on a reachable address, and warns that there is no access control', () => {
+  it('says the hub must listen on a reachable address, and that only enrolled agents report', () => {
     render(<AddHostsHelp hubUrl="http://10.0.0.5:7300" />);
     const help = document.querySelector('.add-hosts-help')?.textContent ?? '';
     expect(help).toContain('pnpm exec daxfleet serve --host 0.0.0.0');
     expect(help).toContain('DAXFLEET_HOST=0.0.0.0 bash scripts/start.sh');
-    expect(help).toContain('no access control');
+    expect(help).not.toContain('no access control');
+    expect(help).toContain('Only enrolled agents can report');
     expect(help).not.toContain('not 10.0.0.5:7300');
   });
 

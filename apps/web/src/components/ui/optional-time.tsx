@@ -1,0 +1,15 @@
+import { formatTimestamp } from '@/lib/format';
+import { RelativeTime } from './relative-time';
+
+/**
+ * A timestamp that may be absent ("never", "no expiry"). Past times read "3 min ago"; future ones (an expiry)
+ * show the date, since a relative clock reads "just now" for anything ahead.
+ */
+export function OptionalTime({ iso, absent }: { iso: string | undefined; absent: string }) {
+  if (iso === undefined) return <span className="muted">{absent}</span>;
+  const date = new Date(iso);
+  if (!Number.isNaN(date.getTime()) && date.getTime() > Date.now()) {
+    return <time dateTime={date.toISOString()}>{formatTimestamp(date)}</time>;
+  }
+  return <RelativeTime iso={iso} />;
+}

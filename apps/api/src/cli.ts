@@ -3,6 +3,7 @@
  * The `daxfleet` command. Usage errors (unknown command or flag, bad value, unreadable --sysfs-root) print one
  * line and the usage on stderr and exit 2; other failures exit 1.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { scanInventory, stringifyNdctl, toDaxctlList, toNdctlList } from '@daxfleet/dax-native';
@@ -14,6 +15,8 @@ const USAGE = `usage: daxfleet <command> [options]
 commands:
   serve       run the hub, an agent, or both (role all, the default)
   inventory   print this host's persistent-memory inventory
+  agent rotate-credential
+              replace this agent's credential (the old one stops working at once)
 
 daxfleet serve [options]
   --role all|hub|agent   all: hub + local agent (default); hub: REST API and UI; agent: scan and report
@@ -26,6 +29,15 @@ daxfleet serve [options]
   --host-id ID           stable host id (default: generated once, kept in DATA-DIR/host-id)
   --interval MS          scan and report interval in milliseconds (default 10000)
   --log-level LEVEL      fatal|error|warn|info|debug|trace (default info)
+  --join-token TOKEN     role agent, first start: the one-time dxf_join_… token an admin made (or env
+                         DAXFLEET_JOIN_TOKEN); the credential is then kept in DATA-DIR/agent-credential.json
+  --advertise-url URL    role agent: the URL the hub reaches this agent at for signed commands (default: the
+                         listen URL)
+  --tls-cert FILE        serve https with this PEM certificate (chain); needs --tls-key
+  --tls-key FILE         the PEM private key of --tls-cert
+
+daxfleet agent rotate-credential [options]
+  --data-dir DIR         the agent's data folder (default ./data)
 
 daxfleet inventory [options]
   --sysfs-root DIR       sysfs to scan (default /sys)
@@ -56,6 +68,15 @@ const SERVE_OPTIONS = {
   'host-id': { type: 'string' },
   interval: { type: 'string', default: '10000' },
   'log-level': { type: 'string', default: 'info' },
+  'join-token': { type: 'string' },
+  'advertise-url': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const AGENT_OPTIONS = {
+  'data-dir': { type: 'string', default: './data' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -146,10 +167,17 @@ async function serveCommand(args: string[]): Promise<void> {
     throw new UsageError(`--host-id must be 1-128 of A-Z a-z 0-9 . _ : -, not "${hostId}"`);
   }
   const logLevel = oneOf('log-level', values['log-level'], ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const);
+  const advertiseUrl = values['advertise-url'];
+  if (advertiseUrl !== undefined && !/^https?:\/\//.test(advertiseUrl)) {
+    throw new UsageError(`--advertise-url must be an http:// or https:// URL, not "${advertiseUrl}"`);
+  }
+  const joinToken = values['join-token'] ?? (process.env.DAXFLEET_JOIN_TOKEN || undefined);
+  const tls = readTls(values['tls-cert'], values['tls-key']);
   const sysfsRoot = values['sysfs-root'];
   // loaded here, not at the top: Fastify, Prisma and the routes cost seconds under the lab's emulated CPU, and
   // `daxfleet inventory` needs none of them
   const { closeOnSignals, defaultHostname, serve } = await import('./serve.js');
+  const { NotEnrolledError } = await import('./agent/enrollment.js');
   if (role !== 'hub') {
     // fail at once on a root that cannot be read, instead of logging a failed scan every interval
     try {
@@ -159,7 +187,9 @@ async function serveCommand(args: string[]): Promise<void> {
       if (usage) throw usage;
     }
   }
-  const running = await serve({
+  let running: Awaited<ReturnType<typeof serve>>;
+  try {
+    running = await serve({
     role,
     host: values.host,
     port: integer('port', values.port, 0, 65535),
@@ -170,15 +200,58 @@ async function serveCommand(args: string[]): Promise<void> {
     ...(hostId !== undefined ? { hostId } : {}),
     intervalMs: integer('interval', values.interval, 100, 86_400_000),
     logLevel,
+    ...(joinToken !== undefined ? { joinToken } : {}),
+    ...(advertiseUrl !== undefined ? { advertiseUrl } : {}),
+    ...(tls ? { tls } : {}),
+    onAgentRevoked: () => {
+      // role agent: nothing left to do (the agent logged why); role all keeps serving the hub
+      if (role !== 'agent') return;
+      process.exitCode = 1;
+      void running.close().finally(() => process.exit(1));
+    },
   });
+  } catch (err) {
+    if (err instanceof NotEnrolledError) throw new UsageError(err.message, false);
+    throw err;
+  }
   closeOnSignals(running);
   process.stdout.write(`daxfleet listening on ${running.url}\n`);
+}
+
+function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new UsageError('--tls-cert and --tls-key go together');
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`cannot read --${flag} ${file}: ${errnoText(err as Error)}`, false);
+    }
+  };
+  return { cert: read('tls-cert', certFile), key: read('tls-key', keyFile) };
+}
+
+async function agentCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === '-h' || sub === '--help') return void process.stdout.write(USAGE);
+  if (sub !== 'rotate-credential') throw new UsageError(sub === undefined ? 'agent needs a subcommand: rotate-credential' : `unknown agent subcommand "${sub}"`);
+  const values = parse(rest, AGENT_OPTIONS);
+  if (values.help) return void process.stdout.write(USAGE);
+  const { NotEnrolledError, rotateCredential } = await import('./agent/enrollment.js');
+  try {
+    const credential = await rotateCredential(resolve(values['data-dir']));
+    process.stdout.write(`daxfleet: host ${credential.host_id} has a new credential; the old one no longer works\n`);
+  } catch (err) {
+    if (err instanceof NotEnrolledError) throw new UsageError(err.message, false);
+    throw new Error(`rotating the credential failed: ${(err as Error).message}`);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': return serveCommand(rest);
+    case 'agent': return agentCommand(rest);
     case 'inventory': return inventoryCommand(rest);
     case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);

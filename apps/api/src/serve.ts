@@ -2,16 +2,26 @@
  * `daxfleet serve`: runs the hub, an agent, or both in one process, listens, and closes gracefully on
  * SIGTERM/SIGINT: the agent finishes its cycle, then the server finishes open requests and the database
  * disconnects (server.ts).
+ *
+ * An agent reports with its own credential (DATA-DIR/agent-credential.json): enrolled with a one-time join
+ * token at its first start, or, in role all, issued by the local hub directly. Its listener runs the hub's
+ * signed commands (agent/command-routes.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
 import { scanInventory } from '@daxfleet/dax-native';
 import type { FastifyInstance } from 'fastify';
 import { Agent, type ReportSender } from './agent/agent.js';
+import type { AgentCommandTarget } from './agent/command-routes.js';
+import {
+  readCredential, setRevokedCredentialAside, writeCredential, type AgentCredentialFile,
+} from './agent/credential-file.js';
+import { ensureEnrolled } from './agent/enrollment.js';
 import { resolveHostId } from './agent/host-identity.js';
-import { httpSender, inProcessSender } from './agent/senders.js';
+import { httpSender, inProcessSender, type AgentRevokedError } from './agent/senders.js';
 import { DEFAULT_MIGRATIONS_DIR, DEFAULT_WEB_DIST, VERSION, type AppConfig, type Role } from './config.js';
-import { buildServer, closeGracefullyOnSignals } from './server.js';
+import { buildServer, closeGracefullyOnSignals, type TlsFiles } from './server.js';
+import { issueAgentCredential, verifyAgentCredential } from './services/agent-credentials.js';
 
 export interface ServeOptions {
   role: Role;
@@ -26,6 +36,14 @@ export interface ServeOptions {
   intervalMs: number;
   logLevel: string;
   webDist?: string;
+  /** role agent: the one-time join token for the first start (`--join-token`, DAXFLEET_JOIN_TOKEN) */
+  joinToken?: string;
+  /** roles agent and all: the URL the hub reaches this agent at, when not its listen URL */
+  advertiseUrl?: string;
+  /** serve https (`--tls-cert`, `--tls-key`) */
+  tls?: TlsFiles;
+  /** the hub revoked the agent's credential: the agent has stopped (role agent: the CLI exits 1) */
+  onAgentRevoked?: (err: AgentRevokedError) => void;
 }
 
 export const DATABASE_FILE = 'daxfleet.db';
@@ -52,7 +70,41 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   };
   if (opts.role === 'all' && hostId) config.localHostId = hostId;
 
-  const server = await buildServer({ config, logger: { level: opts.logLevel } });
+  // role agent: enrolled before anything listens (no credential and no join token: NotEnrolledError)
+  let credential: AgentCredentialFile | undefined;
+  let enrolledNow = false;
+  if (opts.role === 'agent' && hostId) {
+    ({ credential, enrolled: enrolledNow } = await ensureEnrolled({
+      dataDir, hubUrl: opts.hubUrl as string, hostId, hostname: opts.hostname, joinToken: opts.joinToken,
+    }));
+    if (credential.host_id !== hostId) {
+      throw new Error(`${path.join(dataDir, 'agent-credential.json')} is the credential of host ${credential.host_id}, ` +
+        `not ${hostId}: start with --host-id ${credential.host_id}, or use another --data-dir and a new join token`);
+    }
+  }
+  // the file is read again for every report and command: `daxfleet agent rotate-credential` takes effect at once
+  const currentCredential = (): AgentCredentialFile | undefined => {
+    try {
+      credential = readCredential(dataDir) ?? credential;
+    } catch {
+      // a damaged file: keep the one in memory
+    }
+    return credential;
+  };
+  let agent: Agent | undefined;
+  const agentCommands: AgentCommandTarget | undefined = runsAgent ? {
+    commandKey: () => currentCredential()?.command_key,
+    run: async (command) => {
+      if (command.type === 'rescan') await agent?.rescanNow();
+    },
+  } : undefined;
+
+  const server = await buildServer({
+    config, logger: { level: opts.logLevel },
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(agentCommands ? { agentCommands } : {}),
+  });
+  if (enrolledNow) server.log.info({ hostId, hubUrl: opts.hubUrl }, 'enrolled with the hub; credential stored in the data folder');
   try {
     await server.listen({ host: opts.host, port: opts.port });
   } catch (err) {
@@ -61,11 +113,25 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   }
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
 
-  let agent: Agent | undefined;
+  if (opts.role === 'all' && hostId) {
+    // the local agent's credential comes from the service directly: no join token for the hub's own host
+    const stored = currentCredential();
+    const valid = stored !== undefined && stored.host_id === hostId
+      && (await verifyAgentCredential(server.prisma, stored.agent_credential)).ok;
+    if (!valid) {
+      const issued = await issueAgentCredential(server.prisma, hostId);
+      credential = { host_id: hostId, hub_url: url, agent_credential: issued.agent_credential, command_key: issued.command_key };
+      writeCredential(dataDir, credential);
+      server.log.info({ hostId }, 'local agent enrolled with this hub');
+    }
+  }
+
   if (runsAgent && hostId) {
-    const send: ReportSender = opts.role === 'all' ? inProcessSender(server) : httpSender(opts.hubUrl as string);
+    const agentCredential = (): string => currentCredential()?.agent_credential ?? '';
+    const send: ReportSender = opts.role === 'all' ? inProcessSender(server, agentCredential)
+      : httpSender(opts.hubUrl as string, agentCredential);
     const sysfsRoot = path.resolve(opts.sysfsRoot);
     agent = new Agent({
       hostId,
@@ -77,6 +143,12 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       send,
       log: server.log.child({ component: 'agent' }),
       target: opts.role === 'all' ? 'the local hub' : (opts.hubUrl as string),
+      agentUrl: opts.advertiseUrl ?? url,
+      onRevoked: (err) => {
+        // the next start must enroll again (with a new join token) instead of failing the same way
+        if (opts.role === 'agent') setRevokedCredentialAside(dataDir);
+        opts.onAgentRevoked?.(err);
+      },
     });
     agent.start();
   }

@@ -3,19 +3,38 @@
  * gracefully on signals. Tests use buildServer() and inject; `daxfleet serve` listens (serve.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server as HttpsServer } from 'node:https';
+import Fastify, {
+  LogController, type FastifyBaseLogger, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions,
+} from 'fastify';
+import type { AgentCommandTarget } from './agent/command-routes.js';
 import daxfleetApp from './app.js';
+import { LOG_REDACT_PATHS } from './plugins/app/auth.js';
 import type { AppConfig } from './config.js';
+
+/** PEM certificate (chain) and private key: the listener serves https */
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
 
 export interface BuildServerOptions {
   config: AppConfig;
   /** pino options, or false for silence (tests) */
   logger?: FastifyServerOptions['logger'];
+  /** serve https with this certificate (`--tls-cert`/`--tls-key`) */
+  tls?: TlsFiles;
+  /** roles agent and all: the agent behind POST /api/v1/agent/commands */
+  agentCommands?: AgentCommandTarget;
 }
 
 export function serverOptions(logger: FastifyServerOptions['logger']): FastifyServerOptions {
   return {
-    logger,
+    logger: logger === false || logger === undefined ? logger : {
+      // secrets never reach the log: bearer tokens, agent credentials, session cookies, passwords
+      redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+      ...(typeof logger === 'object' ? logger : {}),
+    },
     // a report of a big host is one request; a stalled client must not hold a socket forever
     requestTimeout: 60_000,
     connectionTimeout: 60_000,
@@ -31,12 +50,18 @@ export function serverOptions(logger: FastifyServerOptions['logger']): FastifySe
 }
 
 export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
-  const server = Fastify(serverOptions(opts.logger ?? false)).withTypeProvider<TypeBoxTypeProvider>();
+  const options = serverOptions(opts.logger ?? false);
+  // Fastify types an https instance apart; everything we use is the same on both
+  const server = (opts.tls
+    ? Fastify({ ...options, https: { cert: opts.tls.cert, key: opts.tls.key } } as FastifyHttpsOptions<HttpsServer>) as unknown as FastifyInstance
+    : Fastify(options)).withTypeProvider<TypeBoxTypeProvider>();
   server.addHook('onResponse', async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode,
       ms: Math.round(reply.elapsedTime) }, 'request done');
   });
-  await server.register(daxfleetApp, { config: opts.config });
+  await server.register(daxfleetApp, {
+    config: opts.config, ...(opts.agentCommands ? { agentCommands: opts.agentCommands } : {}),
+  });
   await server.ready();
   return server;
 }

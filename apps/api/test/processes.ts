@@ -4,7 +4,7 @@ import { CLI, REPO_ROOT } from './helpers.js';
 
 export interface DaxfleetProcess {
   proc: ChildProcess;
-  /** http://127.0.0.1:PORT, from the "daxfleet listening on" line */
+  /** http(s)://127.0.0.1:PORT, from the "daxfleet listening on" line */
   url: string;
   /** everything the process printed so far (stdout + stderr) */
   output(): string;
@@ -14,8 +14,11 @@ export interface DaxfleetProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startDaxfleet(args: string[], timeoutMs = 30_000): Promise<DaxfleetProcess> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `env` is added to this process's environment (DAXFLEET_ADMIN_PASSWORD, NODE_EXTRA_CA_CERTS, ...) */
+export async function startDaxfleet(args: string[], timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<DaxfleetProcess> {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...args], {
+    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
+  });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
@@ -51,8 +54,8 @@ export async function startDaxfleet(args: string[], timeoutMs = 30_000): Promise
     check();
   });
 
-  await waitForOutput(/daxfleet listening on (http:\/\/\S+)/);
-  const url = /daxfleet listening on (http:\/\/\S+)/.exec(out)?.[1] ?? '';
+  await waitForOutput(/daxfleet listening on (https?:\/\/\S+)/);
+  const url = /daxfleet listening on (https?:\/\/\S+)/.exec(out)?.[1] ?? '';
   return {
     proc,
     url,
@@ -81,8 +84,18 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
-export async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url);
+export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { headers });
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** Logs in to a running hub; returns the headers that carry the session (`cookie: daxfleet_session=…`). */
+export async function loginHeaders(url: string, username: string, password: string): Promise<Record<string, string>> {
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`login as ${username} at ${url}: HTTP ${res.status} ${await res.text()}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  return { cookie };
 }

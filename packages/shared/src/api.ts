@@ -125,8 +125,25 @@ export const AgentReportSchema = Type.Object({
   /** the agent's scan interval, so the hub can judge "online" */
   interval_ms: Type.Integer({ minimum: 100 }),
   inventory: InventorySchema,
+  /** where the hub sends signed commands to this agent: its listen URL, or `--advertise-url` */
+  agent_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://' })),
 });
 export type AgentReport = Static<typeof AgentReportSchema>;
+
+/**
+ * Hub -> agent command (POST /api/v1/agent/commands on the agent's listener), signed by the hub with the host's
+ * command key: x-daxfleet-timestamp (unix ms), x-daxfleet-nonce, x-daxfleet-signature =
+ * hex HMAC-SHA256(command_key, `${timestamp}.${nonce}.${rawBody}`).
+ */
+export const AgentCommandSchema = Type.Object({
+  type: Type.Literal('rescan'),
+  id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+}, { additionalProperties: false });
+export type AgentCommand = Static<typeof AgentCommandSchema>;
+export const AgentCommandAckSchema = Type.Object({ accepted: Type.Literal(true), id: Type.String() });
+export type AgentCommandAck = Static<typeof AgentCommandAckSchema>;
+/** POST /api/v1/hosts/:hostId/rescan: the host's agent scanned and reported before this answer */
+export const RescanAcceptedSchema = Type.Object({ accepted: Type.Literal(true) });
 
 export const AgentReportAckSchema = Type.Object({
   host_id: Type.String(),

@@ -105,6 +105,10 @@ export const AgentCredentialSchema = Type.Object({
   revoked_at: Type.Optional(Type.String({ format: 'date-time' })),
   last_used_at: Type.Optional(Type.String({ format: 'date-time' })),
 });
+export const AgentCredentialListSchema = Type.Object({ agents: Type.Array(AgentCredentialSchema) });
+/** POST /agents/credential/rotate: the new credential (the command key stays) */
+export const RotatedAgentCredentialSchema = Type.Object({ agent_credential: Type.String() });
+export const JoinTokenIdParamsSchema = Type.Object({ joinTokenId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 
 /** Audit log */
 export const AuditEntrySchema = Type.Object({
@@ -130,3 +134,8 @@ export const AuditQuerySchema = Type.Object({
   before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries with a smaller id (next page)' })),
 }, { additionalProperties: false });
 export const AuditPageSchema = Type.Object({ entries: Type.Array(AuditEntrySchema), next_before: Type.Optional(Type.Integer()) });
+
+/** Route params of /users/:userId and /tokens/:tokenId (ids are base64url) */
+const IdSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+export const UserIdParamsSchema = Type.Object({ userId: IdSchema }, { additionalProperties: false });
+export const TokenIdParamsSchema = Type.Object({ tokenId: IdSchema }, { additionalProperties: false });

@@ -1,10 +1,12 @@
 /**
  * The agent loop: scan the sysfs root, send the report, wait an interval, again. When the hub cannot be
  * reached or refuses a report, it retries with exponential backoff (each retry sends a fresh scan) and logs
- * every failed attempt with the next delay; the first success afterwards is logged too.
+ * every failed attempt with the next delay; the first success afterwards is logged too. A hub that revoked
+ * the agent's credential stops the loop for good (onRevoked). A signed rescan command runs a cycle at once.
  */
 import type { AgentReport, AgentReportAck, Inventory } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { AgentRevokedError } from './senders.js';
 
 export type ScanFn = () => Promise<Inventory>;
 /** Delivers one report to a hub (over HTTP, or in-process in role all). */
@@ -20,7 +22,13 @@ export interface AgentOptions {
   log: FastifyBaseLogger;
   /** where reports go, for log lines ("http://hub:7300" or "local hub") */
   target: string;
+  /** sent with every report: where the hub reaches this agent's command endpoint */
+  agentUrl?: string;
+  /** the hub answered 401 DAXFLEET_ERR_AUTH_REVOKED: the loop has stopped */
+  onRevoked?: (err: AgentRevokedError) => void;
 }
+
+export const REVOKED_MESSAGE = 'the hub revoked this agent\'s credential; re-enroll with a new join token';
 
 const MAX_BACKOFF_MS = 60_000;
 
@@ -34,6 +42,7 @@ export class Agent {
   private readonly opts: AgentOptions;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private inFlight = false;
   private stopped = false;
   private sendFailures = 0;
   /** the last acknowledgement from the hub */
@@ -56,11 +65,29 @@ export class Agent {
     await this.running;
   }
 
+  /**
+   * Scans and reports now (a signed rescan command), after a cycle in progress; resolves when this report was
+   * delivered or failed. The regular interval restarts from here.
+   */
+  async rescanNow(): Promise<void> {
+    while (this.inFlight && !this.stopped) await this.running;
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    await this.runCycle();
+  }
+
+  private runCycle(): Promise<void> {
+    this.inFlight = true;
+    this.running = this.cycle().then((next) => {
+      this.inFlight = false;
+      this.schedule(next);
+    });
+    return this.running;
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.cycle().then((next) => this.schedule(next));
-    }, delayMs);
+    this.timer = setTimeout(() => void this.runCycle(), delayMs);
   }
 
   /** One scan and send; returns the delay before the next cycle. */
@@ -80,10 +107,17 @@ export class Agent {
       scanned_at: new Date().toISOString(),
       interval_ms: intervalMs,
       inventory,
+      ...(this.opts.agentUrl !== undefined ? { agent_url: this.opts.agentUrl } : {}),
     };
     try {
       this.lastAck = await this.opts.send(report);
     } catch (err) {
+      if (err instanceof AgentRevokedError) {
+        this.stopped = true;
+        log.error({ target: this.opts.target }, `${REVOKED_MESSAGE} (${err.message})`);
+        this.opts.onRevoked?.(err);
+        return intervalMs;
+      }
       this.sendFailures++;
       const delay = backoffDelay(this.sendFailures, intervalMs);
       log.warn({ target: this.opts.target, attempt: this.sendFailures, retryInMs: delay },

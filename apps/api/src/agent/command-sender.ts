@@ -1,0 +1,56 @@
+/**
+ * Hub side of hub -> agent commands: signs the command with the host's command key and sends it to the URL
+ * the agent reported (agent_url). In role all the local agent is reached by injecting the same signed request
+ * into this process, so it goes through the same verification as a remote agent.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AgentCommand } from '@daxfleet/shared';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../errors.js';
+import { COMMANDS_PATH, commandHeaders } from './command-signing.js';
+import { refusalOf } from './senders.js';
+
+const COMMAND_TIMEOUT_MS = 60_000;
+
+export interface CommandDestination {
+  hostId: string;
+  /** the agent's reported listen URL (or --advertise-url) */
+  agentUrl: string;
+  commandKey: string;
+  /** role all, local host: the hub's own instance, to inject into */
+  local?: FastifyInstance;
+}
+
+export function newCommand(type: AgentCommand['type']): AgentCommand {
+  return { type, id: randomUUID() };
+}
+
+/** Sends a signed command; resolves once the agent ran it, throws AGENT_UNREACHABLE or AGENT_REFUSED. */
+export async function sendAgentCommand(dest: CommandDestination, command: AgentCommand): Promise<void> {
+  const rawBody = JSON.stringify(command);
+  const headers = { 'content-type': 'application/json', ...commandHeaders(dest.commandKey, rawBody) };
+  let status: number;
+  let text: string;
+  if (dest.local) {
+    const res = await dest.local.inject({ method: 'POST', url: COMMANDS_PATH, headers, payload: rawBody });
+    status = res.statusCode;
+    text = res.body;
+  } else {
+    const url = new URL(COMMANDS_PATH, dest.agentUrl).toString();
+    try {
+      const res = await fetch(url, { method: 'POST', headers, body: rawBody, signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS) });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new ApiError('DAXFLEET_ERR_AGENT_UNREACHABLE', `the agent of host ${dest.hostId} at ${dest.agentUrl} ` +
+        `cannot be reached (${why}): check that it runs and that the hub can reach that address (--advertise-url)`);
+    }
+  }
+  if (status !== 202) {
+    throw new ApiError('DAXFLEET_ERR_AGENT_REFUSED', `the agent of host ${dest.hostId} at ${dest.agentUrl} refused ` +
+      `the command (${refusalOf(status, text).message}); if it was re-enrolled or rotated its credential, ` +
+      'wait for its next report');
+  }
+}

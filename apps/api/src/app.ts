@@ -4,30 +4,45 @@
  * OpenAPI document, /docs and the web UI.
  */
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import agentCommandRoutes, { type AgentCommandTarget } from './agent/command-routes.js';
 import type { AppConfig } from './config.js';
+import audit from './plugins/app/audit.js';
+import auth from './plugins/app/auth.js';
 import configPlugin from './plugins/app/config.js';
 import errorHandler, { sendRouteNotFound } from './plugins/app/error-handler.js';
+import firstAdmin from './plugins/app/first-admin.js';
 import prismaPlugin from './plugins/app/prisma.js';
 import validation from './plugins/app/validation.js';
 import swagger from './plugins/external/swagger.js';
 import swaggerUi from './plugins/external/swagger-ui.js';
 import webUi from './plugins/external/web-ui.js';
 import agentRoutes from './routes/api/v1/agents/index.js';
+import auditRoutes from './routes/api/v1/audit/index.js';
+import authRoutes from './routes/api/v1/auth/index.js';
 import healthRoutes from './routes/api/v1/health/index.js';
 import hostRoutes from './routes/api/v1/hosts/index.js';
+import hostRescanRoutes from './routes/api/v1/hosts/rescan.js';
 import infoRoutes from './routes/api/v1/info/index.js';
+import tokenRoutes from './routes/api/v1/tokens/index.js';
+import userRoutes from './routes/api/v1/users/index.js';
 
 export interface AppOptions {
   config: AppConfig;
+  /** roles agent and all: the agent that runs the hub's signed commands (POST /api/v1/agent/commands) */
+  agentCommands?: AgentCommandTarget;
 }
 
-export default async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(configPlugin, opts.config);
   await fastify.register(errorHandler);
   await fastify.register(validation);
+  // before any route: it checks that every route under /api and /docs declares config.auth
+  await fastify.register(auth);
 
   if (opts.config.role === 'agent') {
     await fastify.register(healthRoutes, { prefix: '/api/v1/health' });
+    if (opts.agentCommands) await fastify.register(agentCommandRoutes, { prefix: '/api/v1/agent/commands', target: opts.agentCommands });
     fastify.setNotFoundHandler(sendRouteNotFound);
     return;
   }
@@ -36,11 +51,25 @@ export default async function daxfleetApp(fastify: FastifyInstance, opts: AppOpt
   await fastify.register(swagger);
   await fastify.register(swaggerUi);
   await fastify.register(prismaPlugin);
+  await fastify.register(firstAdmin);
+  await fastify.register(audit);
 
   await fastify.register(healthRoutes, { prefix: '/api/v1/health' });
   await fastify.register(infoRoutes, { prefix: '/api/v1/info' });
   await fastify.register(hostRoutes, { prefix: '/api/v1/hosts' });
   await fastify.register(agentRoutes, { prefix: '/api/v1/agents' });
+  await fastify.register(authRoutes, { prefix: '/api/v1/auth' });
+  await fastify.register(userRoutes, { prefix: '/api/v1/users' });
+  await fastify.register(tokenRoutes, { prefix: '/api/v1/tokens' });
+  await fastify.register(auditRoutes, { prefix: '/api/v1/audit' });
+  await fastify.register(hostRescanRoutes, { prefix: '/api/v1/hosts' });
+  if (opts.agentCommands) await fastify.register(agentCommandRoutes, { prefix: '/api/v1/agent/commands', target: opts.agentCommands });
 
   await fastify.register(webUi);
 }
+
+/**
+ * Not encapsulated (fastify-plugin, as in fastify/demo): its decorators (`prisma`, `routeTable`, `loginThrottle`)
+ * are reachable on the server instance, for serve.ts (the local agent's credential) and tests.
+ */
+export default fp(daxfleetApp, { name: 'daxfleet-app' });

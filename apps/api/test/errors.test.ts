@@ -3,12 +3,21 @@ import Database from 'better-sqlite3';
 import { Value } from 'typebox/value';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorSchema, type ApiError } from '@daxfleet/shared';
-import { fixtureInventory, reportOf, startTestHub, type TestHub } from './helpers.js';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { agentCredentialFor, authed, fixtureInventory, reportOf, startTestHub, type TestHub } from './helpers.js';
 
 let hub: TestHub;
+let agentCredential: string;
 beforeEach(async () => {
   hub = await startTestHub();
+  agentCredential = await agentCredentialFor(hub, 'host-a');
 });
+
+/** Authenticated requests (these tests are about validation): the agent credential on agent reports, else admin. */
+function inject(opts: InjectOptions & { url: string }): Promise<LightMyRequestResponse> {
+  const credential = opts.url.startsWith('/api/v1/agents/report') ? agentCredential : hub.adminToken;
+  return hub.server.inject({ ...opts, headers: { ...authed(credential), ...opts.headers } });
+}
 afterEach(async () => {
   await hub.close();
 });
@@ -25,36 +34,36 @@ function expectError(res: { statusCode: number; json<T>(): T }, statusCode: numb
 describe('error responses', () => {
   it('404 for an unknown host, on every host route', async () => {
     for (const url of ['/api/v1/hosts/nope', '/api/v1/hosts/nope/inventory', '/api/v1/hosts/nope/inventory/history']) {
-      const body = expectError(await hub.server.inject({ url }), 404, 'DAXFLEET_ERR_HOST_NOT_FOUND');
+      const body = expectError(await inject({ url }), 404, 'DAXFLEET_ERR_HOST_NOT_FOUND');
       expect(body.message).toContain('"nope"');
       expect(body.error).toBe('Not Found');
     }
   });
 
   it('404 with the same shape for an unknown API route, any method', async () => {
-    expectError(await hub.server.inject({ url: '/api/v1/nothing' }), 404, 'DAXFLEET_ERR_ROUTE_NOT_FOUND');
-    expectError(await hub.server.inject({ method: 'DELETE', url: '/api/v1/hosts' }), 404, 'DAXFLEET_ERR_ROUTE_NOT_FOUND');
+    expectError(await inject({ url: '/api/v1/nothing' }), 404, 'DAXFLEET_ERR_ROUTE_NOT_FOUND');
+    expectError(await inject({ method: 'DELETE', url: '/api/v1/hosts' }), 404, 'DAXFLEET_ERR_ROUTE_NOT_FOUND');
   });
 
   it('UI pages while the UI is not built: an explaining page for browsers, the error shape otherwise', async () => {
-    const page = await hub.server.inject({ url: '/hosts/abc', headers: { accept: 'text/html' } });
+    const page = await inject({ url: '/hosts/abc', headers: { accept: 'text/html' } });
     expect(page.statusCode).toBe(404);
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('pnpm --filter @daxfleet/web build');
-    expectError(await hub.server.inject({ url: '/', headers: { accept: 'application/json' } }), 404, 'DAXFLEET_ERR_UI_NOT_BUILT');
+    expectError(await inject({ url: '/', headers: { accept: 'application/json' } }), 404, 'DAXFLEET_ERR_UI_NOT_BUILT');
   });
 
   it('names a missing required body field', async () => {
     const report = reportOf(await fixtureInventory('two-dimm-all-modes')) as Partial<ReturnType<typeof reportOf>>;
     delete report.hostname;
-    const body = expectError(await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: report }),
+    const body = expectError(await inject({ method: 'POST', url: '/api/v1/agents/report', payload: report }),
       400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
     expect(body.message).toBe('body/hostname is required');
   });
 
   it('rejects an unknown body field by name', async () => {
     const report = { ...reportOf(await fixtureInventory('two-dimm-all-modes')), colour: 'blue' };
-    const body = expectError(await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: report }),
+    const body = expectError(await inject({ method: 'POST', url: '/api/v1/agents/report', payload: report }),
       400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
     expect(body.message).toBe('body/colour is not a known field: remove it (unknown fields are rejected)');
   });
@@ -63,27 +72,27 @@ describe('error responses', () => {
     const inv = await fixtureInventory('two-dimm-all-modes');
     const bad = JSON.parse(JSON.stringify(reportOf(inv))) as { inventory: { buses: Array<{ dev: unknown }> } };
     bad.inventory.buses[0]!.dev = 42;
-    const body = expectError(await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: bad }),
+    const body = expectError(await inject({ method: 'POST', url: '/api/v1/agents/report', payload: bad }),
       400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
     expect(body.message).toBe('body/inventory/buses/0/dev must be string');
   });
 
   it('validates params and query strings', async () => {
-    const badId = expectError(await hub.server.inject({ url: '/api/v1/hosts/bad%20id' }), 400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    const badId = expectError(await inject({ url: '/api/v1/hosts/bad%20id' }), 400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
     expect(badId.message).toMatch(/^params\/hostId must match pattern/);
-    const badLimit = expectError(await hub.server.inject({ url: '/api/v1/hosts/x/inventory/history?limit=0' }),
+    const badLimit = expectError(await inject({ url: '/api/v1/hosts/x/inventory/history?limit=0' }),
       400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
     expect(badLimit.message).toBe('querystring/limit must be >= 1');
-    const unknown = expectError(await hub.server.inject({ url: '/api/v1/hosts/x/inventory/history?page=2' }),
+    const unknown = expectError(await inject({ url: '/api/v1/hosts/x/inventory/history?page=2' }),
       400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
     expect(unknown.message).toContain('querystring/page is not a known field');
   });
 
   it('malformed JSON, wrong media type', async () => {
-    expectError(await hub.server.inject({
+    expectError(await inject({
       method: 'POST', url: '/api/v1/agents/report', payload: '{"host_id":', headers: { 'content-type': 'application/json' },
     }), 400, 'DAXFLEET_ERR_REQUEST_MALFORMED');
-    expectError(await hub.server.inject({
+    expectError(await inject({
       method: 'POST', url: '/api/v1/agents/report', payload: '<report/>', headers: { 'content-type': 'application/xml' },
     }), 415, 'DAXFLEET_ERR_REQUEST_MEDIA_TYPE');
   });
@@ -92,7 +101,7 @@ describe('error responses', () => {
     const db = new Database(hub.databaseFile);
     db.exec('DROP TABLE hosts');
     db.close();
-    const res = await hub.server.inject({ url: '/api/v1/hosts' });
+    const res = await inject({ url: '/api/v1/hosts' });
     const body = expectError(res, 500, 'DAXFLEET_ERR_INTERNAL');
     expect(body.message).toBe(`internal error; the server log has the details under reqId ${body.reqId}`);
     expect(res.body).not.toMatch(/hosts|sqlite|prisma/i);

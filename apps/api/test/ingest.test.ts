@@ -6,7 +6,7 @@ import {
 } from '@daxfleet/shared';
 import { createPrismaClient } from '../src/db/client.js';
 import { ingestReport } from '../src/services/ingest.js';
-import { fixtureInventory, reportOf, startTestHub, type TestHub } from './helpers.js';
+import { agentCredentialFor, authed, fixtureInventory, reportOf, startTestHub, type TestHub } from './helpers.js';
 
 let base: Inventory;
 let hub: TestHub;
@@ -21,14 +21,27 @@ afterEach(async () => {
   await hub.close();
 });
 
+/** the agent credential of each host, issued through the service as enrollment would */
+const credentials = new Map<string, string>();
+async function agentHeaders(hostId: string): Promise<{ authorization: string }> {
+  let credential = credentials.get(`${hub.databaseFile}:${hostId}`);
+  if (!credential) {
+    credential = await agentCredentialFor(hub, hostId);
+    credentials.set(`${hub.databaseFile}:${hostId}`, credential);
+  }
+  return authed(credential);
+}
+
 async function post(inventory: Inventory, hostId = 'host-a'): Promise<AgentReportAck> {
-  const res = await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: reportOf(inventory, { host_id: hostId }) });
+  const res = await hub.server.inject({
+    method: 'POST', url: '/api/v1/agents/report', payload: reportOf(inventory, { host_id: hostId }), headers: await agentHeaders(hostId),
+  });
   expect(res.statusCode, res.body).toBe(200);
   return res.json<AgentReportAck>();
 }
 
 async function getJson<T>(url: string): Promise<T> {
-  const res = await hub.server.inject({ method: 'GET', url });
+  const res = await hub.server.inject({ method: 'GET', url, headers: authed(hub.adminToken) });
   expect(res.statusCode, res.body).toBe(200);
   return res.json<T>();
 }
@@ -97,7 +110,7 @@ describe('agent report ingest', () => {
     await post(base);
     const res = await hub.server.inject({
       method: 'POST', url: '/api/v1/agents/report',
-      payload: reportOf(base, { hostname: 'renamed', agent_version: '9.9.9', interval_ms: 500 }),
+      payload: reportOf(base, { hostname: 'renamed', agent_version: '9.9.9', interval_ms: 500 }), headers: await agentHeaders('host-a'),
     });
     expect(res.json()).toEqual({ host_id: 'host-a', inventory_version: 1, changed: false });
     const detail = await getJson<HostDetail>('/api/v1/hosts/host-a');
@@ -140,7 +153,7 @@ describe('agent report ingest', () => {
     await post(base, 'host-b');
     const res = await hub.server.inject({
       method: 'POST', url: '/api/v1/agents/report',
-      payload: reportOf(base, { host_id: 'host-a', hostname: 'aaa' }),
+      payload: reportOf(base, { host_id: 'host-a', hostname: 'aaa' }), headers: await agentHeaders('host-a'),
     });
     expect(res.statusCode).toBe(200);
     const { hosts } = await getJson<HostList>('/api/v1/hosts');

@@ -1,6 +1,6 @@
 /** The OpenAPI document lists every route with its schemas, and /docs serves the UI over it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers.js';
+import { authed, startTestHub, type TestHub } from './helpers.js';
 
 interface Operation {
   tags?: string[];
@@ -18,7 +18,7 @@ let hub: TestHub;
 let doc: OpenApiDoc;
 beforeAll(async () => {
   hub = await startTestHub();
-  const res = await hub.server.inject({ url: '/api/v1/openapi.json' });
+  const res = await hub.server.inject({ url: '/api/v1/openapi.json', headers: authed(await hub.tokenFor('viewer')) });
   expect(res.statusCode).toBe(200);
   doc = res.json<OpenApiDoc>();
 });
@@ -28,13 +28,31 @@ afterAll(async () => {
 
 const ROUTES: Array<[string, string, string[]]> = [
   ['get', '/api/v1/health', ['200']],
-  ['get', '/api/v1/info', ['200', '500']],
-  ['get', '/api/v1/hosts', ['200', '500']],
-  ['get', '/api/v1/hosts/{hostId}', ['200', '400', '404', '500']],
-  ['get', '/api/v1/hosts/{hostId}/inventory', ['200', '400', '404', '500']],
-  ['get', '/api/v1/hosts/{hostId}/inventory/history', ['200', '400', '404', '500']],
-  ['post', '/api/v1/agents/report', ['200', '400', '413', '415', '500']],
+  ['get', '/api/v1/info', ['200', '401', '403', '500']],
+  ['get', '/api/v1/hosts', ['200', '401', '403', '500']],
+  ['get', '/api/v1/hosts/{hostId}', ['200', '400', '401', '403', '404', '500']],
+  ['get', '/api/v1/hosts/{hostId}/inventory', ['200', '400', '401', '403', '404', '500']],
+  ['get', '/api/v1/hosts/{hostId}/inventory/history', ['200', '400', '401', '403', '404', '500']],
+  ['post', '/api/v1/auth/login', ['200', '400', '401', '413', '415', '429', '500']],
+  ['post', '/api/v1/auth/logout', ['204', '400', '401', '403', '413', '500']],
+  ['get', '/api/v1/auth/me', ['200', '401', '403', '500']],
+  ['post', '/api/v1/auth/password', ['204', '400', '401', '403', '413', '415', '500']],
+  ['get', '/api/v1/users', ['200', '401', '403', '500']],
+  ['post', '/api/v1/users', ['201', '400', '401', '403', '409', '413', '415', '500']],
+  ['patch', '/api/v1/users/{userId}', ['200', '400', '401', '403', '404', '409', '413', '415', '500']],
+  ['delete', '/api/v1/users/{userId}', ['204', '400', '401', '403', '404', '409', '413', '500']],
+  ['get', '/api/v1/tokens', ['200', '401', '403', '500']],
+  ['post', '/api/v1/tokens', ['201', '400', '401', '403', '413', '415', '500']],
+  ['delete', '/api/v1/tokens/{tokenId}', ['200', '400', '401', '403', '404', '413', '500']],
+  ['get', '/api/v1/audit', ['200', '400', '401', '403', '500']],
 ];
+
+/** the routes of the Fastify instance as OpenAPI lists them ("get /api/v1/hosts/{hostId}") */
+function apiRoutesOf(h: TestHub): string[] {
+  return h.server.routeTable
+    .filter((r) => r.url.startsWith('/api/') && r.method !== 'HEAD' && !r.schema?.hide)
+    .map((r) => `${r.method.toLowerCase()} ${r.url.replace(/:(\w+)/g, '{$1}')}`);
+}
 
 describe('OpenAPI document', () => {
   it('is OpenAPI 3 for this version', () => {
@@ -48,9 +66,10 @@ describe('OpenAPI document', () => {
     expect(op?.tags?.length).toBeGreaterThan(0);
     expect(Object.keys(op?.responses ?? {}).sort()).toEqual([...statuses].sort());
     for (const status of statuses) {
+      if (status === '204') continue; // no content
       const schema = op?.responses[status]?.content?.['application/json']?.schema;
       expect(schema, `${method} ${path} ${status}`).toBeDefined();
-      if (status !== '200') {
+      if (!status.startsWith('2')) {
         expect(schema?.required).toEqual(expect.arrayContaining(['statusCode', 'code', 'error', 'message']));
         expect(op?.responses[status]?.description).toMatch(/DAXFLEET_ERR_/);
       }
@@ -65,13 +84,30 @@ describe('OpenAPI document', () => {
     expect(body?.additionalProperties).toBe(false);
   });
 
-  it('lists no route that is not in the API (the document itself is hidden)', () => {
+  it('lists exactly the API routes of the app (the document itself is hidden)', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
-    expect(documented.sort()).toEqual(ROUTES.map(([m, p]) => `${m} ${p}`).sort());
+    expect(documented.sort()).toEqual(apiRoutesOf(hub).sort());
+    expect(documented).toEqual(expect.arrayContaining(ROUTES.map(([m, p]) => `${m} ${p}`)));
   });
 
-  it('serves the interactive documentation at /docs', async () => {
-    const res = await hub.server.inject({ url: '/docs/' });
+  it('every route but the public ones documents 401 and 403; every route has tags and error schemas', () => {
+    const publicRoutes = new Set(['get /api/v1/health', 'post /api/v1/auth/login', 'post /api/v1/agents/enroll']);
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const name = `${method} ${path}`;
+        expect(op.tags?.length, name).toBeGreaterThan(0);
+        if (!publicRoutes.has(name)) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(['401', '403']));
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (status.startsWith('2')) continue;
+          expect(response.description, `${name} ${status}`).toMatch(/DAXFLEET_ERR_/);
+        }
+      }
+    }
+  });
+
+  it('serves the interactive documentation at /docs to viewers, not without credentials', async () => {
+    expect((await hub.server.inject({ url: '/docs/' })).statusCode).toBe(401);
+    const res = await hub.server.inject({ url: '/docs/', headers: authed(await hub.tokenFor('viewer')) });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/html');
     expect(res.body).toContain('swagger');

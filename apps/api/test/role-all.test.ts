@@ -4,7 +4,20 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostList, HubInfo } from '@daxfleet/shared';
 import { fixtureSysfs, tempDir } from './helpers.js';
-import { eventually, getJson, startDaxfleet, type DaxfleetProcess } from './processes.js';
+import { eventually, getJson as getJsonAs, loginHeaders, startDaxfleet, type DaxfleetProcess } from './processes.js';
+
+const ADMIN_PASSWORD = 'role-all-admin-password';
+/** the session of the first admin (created from DAXFLEET_ADMIN_PASSWORD) on each hub URL */
+const sessions = new Map<string, Record<string, string>>();
+async function getJson<T>(url: string): Promise<T> {
+  const base = new URL(url).origin;
+  let headers = sessions.get(base);
+  if (!headers) {
+    headers = await loginHeaders(base, 'admin', ADMIN_PASSWORD);
+    sessions.set(base, headers);
+  }
+  return getJsonAs<T>(url, headers);
+}
 
 const work = tempDir('daxfleet-all-');
 const started: DaxfleetProcess[] = [];
@@ -15,7 +28,8 @@ afterAll(async () => {
 
 async function serveAll(extra: string[] = []): Promise<DaxfleetProcess> {
   const p = await startDaxfleet(['--port', '0', '--data-dir', path.join(work.dir, 'data'),
-    '--sysfs-root', fixtureSysfs('two-dimm-all-modes'), '--hostname', 'local', '--interval', '300', ...extra]);
+    '--sysfs-root', fixtureSysfs('two-dimm-all-modes'), '--hostname', 'local', '--interval', '300', ...extra],
+  30_000, { DAXFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD });
   started.push(p);
   return p;
 }

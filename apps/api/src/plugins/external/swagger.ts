@@ -22,8 +22,19 @@ export default fp(async (fastify) => {
         { name: 'system', description: 'liveness and hub information' },
         { name: 'hosts', description: 'hosts, their current inventory and its history' },
         { name: 'agents', description: 'what agents send to the hub' },
+        { name: 'auth', description: 'log in and out, the caller, own password' },
+        { name: 'users', description: 'operators and their roles (admin)' },
+        { name: 'tokens', description: 'API tokens for orchestration (admin)' },
+        { name: 'audit', description: 'who did what, when, with which result (admin)' },
       ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token (dxf_tok_…), or an agent credential (dxf_agent_…) on agent routes' },
+          session: { type: 'apiKey', in: 'cookie', name: 'daxfleet_session', description: 'set by POST /api/v1/auth/login' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
-  fastify.get(OPENAPI_PATH, { schema: { hide: true } }, async () => fastify.swagger());
+  fastify.get(OPENAPI_PATH, { schema: { hide: true }, config: { auth: 'viewer' } }, async () => fastify.swagger());
 }, { name: 'swagger', dependencies: ['config'] });

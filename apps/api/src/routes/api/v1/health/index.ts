@@ -4,6 +4,7 @@ import { HealthSchema } from '@daxfleet/shared';
 /** GET /api/v1/health: liveness probe, open without credentials in every role. */
 const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
+    config: { auth: 'public' },
     schema: {
       tags: ['system'],
       summary: 'Liveness probe',

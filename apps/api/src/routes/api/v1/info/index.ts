@@ -5,10 +5,11 @@ import { errorResponses } from '../../../../schemas.js';
 /** GET /api/v1/info: what this hub is (role, version, the local agent's host id in role all). */
 const infoRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
+    config: { auth: 'viewer' },
     schema: {
       tags: ['system'],
       summary: 'Hub role and version',
-      response: { 200: HubInfoSchema, ...errorResponses(500) },
+      response: { 200: HubInfoSchema, ...errorResponses(401, 403, 500) },
     },
   }, async (): Promise<HubInfo> => {
     const { role, version, localHostId } = fastify.config;

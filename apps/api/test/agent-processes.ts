@@ -28,7 +28,10 @@ export function httpsWithCa(ca: Buffer): Http {
       res.on('data', (chunk: string) => { text += chunk; });
       res.on('end', () => {
         const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (typeof v === 'string') h.set(k, v);
+          else if (Array.isArray(v)) for (const one of v) h.append(k, one);
+        }
         resolve({ status: res.statusCode ?? 0, headers: h, text });
       });
     });

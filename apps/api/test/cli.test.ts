@@ -59,6 +59,12 @@ describe('daxfleet CLI', () => {
     [[], 'daxfleet: no command given'],
     [['serve', '--host-id', 'a b'], 'daxfleet: --host-id must be 1-128 of A-Z a-z 0-9 . _ : -, not "a b"'],
     [['serve', 'extra'], "daxfleet: Unexpected argument 'extra'. This command does not take positional arguments"],
+    [['serve', '--tls-cert', 'cert.pem'], 'daxfleet: --tls-cert and --tls-key go together'],
+    [['serve', '--role', 'agent', '--hub-url', 'http://h', '--advertise-url', 'h:7300'],
+      'daxfleet: --advertise-url must be an http:// or https:// URL, not "h:7300"'],
+    [['agent'], 'daxfleet: agent needs a subcommand: rotate-credential'],
+    [['agent', 'enroll'], 'daxfleet: unknown agent subcommand "enroll"'],
+    [['agent', 'rotate-credential', '--nope'], "daxfleet: Unknown option '--nope'"],
   ])('usage error %j: one line, the usage, exit 2', (args, line) => {
     const r = daxfleet(...args);
     expect(r.status).toBe(2);
@@ -78,7 +84,9 @@ describe('daxfleet CLI', () => {
   it('--help prints the usage with every serve flag, exit 0', () => {
     const r = daxfleet('--help');
     expect(r.status).toBe(0);
-    for (const flag of ['--role', '--host', '--port', '--data-dir', '--hub-url', '--sysfs-root', '--hostname', '--host-id', '--interval', '--format']) {
+    for (const flag of ['--role', '--host', '--port', '--data-dir', '--hub-url', '--sysfs-root', '--hostname', '--host-id',
+      '--interval', '--format', '--join-token', 'DAXFLEET_JOIN_TOKEN', '--advertise-url', '--tls-cert', '--tls-key',
+      'agent rotate-credential']) {
       expect(r.stdout).toContain(flag);
     }
     expect(daxfleet('serve', '--help').status).toBe(0);
@@ -173,6 +181,44 @@ describe('daxfleet CLI', () => {
     } finally {
       tmp.remove();
     }
+  });
+
+  describe('agent enrollment on the command line', () => {
+    const tmp = tempDir('daxfleet-cli-agent-');
+    afterAll(() => tmp.remove());
+    const sys = path.join(FIXTURES_DIR, 'two-dimm-all-modes', 'sys');
+    const NOT_ENROLLED = 'daxfleet: not enrolled: ask an admin for a join token (UI: Agents, or POST ' +
+      '/api/v1/agents/join-tokens) and pass --join-token\n';
+
+    it('an agent with no credential and no join token: one line, exit 2, nothing written', () => {
+      const dataDir = path.join(tmp.dir, 'never-enrolled');
+      const r = daxfleet('serve', '--role', 'agent', '--hub-url', 'http://127.0.0.1:9', '--sysfs-root', sys,
+        '--data-dir', dataDir, '--port', '0');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(NOT_ENROLLED);
+      expect(r.stdout).toBe('');
+      expect(existsSync(path.join(dataDir, 'agent-credential.json'))).toBe(false);
+    });
+
+    it('takes the join token from DAXFLEET_JOIN_TOKEN: it tries to enroll (here: no hub, exit 1)', () => {
+      const r = spawnSync(process.execPath, [CLI, 'serve', '--role', 'agent', '--hub-url', 'http://127.0.0.1:2',
+        '--sysfs-root', sys, '--data-dir', path.join(tmp.dir, 'env-token'), '--port', '0'],
+      { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000, env: { ...process.env, DAXFLEET_JOIN_TOKEN: 'dxf_join_from-env' } });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('daxfleet: cannot enroll with the hub at http://127.0.0.1:2: hub unreachable: ECONNREFUSED\n');
+    });
+
+    it('rotate-credential without a credential: the same line, exit 2', () => {
+      const r = daxfleet('agent', 'rotate-credential', '--data-dir', path.join(tmp.dir, 'nothing'));
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(NOT_ENROLLED);
+    });
+
+    it('an unreadable --tls-cert: one line naming it, exit 2', () => {
+      const r = daxfleet('serve', '--role', 'hub', '--tls-cert', '/nope/cert.pem', '--tls-key', '/nope/key.pem');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe('daxfleet: cannot read --tls-cert /nope/cert.pem: no such file or directory (ENOENT)\n');
+    });
   });
 
   it('runs from the repo root as `pnpm exec daxfleet`', () => {

@@ -39,9 +39,14 @@ export async function ensureEnrolled(opts: EnrollOptions): Promise<{ credential:
   const stored = readCredential(opts.dataDir);
   if (stored) return { credential: stored, enrolled: false };
   if (opts.joinToken === undefined || opts.joinToken === '') throw new NotEnrolledError();
-  const issued = await postToHub<EnrollResponse>(opts.hubUrl, ENROLL_PATH, {
-    join_token: opts.joinToken, host_id: opts.hostId, hostname: opts.hostname,
-  });
+  let issued: EnrollResponse;
+  try {
+    issued = await postToHub<EnrollResponse>(opts.hubUrl, ENROLL_PATH, {
+      join_token: opts.joinToken, host_id: opts.hostId, hostname: opts.hostname,
+    });
+  } catch (err) {
+    throw new Error(`cannot enroll with the hub at ${opts.hubUrl}: ${(err as Error).message}`);
+  }
   const credential: AgentCredentialFile = {
     host_id: issued.host_id,
     hub_url: opts.hubUrl,

@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(async () => hub.close());
 
-async function call(method: 'GET' | 'POST' | 'DELETE', url: string, token?: string, payload?: unknown) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in each test
+async function call(method: 'GET' | 'POST' | 'DELETE', url: string, token?: string, payload?: object): Promise<{ status: number; json: any }> {
   const res = await hub.server.inject({
     method, url: `/api/v1${url}`, ...(token ? { headers: authed(token) } : {}), ...(payload !== undefined ? { payload } : {}),
   });

@@ -128,6 +128,14 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
     }
   }
 
+  // where the hub sends signed commands: a wildcard listen address (0.0.0.0, ::) is no address the hub can use
+  const wildcard = ['0.0.0.0', '::', '[::]', ''].includes(opts.host);
+  const agentUrl = opts.advertiseUrl ?? (wildcard ? undefined : url);
+  if (runsAgent && opts.role === 'agent' && agentUrl === undefined) {
+    server.log.warn(`listening on all addresses (${opts.host}): pass --advertise-url URL so the hub can send this ` +
+      'agent signed commands (rescan); until then the hub answers them with DAXFLEET_ERR_HOST_NO_AGENT_URL');
+  }
+
   if (runsAgent && hostId) {
     const agentCredential = (): string => currentCredential()?.agent_credential ?? '';
     const send: ReportSender = opts.role === 'all' ? inProcessSender(server, agentCredential)
@@ -143,7 +151,7 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       send,
       log: server.log.child({ component: 'agent' }),
       target: opts.role === 'all' ? 'the local hub' : (opts.hubUrl as string),
-      agentUrl: opts.advertiseUrl ?? url,
+      ...(agentUrl !== undefined ? { agentUrl } : {}),
       onRevoked: (err) => {
         // the next start must enroll again (with a new join token) instead of failing the same way
         if (opts.role === 'agent') setRevokedCredentialAside(dataDir);

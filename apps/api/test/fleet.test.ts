@@ -93,6 +93,12 @@ describe('a hub and two agents', () => {
     expect(stored.agent_credential).toMatch(/^dxf_agent_[A-Za-z0-9_-]{43}$/);
     const db = readFileSync(path.join(work.dir, 'hub-data/daxfleet.db')).toString('latin1');
     expect(db).not.toContain(stored.agent_credential);
+    // nor does any log line, of the hub or of an agent
+    for (const p of running) {
+      expect(p.output()).not.toContain(stored.agent_credential);
+      expect(p.output()).not.toContain(stored.command_key);
+      expect(p.output()).not.toMatch(/dxf_join_[A-Za-z0-9_-]{43}/);
+    }
     const agents = await admin.ok<{ agents: Array<{ host_id: string; revoked_at?: string }> }>('GET', '/agents');
     expect(agents.agents.map((a) => [a.host_id, a.revoked_at])).toEqual([['sim-a', undefined], ['sim-b', undefined]]);
   });

@@ -6,7 +6,7 @@
  */
 import type { AgentReport, AgentReportAck, Inventory } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import { AgentRevokedError } from './senders.js';
+import { AgentRevokedError, HubRefusal } from './senders.js';
 
 export type ScanFn = () => Promise<Inventory>;
 /** Delivers one report to a hub (over HTTP, or in-process in role all). */
@@ -120,8 +120,13 @@ export class Agent {
       }
       this.sendFailures++;
       const delay = backoffDelay(this.sendFailures, intervalMs);
+      // a hub that does not know the credential at all: another hub, or its database was replaced
+      const hint = err instanceof HubRefusal && err.code === 'DAXFLEET_ERR_AUTH_INVALID'
+        ? ' (this hub does not know the agent\'s credential: if it is another hub or its database was replaced, ' +
+          'remove agent-credential.json from the data folder and enroll with a new join token)'
+        : '';
       log.warn({ target: this.opts.target, attempt: this.sendFailures, retryInMs: delay },
-        `report to ${this.opts.target} failed (${(err as Error).message}); retry ${this.sendFailures} in ${delay} ms`);
+        `report to ${this.opts.target} failed (${(err as Error).message}); retry ${this.sendFailures} in ${delay} ms${hint}`);
       return delay;
     }
     if (this.sendFailures > 0) {

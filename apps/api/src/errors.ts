@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   DAXFLEET_ERR_REQUEST_MALFORMED: 400,
   DAXFLEET_ERR_REQUEST_TOO_LARGE: 413,
   DAXFLEET_ERR_REQUEST_MEDIA_TYPE: 415,
+  /** a path segment (a route param) longer than the router accepts */
+  DAXFLEET_ERR_REQUEST_PARAM_TOO_LONG: 414,
   /** any other 4xx Fastify raises itself */
   DAXFLEET_ERR_REQUEST_INVALID: 400,
   DAXFLEET_ERR_ROUTE_NOT_FOUND: 404,

@@ -44,10 +44,8 @@ export async function findSession(prisma: PrismaClient, secret: string, now = ne
   const id = sha256(secret);
   const session = await prisma.session.findUnique({ where: { id }, include: { user: true } });
   if (!session) return { ok: false, reason: 'invalid' };
-  if (session.expiresAt.getTime() <= now.getTime()) {
-    await prisma.session.deleteMany({ where: { id } });
-    return { ok: false, reason: 'expired' };
-  }
+  // kept until the next login sweeps it, so the browser hears "expired" (log in again), not "unknown"
+  if (session.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
   if (session.user.disabled) return { ok: false, reason: 'revoked' };
   const slid = new Date(now.getTime() + SESSION_TTL_MS);
   if (slid.getTime() - session.expiresAt.getTime() >= SLIDE_GRANULARITY_MS) {

@@ -77,6 +77,22 @@ export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply):
     `no route ${request.method} ${path}; the API is under /api/v1 (see /api/v1/openapi.json)`));
 }
 
+/**
+ * Fastify's `frameworkErrors` server option: errors the router raises before any hook or error handler runs (a
+ * path with a broken percent-encoding, a param longer than maxParamLength) get the one error shape too.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply.code(414).send(errorBody(request, 414, 'DAXFLEET_ERR_REQUEST_PARAM_TOO_LONG',
+      'a path segment is too long: ids in the API are at most 128 characters'));
+  }
+  const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const message = err.code === 'FST_ERR_BAD_URL'
+    ? 'the URL path is not valid (a broken %-encoding?): percent-encode path segments with encodeURIComponent'
+    : err.message;
+  return reply.code(status).send(errorBody(request, status, 'DAXFLEET_ERR_REQUEST_INVALID', message));
+}
+
 export default fp(async (fastify) => {
   // Requests on kept-alive connections while the server closes get the one error shape, not Fastify's own 503.
   let closing = false;

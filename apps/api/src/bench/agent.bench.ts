@@ -23,8 +23,8 @@ const SECONDS = Number(process.env.AGENT_SECONDS ?? 20);
 const CLOCK_TICKS = 100; // USER_HZ on Linux x86_64: /proc/PID/stat times are in 1/100 s
 
 /** Starts `daxfleet serve ...` and resolves with the process and its URL once it prints "listening on". */
-function startDaxfleet(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startDaxfleet(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   return new Promise((resolve, reject) => {
@@ -51,8 +51,25 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+const ADMIN_PASSWORD = 'bench-admin-password';
+let authorization = '';
+
+/** Logs in as the hub's first admin, makes an admin API token for the reads, and a join token for the agent. */
+async function enrollAs(hubUrl: string): Promise<string> {
+  const post = async (url: string, body: unknown, headers: Record<string, string>): Promise<Response> => {
+    const res = await fetch(`${hubUrl}/api/v1${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${await res.text()}`);
+    return res;
+  };
+  const login = await post('/auth/login', { username: 'admin', password: ADMIN_PASSWORD }, {});
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const token = ((await (await post('/tokens', { name: 'bench', scope: 'admin' }, { cookie })).json()) as { token: string }).token;
+  authorization = `Bearer ${token}`;
+  return ((await (await post('/agents/join-tokens', {}, { authorization })).json()) as { token: string }).token;
+}
+
 async function lastSeen(hubUrl: string, hostId: string): Promise<string | undefined> {
-  const res = await fetch(`${hubUrl}/api/v1/hosts/${hostId}/inventory`);
+  const res = await fetch(`${hubUrl}/api/v1/hosts/${hostId}/inventory`, { headers: { authorization } });
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`hub answered ${res.status} for ${hostId}`);
   return ((await res.json()) as { last_seen: string }).last_seen;
@@ -62,10 +79,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'daxfleet-agent-bench-'));
   const children: ChildProcess[] = [];
   try {
-    const hub = await startDaxfleet(['--role', 'hub', '--port', '0', '--data-dir', path.join(dir, 'hub'), '--log-level', 'warn']);
+    const hub = await startDaxfleet(['--role', 'hub', '--port', '0', '--data-dir', path.join(dir, 'hub'), '--log-level', 'warn'],
+      { DAXFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD });
     children.push(hub.child);
+    const joinToken = await enrollAs(hub.url);
     const agent = await startDaxfleet([
-      '--role', 'agent', '--port', '0', '--hub-url', hub.url, '--data-dir', path.join(dir, 'agent'),
+      '--role', 'agent', '--port', '0', '--hub-url', hub.url, '--data-dir', path.join(dir, 'agent'), '--join-token', joinToken,
       '--sysfs-root', FIXTURE, '--hostname', 'bench-agent', '--host-id', 'bench-agent',
       '--interval', String(INTERVAL_MS), '--log-level', 'warn',
     ]);

@@ -14,6 +14,8 @@ import { DEFAULT_MIGRATIONS_DIR } from '../config.js';
 import { connectPrisma } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
 import { buildServer } from '../server.js';
+import { issueAgentCredential } from '../services/agent-credentials.js';
+import { createApiToken } from '../services/api-tokens.js';
 import { listHosts } from '../services/hosts.js';
 import { ingestReport, inventoryContentHash } from '../services/ingest.js';
 
@@ -72,15 +74,22 @@ async function main(): Promise<void> {
     });
     try {
       const viaHttp = ids.slice(0, Math.min(1000, HOSTS));
+      // every report carries its host's own credential, as a real agent's does (verified per request)
+      const credentials = new Map<string, string>();
+      for (const id of viaHttp) credentials.set(id, (await issueAgentCredential(server.prisma, id)).agent_credential);
       await timed('POST /api/v1/agents/report via inject (unchanged)', viaHttp.length, 'reports', async () => {
         for (const id of viaHttp) {
-          const res = await server.inject({ method: 'POST', url: '/api/v1/agents/report', payload: report(inventory, id) });
+          const res = await server.inject({
+            method: 'POST', url: '/api/v1/agents/report', payload: report(inventory, id),
+            headers: { authorization: `Bearer ${credentials.get(id) ?? ''}` },
+          });
           if (res.statusCode !== 200) throw new Error(res.body);
         }
       });
+      const viewer = (await createApiToken(server.prisma, { name: 'bench', scope: 'viewer', createdBy: 'bench' })).token;
       await timed(`GET /api/v1/hosts via inject (${HOSTS} hosts)`, runs, 'lists', async () => {
         for (let i = 0; i < runs; i++) {
-          const res = await server.inject({ url: '/api/v1/hosts' });
+          const res = await server.inject({ url: '/api/v1/hosts', headers: { authorization: `Bearer ${viewer}` } });
           if (res.statusCode !== 200) throw new Error(res.body);
         }
       });

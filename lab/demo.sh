@@ -10,6 +10,10 @@
 #     --layout L     default two-dimm-all-modes
 #     --seconds N    stop the agent after N seconds and power off (default 0: run until Ctrl-A X)
 #
+# Enrollment: the agent needs a join token. A hub the demo starts gets a random first-admin password, and the
+# demo makes a join token through its REST API; for a hub already running, make one (UI: Admin -> Agents) and
+# run `DAXFLEET_JOIN_TOKEN=dxf_join_... lab/lab demo` (DAXFLEET_* variables are passed into the guest).
+#
 # Networking: lab/lab normally gives guests `-netdev user,restrict=on` (or no NIC), which cannot reach the
 # host. The demo uses LAB_NET=open (QEMU user-net WITHOUT restrict): in the guest 10.0.2.2 is the host's
 # 127.0.0.1, so the agent reaches a hub listening on host loopback. The guest could also reach whatever
@@ -32,17 +36,38 @@ while [ $# -gt 0 ]; do
 done
 HUB_URL=${HUB_URL:-http://10.0.2.2:$PORT}
 CLI=${LAB_CLI:-$REPO/apps/api/dist/cli.js}
-HUBPID=""
+HUBPID="" ADMIN_TOKEN=""
 cleanup() { [ -n "$HUBPID" ] && kill "$HUBPID" 2>/dev/null && wait "$HUBPID" 2>/dev/null; }
 trap cleanup EXIT
 if ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   if [ "$START_HUB" = 1 ] && [ -f "$CLI" ]; then
     mkdir -p "$LAB_CACHE/demo-hub"
     echo "lab demo: starting a hub on 127.0.0.1:$PORT (log: $LAB_CACHE/demo-hub/hub.log)"
-    node "$CLI" serve --role hub --host 127.0.0.1 --port "$PORT" --data-dir "$LAB_CACHE/demo-hub" \
-      > "$LAB_CACHE/demo-hub/hub.log" 2>&1 &
+    ADMIN_PASSWORD=${DAXFLEET_ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')}
+    DAXFLEET_ADMIN_PASSWORD=$ADMIN_PASSWORD node "$CLI" serve --role hub --host 127.0.0.1 --port "$PORT" \
+      --data-dir "$LAB_CACHE/demo-hub" > "$LAB_CACHE/demo-hub/hub.log" 2>&1 &
     HUBPID=$!
     for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.2; done
+    # log in as the first admin, make an API token (for the host list below) and a join token for the agent
+    # (a hub data folder from an earlier demo keeps its admin: pass its password as DAXFLEET_ADMIN_PASSWORD)
+    tokens=$(node -e '
+      const [url, password] = process.argv.slice(1);
+      const post = async (path, body, headers = {}) => {
+        const r = await fetch(url + "/api/v1" + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+        if (!r.ok) throw new Error(path + ": HTTP " + r.status + " " + await r.text());
+        return r;
+      };
+      (async () => {
+        const login = await post("/auth/login", { username: "admin", password });
+        const cookie = (login.headers.get("set-cookie") || "").split(";")[0];
+        const admin = (await (await post("/tokens", { name: "lab-demo", scope: "admin" }, { cookie })).json()).token;
+        const join = (await (await post("/agents/join-tokens", {}, { authorization: "Bearer " + admin })).json()).token;
+        console.log(admin + " " + join);
+      })().catch((e) => { console.error("lab demo: " + e.message); process.exit(1); });
+    ' "http://127.0.0.1:$PORT" "$ADMIN_PASSWORD") && {
+      ADMIN_TOKEN=${tokens%% *}; export DAXFLEET_JOIN_TOKEN=${tokens##* }
+      echo "lab demo: made a join token for the guest's agent (hub admin password: $ADMIN_PASSWORD)"
+    }
   else
     echo "lab demo: no hub listens on 127.0.0.1:$PORT$([ -f "$CLI" ] || echo " and no CLI at $CLI to start one")"
   fi
@@ -54,7 +79,7 @@ LAB_NET=open LAB_HOSTNAME=${LAB_HOSTNAME:-pmemlab-demo} LAB_DEMO_SECONDS=$SECS L
 rc=$?
 if [ -n "$HUBPID" ]; then
   echo "lab demo: hosts the hub knows:"
-  node -e 'fetch(process.argv[1]).then(r=>r.json()).then(j=>console.log(JSON.stringify(j,null,1).slice(0,1500))).catch(e=>console.log(String(e)))' \
-    "http://127.0.0.1:$PORT/api/v1/hosts"
+  node -e 'fetch(process.argv[1], { headers: { authorization: "Bearer " + process.argv[2] } }).then(r=>r.json()).then(j=>console.log(JSON.stringify(j,null,1).slice(0,1500))).catch(e=>console.log(String(e)))' \
+    "http://127.0.0.1:$PORT/api/v1/hosts" "$ADMIN_TOKEN"
 fi
 exit $rc

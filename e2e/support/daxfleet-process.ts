@@ -29,16 +29,19 @@ export function freePort(): Promise<number> {
 const LISTENING = /daxfleet listening on (http:\/\/\S+)/;
 
 /**
- * Runs `node apps/api/dist/cli.js serve ARGS` and resolves once it prints its listening line.
+ * Runs `node apps/api/dist/cli.js serve ARGS` (with `extraEnv` added to the environment) and resolves once it prints
+ * its listening line.
  * Fails with the tail of its output when it exits first or stays silent for `startTimeoutMs`.
  */
-export function startDaxfleet(name: string, args: readonly string[], logDir: string, startTimeoutMs = 30_000): Promise<DaxfleetProcess> {
+export function startDaxfleet(
+  name: string, args: readonly string[], logDir: string, startTimeoutMs = 30_000, extraEnv: Record<string, string> = {},
+): Promise<DaxfleetProcess> {
   mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, `${name}.log`);
   const log = createWriteStream(logPath);
   const child = spawn(process.execPath, [cliPath, 'serve', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

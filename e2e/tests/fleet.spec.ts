@@ -1,12 +1,14 @@
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import type { HostList } from '@daxfleet/shared';
 import {
   hasBadBlocks, humanBytes, modesInUse, namespacesOf, readNdctlFixture, regionsOf, type NdctlBadBlock, type NdctlNamespace,
 } from '../support/ndctl-fixture';
+import { expect, test } from '../support/fixtures';
+import { adminToken } from '../support/hub-auth';
 import { hubUrl, SIMULATED_HOSTS } from '../support/simulated-hosts';
 
 async function hostsFromApi(): Promise<HostList> {
-  const response = await fetch(`${hubUrl()}/api/v1/hosts`);
+  const response = await fetch(`${hubUrl()}/api/v1/hosts`, { headers: { authorization: `Bearer ${adminToken()}` } });
   expect(response.status).toBe(200);
   return (await response.json()) as HostList;
 }

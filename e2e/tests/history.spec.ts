@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
 import type { AgentReport, Inventory } from '@daxfleet/shared';
 import { cliPath, fixtureDir } from '../support/paths';
+import { expect, test } from '../support/fixtures';
+import { adminToken, enrollHost } from '../support/hub-auth';
 import { hubUrl } from '../support/simulated-hosts';
 
 const VERSIONS = 25;
@@ -10,7 +11,8 @@ const VERSIONS = 25;
 /**
  * A host whose namespace was renamed 24 times: the hub keeps 25 inventory versions, the host page shows the
  * newest page of them with each change in words, and "Show older versions" fetches the rest (?before=).
- * Reports go to the hub's agent endpoint exactly as an agent sends them, from a real scan of a recorded tree.
+ * Reports go to the hub's agent endpoint exactly as an agent sends them (enrolled with a join token, then with its
+ * own credential), from a real scan of a recorded tree.
  */
 test('the history lists every inventory version, newest first, a page at a time', async ({ page }) => {
   const scanned = JSON.parse(execFileSync(process.execPath, [
@@ -19,6 +21,7 @@ test('the history lists every inventory version, newest first, a page at a time'
   const namespace = scanned.buses[0]?.regions[0]?.namespaces[0];
   if (namespace === undefined) throw new Error('one-dimm-label-less has no namespace0.0');
 
+  const credential = await enrollHost(hubUrl(), adminToken(), 'sim-renamed');
   for (let version = 1; version <= VERSIONS; version++) {
     namespace.name = `renamed-${version}`;
     const report: AgentReport = {
@@ -26,7 +29,7 @@ test('the history lists every inventory version, newest first, a page at a time'
       interval_ms: 60_000, inventory: scanned,
     };
     const response = await fetch(`${hubUrl()}/api/v1/agents/report`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(report),
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` }, body: JSON.stringify(report),
     });
     expect(response.status).toBe(200);
   }

@@ -1,14 +1,16 @@
 import { appendFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
 import { freePort, startDaxfleet, type DaxfleetProcess } from '../support/daxfleet-process';
+import { expect, test } from '../support/fixtures';
+import { adminToken, createJoinToken } from '../support/hub-auth';
 import { fixtureDir } from '../support/paths';
 import { hubUrl } from '../support/simulated-hosts';
 
 /**
  * The open pages follow the fleet without a reload: a host that starts reporting appears, a change in its
  * sysfs tree becomes a new inventory version with its changes in words, and a host that stops goes offline.
- * The agent reads a private copy of a recorded tree, so the test can change the copy between scans.
+ * The agent reads a private copy of a recorded tree, so the test can change the copy between scans; it enrolls with
+ * a join token an admin created.
  */
 test('an open fleet page follows an agent that joins, changes and stops', async ({ page }, testInfo) => {
   const workDir = testInfo.outputPath('late-agent');
@@ -25,6 +27,7 @@ test('an open fleet page follows an agent that joins, changes and stops', async 
   let agent: DaxfleetProcess | undefined = await startDaxfleet('agent-sim-late', [
     '--role', 'agent', '--host', '127.0.0.1', '--port', String(await freePort()), '--data-dir', join(workDir, 'data'),
     '--hub-url', hubUrl(), '--sysfs-root', sysfsRoot, '--hostname', 'sim-late', '--host-id', 'sim-late', '--interval', '1000',
+    '--join-token', await createJoinToken(hubUrl(), adminToken()),
   ], workDir);
   try {
     await expect(row).toHaveCount(1);

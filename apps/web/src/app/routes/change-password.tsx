@@ -14,7 +14,7 @@ export function ChangePasswordRoute() {
       <h1>Change your password</h1>
       {required && (
         <Notice title="Choose your own password">
-          <p>You logged in with a one-time password. Choose your own before using daxfleet; until then the hub refuses every other request.</p>
+          <p>You logged in with a one-time password (printed when the hub created the first admin, or set for you by an admin). Choose your own before using daxfleet; until then the hub refuses every other request.</p>
         </Notice>
       )}
       <ChangePasswordForm onSuccess={() => void navigate(paths.fleet.getHref(), { replace: true })} />

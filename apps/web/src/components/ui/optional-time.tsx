@@ -9,7 +9,8 @@ export function OptionalTime({ iso, absent }: { iso: string | undefined; absent:
   if (iso === undefined) return <span className="muted">{absent}</span>;
   const date = new Date(iso);
   if (!Number.isNaN(date.getTime()) && date.getTime() > Date.now()) {
-    return <time dateTime={date.toISOString()}>{formatTimestamp(date)}</time>;
+    const short = date.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    return <time dateTime={date.toISOString()} title={formatTimestamp(date)}>{short}</time>;
   }
   return <RelativeTime iso={iso} />;
 }

@@ -7,7 +7,7 @@ import { scanInventory } from '@daxfleet/dax-native';
 import type { AgentReport, Inventory, Role } from '@daxfleet/shared';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_MIGRATIONS_DIR, type AppConfig } from '../src/config.js';
-import { buildServer } from '../src/server.js';
+import { buildServer, type BuildServerOptions } from '../src/server.js';
 import { issueAgentCredential } from '../src/services/agent-credentials.js';
 import { createApiToken } from '../src/services/api-tokens.js';
 
@@ -51,7 +51,7 @@ export async function withEnv<T>(vars: Record<string, string | undefined>, fn: (
   }
 }
 
-export async function startTestHub(over: Partial<AppConfig> = {}): Promise<TestHub> {
+export async function startTestHub(over: Partial<AppConfig> = {}, extra: Pick<BuildServerOptions, 'agentCommands'> = {}): Promise<TestHub> {
   const tmp = tempDir();
   const databaseFile = path.join(tmp.dir, 'daxfleet.db');
   const server = await withEnv({ DAXFLEET_ADMIN_USERNAME: TEST_ADMIN_USERNAME, DAXFLEET_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
@@ -64,6 +64,7 @@ export async function startTestHub(over: Partial<AppConfig> = {}): Promise<TestH
         webDist: path.join(tmp.dir, 'no-web-dist'),
         ...over,
       },
+      ...extra,
     }));
   const tokenFor = async (scope: Role, expiresAt?: Date): Promise<string> => (await createApiToken(server.prisma, {
     name: `test-${scope}`, scope, createdBy: TEST_ADMIN_USERNAME, ...(expiresAt ? { expiresAt } : {}),

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import type { AgentReport, Inventory } from '@daxfleet/shared';
 import { freePort, startDaxfleet } from '../support/daxfleet-process';
+import { ADMIN_ENV, enrollHost, hubJson, loginForCookie, loginThroughUi, USERS } from '../support/hub-auth';
 import { cliPath, fixtureDir, repoRoot } from '../support/paths';
 
 const HOSTS = Number(process.env.DAXFLEET_BENCH_HOSTS ?? 2000);
@@ -43,7 +44,7 @@ test(`fleet UI with ${HOSTS} hosts`, async ({ page }, testInfo) => {
   const workDir = testInfo.outputPath('hub');
   const hub = await startDaxfleet('bench-hub', [
     '--role', 'hub', '--host', '127.0.0.1', '--port', String(await freePort()), '--data-dir', join(workDir, 'data'), '--log-level', 'warn',
-  ], workDir);
+  ], workDir, 30_000, ADMIN_ENV);
   try {
     console.log(`\ndaxfleet web bench: ${HOSTS} hosts (recorded kernels ${FIXTURES.join(', ')}), hub ${hub.url}`);
     const assets = join(repoRoot, 'apps/web/dist/assets');
@@ -53,6 +54,21 @@ test(`fleet UI with ${HOSTS} hosts`, async ({ page }, testInfo) => {
     }
 
     const inventories = FIXTURES.map(scan);
+    // every simulated host enrolls first (join token → its own credential), outside the timed ingest
+    const admin = await loginForCookie(hub.url, USERS.admin.username, USERS.admin.password);
+    const { token } = await hubJson<{ token: string }>(hub.url, 'POST', '/tokens', 201, {
+      cookie: admin.header, body: { name: 'bench', scope: 'admin', expires_in_days: 1 },
+    });
+    const credentials: string[] = new Array<string>(HOSTS);
+    let toEnroll = 0;
+    const enroller = async () => {
+      while (toEnroll < HOSTS) {
+        const index = toEnroll++;
+        credentials[index] = await enrollHost(hub.url, token, `bench-${String(index).padStart(5, '0')}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, enroller));
+
     const started = performance.now();
     let next = 0;
     const worker = async () => {
@@ -64,7 +80,7 @@ test(`fleet UI with ${HOSTS} hosts`, async ({ page }, testInfo) => {
           inventory: inventories[index % inventories.length] as Inventory,
         };
         const response = await fetch(`${hub.url}/api/v1/agents/report`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(report),
+          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${credentials[index] ?? ''}` }, body: JSON.stringify(report),
         });
         if (!response.ok) throw new Error(`report ${id}: HTTP ${response.status} ${await response.text()}`);
       }
@@ -77,12 +93,13 @@ test(`fleet UI with ${HOSTS} hosts`, async ({ page }, testInfo) => {
     let listBytes = 0;
     for (let run = 0; run < PAGE_LOADS; run++) {
       const t0 = performance.now();
-      const body = await (await fetch(`${hub.url}/api/v1/hosts`)).text();
+      const body = await (await fetch(`${hub.url}/api/v1/hosts`, { headers: { authorization: `Bearer ${token}` } })).text();
       listTimes.push(performance.now() - t0);
       listBytes = body.length;
     }
-    figure('GET /api/v1/hosts', `${describeTimes(listTimes)}; ${(listBytes / 1024).toFixed(0)} KiB, gzip ${(gzipSync(Buffer.from(JSON.stringify(JSON.parse(await (await fetch(`${hub.url}/api/v1/hosts`)).text())))).length / 1024).toFixed(0)} KiB`);
+    figure('GET /api/v1/hosts', `${describeTimes(listTimes)}; ${(listBytes / 1024).toFixed(0)} KiB, gzip ${(gzipSync(Buffer.from(JSON.stringify(JSON.parse(await (await fetch(`${hub.url}/api/v1/hosts`, { headers: { authorization: `Bearer ${token}` } })).text())))).length / 1024).toFixed(0)} KiB`);
 
+    await loginThroughUi(page, hub.url);
     const fleetTimes: number[] = [];
     for (let run = 0; run < PAGE_LOADS; run++) {
       const t0 = performance.now();

@@ -317,3 +317,34 @@ describe('audit log', () => {
     expect(res.json<ApiError>()).toMatchObject({ statusCode: 403, code: 'DAXFLEET_ERR_AUTH_FORBIDDEN', message: "needs role admin; this token's scope is operator" });
   });
 });
+
+describe('logging', () => {
+  it('never writes a password, token, agent credential or session cookie to the log, even at trace level', async () => {
+    const lines: string[] = [];
+    const tmp = tempDir();
+    const server = await withEnv({ DAXFLEET_ADMIN_PASSWORD: 'logged-admin-password' }, () => buildServer({
+      config: { role: 'hub', version: 'test', databaseFile: `${tmp.dir}/d.db`, migrationsDir: DEFAULT_MIGRATIONS_DIR, webDist: `${tmp.dir}/none` },
+      logger: { level: 'trace', stream: { write: (line: string) => { lines.push(line); } } },
+    }));
+    try {
+      const res = await server.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: 'logged-admin-password' } });
+      const cookie = String(res.headers['set-cookie']).split(';')[0] ?? '';
+      const token = (await server.inject({
+        method: 'POST', url: '/api/v1/tokens', headers: { cookie }, payload: { name: 'logged', scope: 'viewer' },
+      })).json<{ token: string }>().token;
+      await server.inject({ url: '/api/v1/hosts', headers: authed(token) });
+      await server.inject({ url: '/api/v1/hosts/%20', headers: authed(token) });
+      await server.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: 'wrong-logged-password' } });
+      await server.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { cookie }, payload: { current_password: 'x', new_password: 'short' } });
+      expect(lines.length).toBeGreaterThan(3);
+      const log = lines.join('');
+      for (const secret of ['logged-admin-password', 'wrong-logged-password', token, cookie.split('=')[1] ?? '']) {
+        expect(secret.length).toBeGreaterThan(10);
+        expect(log).not.toContain(secret);
+      }
+    } finally {
+      await server.close();
+      tmp.remove();
+    }
+  });
+});

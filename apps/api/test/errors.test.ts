@@ -107,3 +107,23 @@ describe('error responses', () => {
     expect(res.body).not.toMatch(/hosts|sqlite|prisma/i);
   });
 });
+
+describe('router-level errors (frameworkErrors)', () => {
+  it('a broken %-encoding or an overlong param gets the one error shape when the server passes frameworkErrors', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { default: errorHandlerPlugin, frameworkErrors } = await import('../src/plugins/app/error-handler.js');
+    const app = Fastify({ frameworkErrors, maxParamLength: 10 });
+    await app.register(errorHandlerPlugin);
+    app.get('/api/v1/things/:id', async () => ({ ok: true }));
+    try {
+      const bad = await app.inject({ url: '/api/v1/things/%E0%A4%A' });
+      expect(Value.Check(ErrorSchema, bad.json()), bad.body).toBe(true);
+      expect(bad.json<ApiError>()).toMatchObject({ statusCode: 400, code: 'DAXFLEET_ERR_REQUEST_INVALID' });
+      const long = await app.inject({ url: `/api/v1/things/${'x'.repeat(50)}` });
+      expect(long.json<ApiError>()).toMatchObject({ statusCode: 414, code: 'DAXFLEET_ERR_REQUEST_PARAM_TOO_LONG' });
+      expect(long.json<ApiError>().reqId).toMatch(/\S/);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -190,26 +190,26 @@ async function serveCommand(args: string[]): Promise<void> {
   let running: Awaited<ReturnType<typeof serve>>;
   try {
     running = await serve({
-    role,
-    host: values.host,
-    port: integer('port', values.port, 0, 65535),
-    dataDir: values['data-dir'],
-    ...(hubUrl !== undefined ? { hubUrl } : {}),
-    sysfsRoot,
-    hostname: values.hostname ?? defaultHostname(),
-    ...(hostId !== undefined ? { hostId } : {}),
-    intervalMs: integer('interval', values.interval, 100, 86_400_000),
-    logLevel,
-    ...(joinToken !== undefined ? { joinToken } : {}),
-    ...(advertiseUrl !== undefined ? { advertiseUrl } : {}),
-    ...(tls ? { tls } : {}),
-    onAgentRevoked: () => {
-      // role agent: nothing left to do (the agent logged why); role all keeps serving the hub
-      if (role !== 'agent') return;
-      process.exitCode = 1;
-      void running.close().finally(() => process.exit(1));
-    },
-  });
+      role,
+      host: values.host,
+      port: integer('port', values.port, 0, 65535),
+      dataDir: values['data-dir'],
+      ...(hubUrl !== undefined ? { hubUrl } : {}),
+      sysfsRoot,
+      hostname: values.hostname ?? defaultHostname(),
+      ...(hostId !== undefined ? { hostId } : {}),
+      intervalMs: integer('interval', values.interval, 100, 86_400_000),
+      logLevel,
+      ...(joinToken !== undefined ? { joinToken } : {}),
+      ...(advertiseUrl !== undefined ? { advertiseUrl } : {}),
+      ...(tls ? { tls } : {}),
+      onAgentRevoked: () => {
+        // role agent: nothing left to do (the agent logged why); role all keeps serving the hub
+        if (role !== 'agent') return;
+        process.exitCode = 1;
+        void running.close().finally(() => process.exit(1));
+      },
+    });
   } catch (err) {
     if (err instanceof NotEnrolledError) throw new UsageError(err.message, false);
     throw err;

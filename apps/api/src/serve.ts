@@ -116,15 +116,11 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   const url = `${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
 
   if (opts.role === 'all' && hostId) {
-    // the local agent's credential comes from the service directly: no join token for the hub's own host
-    const stored = currentCredential();
-    const valid = stored !== undefined && stored.host_id === hostId
-      && (await verifyAgentCredential(server.prisma, stored.agent_credential)).ok;
-    if (!valid) {
-      const issued = await issueAgentCredential(server.prisma, hostId);
-      credential = { host_id: hostId, hub_url: url, agent_credential: issued.agent_credential, command_key: issued.command_key };
-      writeCredential(dataDir, credential);
-      server.log.info({ hostId }, 'local agent enrolled with this hub');
+    try {
+      await enrollLocalAgent(server, dataDir, hostId, url, currentCredential());
+    } catch (err) {
+      await server.close();
+      throw err;
     }
   }
 
@@ -170,6 +166,22 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
     return closing;
   };
   return { server, agent, url, close };
+}
+
+/**
+ * Role all: the local agent's credential comes from the service directly (no join token for the hub's own host).
+ * A stored one is kept while this hub still accepts it; otherwise (first start, revoked, another database) the
+ * hub issues a new one.
+ */
+async function enrollLocalAgent(server: FastifyInstance, dataDir: string, hostId: string, url: string,
+  stored: AgentCredentialFile | undefined): Promise<void> {
+  if (stored !== undefined && stored.host_id === hostId) {
+    const check = await verifyAgentCredential(server.prisma, stored.agent_credential);
+    if (check.ok && check.hostId === hostId) return;
+  }
+  const issued = await issueAgentCredential(server.prisma, hostId);
+  writeCredential(dataDir, { host_id: hostId, hub_url: url, agent_credential: issued.agent_credential, command_key: issued.command_key });
+  server.log.info({ hostId }, 'local agent enrolled with this hub');
 }
 
 /** Exit cleanly on the first SIGTERM/SIGINT (see closeGracefullyOnSignals). */

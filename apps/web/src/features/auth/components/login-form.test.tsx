@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NOT_LOGGED_IN, principal, stubHub } from '@/testing/stub-hub';
 import { renderApp } from '@/testing/render-app';
@@ -113,5 +113,25 @@ describe('login', () => {
     const { router } = renderApp('/');
     await screen.findByRole('heading', { name: 'Log in' });
     await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
+  });
+});
+
+describe('session check', () => {
+  it('keeps the pages when the hub cannot be reached after the session was known', async () => {
+    let hubUp = true;
+    const unreachable = () => { throw new TypeError('fetch failed'); };
+    stubHub({
+      'GET /auth/me': () => (hubUp ? { body: principal('viewer') } : unreachable()),
+      'GET /hosts': { body: { hosts: [] } },
+      'GET /info': { body: { version: '0.1.0', role: 'hub' } },
+    });
+    const { queryClient, router } = renderApp('/');
+    await screen.findByRole('heading', { name: 'Fleet' });
+    hubUp = false;
+    await act(() => queryClient.refetchQueries({ queryKey: ['auth', 'me'] }));
+    expect(queryClient.getQueryState(['auth', 'me'])?.status).toBe('error');
+    expect(screen.getByRole('heading', { name: 'Fleet' })).toBeTruthy();
+    expect(screen.queryByText('Could not check your session')).toBeNull();
+    expect(router.state.location.pathname).toBe('/');
   });
 });

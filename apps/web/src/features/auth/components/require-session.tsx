@@ -15,8 +15,9 @@ export function RequireSession({ children }: { children: ReactNode }) {
   const location = useLocation();
   const here = `${location.pathname}${location.search}`;
   if (me.isPending) return <Loading label="Checking your session" />;
-  if (me.isError) {
-    if (isUnauthenticated(me.error)) return <Navigate to={paths.login.getHref(here)} replace />;
+  if (me.isError && isUnauthenticated(me.error)) return <Navigate to={paths.login.getHref(here)} replace />;
+  // any other failure (hub unreachable) after a good answer keeps the pages, which say their data is stale
+  if (me.data === undefined) {
     return <ErrorMessage title="Could not check your session" error={me.error} onRetry={() => void me.refetch()} />;
   }
   if (me.data.must_change_password === true && location.pathname !== paths.changePassword.path) {

@@ -88,6 +88,16 @@ describe('error responses', () => {
     expect(unknown.message).toContain('querystring/page is not a known field');
   });
 
+  it('routes without query parameters or without a body refuse them instead of ignoring them', async () => {
+    const query = expectError(await inject({ url: '/api/v1/hosts?colour=blue' }), 400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(query.message).toBe('querystring/colour is not a known field: remove it (unknown fields are rejected)');
+    const body = expectError(await inject({ method: 'DELETE', url: '/api/v1/tokens/some-id', payload: { force: true } }),
+      400, 'DAXFLEET_ERR_REQUEST_VALIDATION');
+    expect(body.message).toBe('body: this route takes no body: remove it');
+    // an empty object is no body
+    expectError(await inject({ method: 'DELETE', url: '/api/v1/tokens/some-id', payload: {} }), 404, 'DAXFLEET_ERR_TOKEN_NOT_FOUND');
+  });
+
   it('malformed JSON, wrong media type', async () => {
     expectError(await inject({
       method: 'POST', url: '/api/v1/agents/report', payload: '{"host_id":', headers: { 'content-type': 'application/json' },

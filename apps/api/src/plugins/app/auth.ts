@@ -12,7 +12,7 @@
  * everywhere except on routes with `config.allowPendingPasswordChange` (/auth/me, /auth/password, /auth/logout).
  */
 import { ROLE_RANK, type Principal, type Role } from '@daxfleet/shared';
-import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.js';
 import { verifyAgentCredential } from '../../services/agent-credentials.js';
@@ -170,13 +170,7 @@ export function callerOf(request: FastifyRequest): Principal {
   return p;
 }
 
-/** preValidation for routes that take no body: a body is refused rather than ignored */
-export async function refuseBody(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  const body = request.body;
-  if (body === undefined || body === null || body === '') return;
-  if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return;
-  throw new ApiError('DAXFLEET_ERR_REQUEST_VALIDATION', 'body: this route takes no body: remove it');
-}
+export { refuseBody } from './validation.js';
 
 export default fp(async (fastify) => {
   fastify.decorateRequest('principal', null);

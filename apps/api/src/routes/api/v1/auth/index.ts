@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ChangeOwnPasswordBodySchema, LoginBodySchema, PrincipalSchema, type Principal } from '@daxfleet/shared';
 import { Type } from 'typebox';
 import { errorBody } from '../../../../plugins/app/error-handler.js';
-import { callerOf, refuseBody, sessionCookie } from '../../../../plugins/app/auth.js';
+import { callerOf, sessionCookie } from '../../../../plugins/app/auth.js';
 import { throttleKeys } from '../../../../plugins/app/login-throttle.js';
 import { errorResponses } from '../../../../schemas.js';
 import { createSession, deleteSession } from '../../../../services/sessions.js';
@@ -65,7 +65,6 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/logout', {
     config: { auth: 'viewer', audit: 'auth.logout', allowPendingPasswordChange: true },
     bodyLimit: SMALL_BODY_LIMIT,
-    preValidation: refuseBody,
     schema: {
       tags: ['auth'],
       summary: 'Log out: ends this session on the server and clears the cookie',

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ApiTokenListSchema, ApiTokenSchema, CreateApiTokenBodySchema, CreatedApiTokenSchema, TokenIdParamsSchema,
 } from '@daxfleet/shared';
-import { callerOf, refuseBody } from '../../../../plugins/app/auth.js';
+import { callerOf } from '../../../../plugins/app/auth.js';
 import { errorResponses } from '../../../../schemas.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../../../services/api-tokens.js';
 
@@ -42,7 +42,6 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete('/:tokenId', {
     config: { auth: 'admin', audit: 'token.revoke' },
     bodyLimit: SMALL_BODY_LIMIT,
-    preValidation: refuseBody,
     schema: {
       tags: ['tokens'],
       summary: 'Revoke an API token (it is refused from now on; the entry stays listed)',

@@ -4,7 +4,7 @@ import {
   CreateUserBodySchema, UpdateUserBodySchema, UserIdParamsSchema, UserListSchema, UserSchema,
 } from '@daxfleet/shared';
 import { Type } from 'typebox';
-import { callerOf, refuseBody } from '../../../../plugins/app/auth.js';
+import { callerOf } from '../../../../plugins/app/auth.js';
 import { errorResponses } from '../../../../schemas.js';
 import { createUser, deleteUser, listUsers, updateUser } from '../../../../services/users.js';
 
@@ -55,7 +55,6 @@ const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete('/:userId', {
     config: { auth: 'admin', audit: 'user.delete' },
     bodyLimit: SMALL_BODY_LIMIT,
-    preValidation: refuseBody,
     schema: {
       tags: ['users'],
       summary: 'Delete a user (their sessions end)',

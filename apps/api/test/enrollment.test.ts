@@ -49,6 +49,15 @@ describe('join tokens and enrollment', () => {
     expect(created.token.startsWith(listed.prefix)).toBe(true);
   });
 
+  it('a join token request without a body takes the defaults (24 h)', async () => {
+    const res = await call('POST', '/agents/join-tokens', hub.adminToken);
+    expect(res.status).toBe(201);
+    const hours = (Date.parse(res.json.expires_at) - Date.parse(res.json.created_at)) / 3_600_000;
+    expect(hours).toBe(24);
+    expect((await call('POST', '/agents/join-tokens', hub.adminToken, { expires_in_hours: 0 })).status).toBe(400);
+    expect((await call('POST', '/agents/join-tokens', hub.adminToken, { ttl: 3 })).json.message).toContain('ttl');
+  });
+
   it('only admins make or list join tokens', async () => {
     for (const scope of ['viewer', 'operator'] as const) {
       const token = await hub.tokenFor(scope);

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import {
   AgentCredentialListSchema, AgentCredentialSchema, AgentReportAckSchema, AgentReportSchema, CreateJoinTokenBodySchema,
   CreatedJoinTokenSchema, EnrollBodySchema, EnrollResponseSchema, HostIdParamsSchema, JoinTokenIdParamsSchema,
@@ -15,6 +16,11 @@ import { ingestReport } from '../../../../services/ingest.js';
 import {
   consumeJoinToken, createJoinToken, deleteJoinToken, DEFAULT_JOIN_TOKEN_HOURS, listJoinTokens,
 } from '../../../../services/join-tokens.js';
+
+/** A POST whose body fields are all optional may come without a body: it counts as {}. */
+async function noBodyIsEmpty(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
+}
 
 /** An inventory of a few hundred namespaces is well under this; a runaway body is refused with 413. */
 const REPORT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -89,6 +95,8 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/join-tokens', {
     bodyLimit: SMALL_BODY_LIMIT,
     config: { auth: 'admin', audit: 'agent.join_token.create' },
+    // every field is optional: no body at all means the defaults
+    preValidation: noBodyIsEmpty,
     schema: {
       tags: ['agents'],
       summary: 'Make a one-time join token for an agent (shown once)',
@@ -99,7 +107,7 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (request, reply) => {
     const created = await createJoinToken(fastify.prisma, callerOf(request).name,
-      request.body?.expires_in_hours ?? DEFAULT_JOIN_TOKEN_HOURS);
+      request.body.expires_in_hours ?? DEFAULT_JOIN_TOKEN_HOURS);
     request.auditTarget = created.id;
     return reply.code(201).send(created);
   });
@@ -145,11 +153,12 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/credential/rotate', {
     bodyLimit: SMALL_BODY_LIMIT,
     config: { auth: 'agent', audit: 'agent.rotate' },
+    preValidation: noBodyIsEmpty,
     schema: {
       tags: ['agents'],
       summary: 'Replace the calling agent\'s credential (the old one stops working at once)',
       description: '`daxfleet agent rotate-credential` calls this with the current credential and stores the new one.',
-      body: Type.Optional(closed(Type.Object({}))),
+      body: closed(Type.Object({})),
       response: { 200: RotatedAgentCredentialSchema, ...errorResponses(400, 401, 403, 413, 415, 500) },
     },
   }, async (request) => {

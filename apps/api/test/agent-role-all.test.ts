@@ -67,4 +67,23 @@ describe('role all: the local agent', () => {
     expect(after.versions.length).toBe(before.versions.length + 1);
     expect(p.output()).toContain('running signed command from the hub');
   });
+
+  it('revoked by an admin, the local agent gets a new credential from its hub at the next start', async () => {
+    const p = started[started.length - 1]!;
+    const admin = await HubClient.asAdmin(p.url);
+    const hostId = (await admin.ok<HubInfo>('GET', '/info')).local_host_id as string;
+    const before = JSON.parse(readFileSync(credentialFile, 'utf8')) as { agent_credential: string };
+    expect((await admin.call('POST', `/agents/${hostId}/revoke`)).status).toBe(200);
+    expect(await p.stop()).toBe(0);
+
+    const next = await serveAll();
+    await next.waitForOutput(/local agent enrolled with this hub/);
+    const after = JSON.parse(readFileSync(credentialFile, 'utf8')) as { agent_credential: string };
+    expect(after.agent_credential).not.toBe(before.agent_credential);
+    const again = await HubClient.asAdmin(next.url);
+    const agents = await again.ok<{ agents: Array<{ host_id: string; revoked_at?: string }> }>('GET', '/agents');
+    expect(agents.agents).toEqual([expect.objectContaining({ host_id: hostId })]);
+    expect(agents.agents[0]?.revoked_at).toBeUndefined();
+    expect((await again.call('POST', `/hosts/${hostId}/rescan`)).status).toBe(202);
+  });
 });

@@ -38,7 +38,10 @@ export async function sendAgentCommand(dest: CommandDestination, command: AgentC
   } else {
     const url = new URL(COMMANDS_PATH, dest.agentUrl).toString();
     try {
-      const res = await fetch(url, { method: 'POST', headers, body: rawBody, signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS) });
+      // no redirects: a signed command goes to the URL the agent reported and nowhere else
+      const res = await fetch(url, {
+        method: 'POST', headers, body: rawBody, redirect: 'manual', signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
+      });
       status = res.status;
       text = await res.text();
     } catch (err) {

@@ -61,7 +61,9 @@ test.describe('a viewer', () => {
     await page.goto(`${hubUrl()}/hosts/${host.hostId}`);
     await expect(page.getByRole('heading', { level: 1, name: host.hostname })).toBeVisible();
     await expect(page.getByRole('region', { name: 'History', exact: true })).toBeVisible();
-    await expect(page.getByRole('group', { name: 'Logged in user' })).toContainText(`${USERS.viewer.username}viewer`);
+    const user = page.getByRole('group', { name: 'Logged in user' });
+    await expect(user.getByText(USERS.viewer.username, { exact: true })).toBeVisible();
+    await expect(user.getByText('viewer', { exact: true })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Rescan now' })).toHaveCount(0);
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText(['Fleet']);
 
@@ -85,6 +87,7 @@ test.describe('an operator', () => {
     await page.getByRole('button', { name: 'Rescan now' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Rescan accepted' })).toBeVisible();
     await expect(page.getByRole('alert')).toHaveCount(0);
+    await page.screenshot({ path: '/tmp/daxfleet-e2e-host-operator.png' });
   });
 });
 

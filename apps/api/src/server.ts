@@ -10,6 +10,7 @@ import Fastify, {
 import type { AgentCommandTarget } from './agent/command-routes.js';
 import daxfleetApp from './app.js';
 import { LOG_REDACT_PATHS } from './plugins/app/auth.js';
+import { frameworkErrors } from './plugins/app/error-handler.js';
 import type { AppConfig } from './config.js';
 
 /** PEM certificate (chain) and private key: the listener serves https */
@@ -46,6 +47,11 @@ export function serverOptions(logger: FastifyServerOptions['logger']): FastifySe
     forceCloseConnections: 'idle',
     // request lines are logged by our onResponse hook at debug level: agents report every few seconds
     logController: new LogController({ disableRequestLogging: true }),
+    // errors the router raises before any hook (broken %-encoding, an overlong param) get the one error shape
+    frameworkErrors,
+    // ids in paths are at most 128 characters (schemas validate them); Fastify's default of 100 would refuse
+    // valid 101-128 character host ids at the router with a 414 before validation could explain
+    maxParamLength: 256,
   };
 }
 

@@ -12,8 +12,8 @@ LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab
 LAB_CACHE=${LAB_CACHE:-$LAB_DIR/.cache}; export LAB_CACHE
 # default: ~2-2.5 min on 2 idle cores; LAB_TEST_FULL=1: a check after every transition step and every layout
-if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less"}
-else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed"}; fi
+if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less agent"}
+else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed agent"}; fi
 T0=$SECONDS
 
 why=$("$LAB" _unavailable)
@@ -27,12 +27,44 @@ if [ "${LAB_COMPARE_SELF:-0}" = 1 ] || [ ! -f "$CLI" ]; then
   echo "NOTE: no daxfleet CLI at $CLI (or LAB_COMPARE_SELF=1): comparing ndctl and daxctl with themselves, json checks skipped"
 else echo "testing daxfleet CLI $CLI"; fi
 
+# The agent test: a hub on this host's loopback, the agent in a guest reporting to it over QEMU user-net (the
+# guest reaches host 127.0.0.1 as 10.0.2.2, hence LAB_NET=open for that guest only), then the hub's stored inventory,
+# printed as ndctl and daxctl would, compared with what they printed in the guest.
+HUB_PID=""
+stop_hub() { [ -n "$HUB_PID" ] && kill "$HUB_PID" 2>/dev/null && wait "$HUB_PID" 2>/dev/null; HUB_PID=""; }
+trap stop_hub EXIT
+start_hub() {
+  HUB_PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  HUB_DIR=$(mktemp -d /tmp/daxfleet-lab-hub.XXXXXX)
+  node "$CLI" serve --role hub --host 127.0.0.1 --port "$HUB_PORT" --data-dir "$HUB_DIR" > "$HUB_DIR/hub.log" 2>&1 &
+  HUB_PID=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$HUB_DIR/hub.log" 2>/dev/null && return 0; sleep 0.1; done
+  echo "hub did not start: $(tail -5 "$HUB_DIR/hub.log")"; return 1
+}
+# hub_checks OUT: the hub's inventory of host lab-agent as ndctl/daxctl text vs the guest's recordings
+hub_checks() {
+  local out=$1 f
+  for f in ndctl daxctl; do
+    if ! node "$LAB_DIR/tests/hub-inventory-as.mjs" "http://127.0.0.1:$HUB_PORT" lab-agent "$f" > "$out/hub-$f.json" 2>"$out/hub-$f.err"; then
+      echo "FAIL agent-hub-$f: $(head -c 300 "$out/hub-$f.err")" >> "$out/results.txt"
+    elif python3 "$LAB_DIR/tests/compare-json.py" "$out/agent-$f.json" "$out/hub-$f.json" --names "$f",hub > "$out/agent-hub-$f.diff" 2>&1; then
+      echo "PASS agent-hub-$f" >> "$out/results.txt"
+    else
+      echo "FAIL agent-hub-$f: $(tail -1 "$out/agent-hub-$f.diff")" >> "$out/results.txt"
+    fi
+  done
+}
+
 passed=0; failed=0; skipped=0
 for t in $TESTS; do
   id=test-$(date +%Y%m%d-%H%M%S)-$$-${t//[:\/]/-}
   case $t in
     transitions) args=(tests/transitions.sh); cfg=(NDIMM=3 REGION_MB=512 MEM=2G) ;;
     layout:*) args=(--layout "${t#layout:}" tests/layout-check.sh "${t#layout:}"); cfg=() ;;
+    agent)
+      if [ ! -f "$CLI" ] || [ "${LAB_COMPARE_SELF:-0}" = 1 ]; then echo "SKIP agent: no daxfleet CLI to run"; skipped=$((skipped + 1)); continue; fi
+      start_hub || { echo "FAIL agent: $(tail -3 "$HUB_DIR/hub.log")"; failed=$((failed + 1)); continue; }
+      args=(--layout two-dimm-all-modes tests/agent-report.sh "http://10.0.2.2:$HUB_PORT"); cfg=(LAB_NET=open) ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;
   esac
   s=$SECONDS
@@ -42,6 +74,10 @@ for t in $TESTS; do
   rc=$?
   rd=$LAB_CACHE/runs/$id
   res=$rd/out/results.txt
+  if [ "$t" = agent ]; then
+    [ "$rc" = 0 ] && grep -q '^PASS agent-reported' "$res" 2>/dev/null && hub_checks "$rd/out"
+    stop_hub; rm -rf "$HUB_DIR"
+  fi
   [ -f "$res" ] && sed -n '/^\(PASS\|FAIL\|SKIP\)/p' "$res"
   # print the diffs of failed checks
   [ -f "$res" ] && grep '^FAIL' "$res" | while read -r _ name _; do

@@ -43,30 +43,19 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   if [ "$START_HUB" = 1 ] && [ -f "$CLI" ]; then
     mkdir -p "$LAB_CACHE/demo-hub"
     echo "lab demo: starting a hub on 127.0.0.1:$PORT (log: $LAB_CACHE/demo-hub/hub.log)"
-    ADMIN_PASSWORD=${DAXFLEET_ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')}
+    # the demo hub's first admin: a random password made once and kept beside its data (0600), so a later demo on
+    # the same data folder can log in again
+    PWFILE=$LAB_CACHE/demo-hub/admin-password
+    [ -s "$PWFILE" ] || ( umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' > "$PWFILE" )
+    ADMIN_PASSWORD=${DAXFLEET_ADMIN_PASSWORD:-$(cat "$PWFILE")}
     DAXFLEET_ADMIN_PASSWORD=$ADMIN_PASSWORD node "$CLI" serve --role hub --host 127.0.0.1 --port "$PORT" \
       --data-dir "$LAB_CACHE/demo-hub" > "$LAB_CACHE/demo-hub/hub.log" 2>&1 &
     HUBPID=$!
     for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.2; done
     # log in as the first admin, make an API token (for the host list below) and a join token for the agent
-    # (a hub data folder from an earlier demo keeps its admin: pass its password as DAXFLEET_ADMIN_PASSWORD)
-    tokens=$(node -e '
-      const [url, password] = process.argv.slice(1);
-      const post = async (path, body, headers = {}) => {
-        const r = await fetch(url + "/api/v1" + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-        if (!r.ok) throw new Error(path + ": HTTP " + r.status + " " + await r.text());
-        return r;
-      };
-      (async () => {
-        const login = await post("/auth/login", { username: "admin", password });
-        const cookie = (login.headers.get("set-cookie") || "").split(";")[0];
-        const admin = (await (await post("/tokens", { name: "lab-demo", scope: "admin" }, { cookie })).json()).token;
-        const join = (await (await post("/agents/join-tokens", {}, { authorization: "Bearer " + admin })).json()).token;
-        console.log(admin + " " + join);
-      })().catch((e) => { console.error("lab demo: " + e.message); process.exit(1); });
-    ' "http://127.0.0.1:$PORT" "$ADMIN_PASSWORD") && {
+    tokens=$(node "$LAB_DIR/tools/hub-tokens.mjs" "http://127.0.0.1:$PORT" "$ADMIN_PASSWORD" lab-demo) && {
       ADMIN_TOKEN=${tokens%% *}; export DAXFLEET_JOIN_TOKEN=${tokens##* }
-      echo "lab demo: made a join token for the guest's agent (hub admin password: $ADMIN_PASSWORD)"
+      echo "lab demo: made a join token for the guest's agent (hub admin password in $PWFILE)"
     }
   else
     echo "lab demo: no hub listens on 127.0.0.1:$PORT$([ -f "$CLI" ] || echo " and no CLI at $CLI to start one")"

@@ -36,16 +36,22 @@ trap stop_hub EXIT
 start_hub() {
   HUB_PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   HUB_DIR=$(mktemp -d /tmp/daxfleet-lab-hub.XXXXXX)
-  node "$CLI" serve --role hub --host 127.0.0.1 --port "$HUB_PORT" --data-dir "$HUB_DIR" > "$HUB_DIR/hub.log" 2>&1 &
+  local password; password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+  DAXFLEET_ADMIN_PASSWORD=$password node "$CLI" serve --role hub --host 127.0.0.1 --port "$HUB_PORT" \
+    --data-dir "$HUB_DIR" > "$HUB_DIR/hub.log" 2>&1 &
   HUB_PID=$!
-  for _ in $(seq 1 100); do grep -q 'listening on' "$HUB_DIR/hub.log" 2>/dev/null && return 0; sleep 0.1; done
-  echo "hub did not start: $(tail -5 "$HUB_DIR/hub.log")"; return 1
+  local up=0
+  for _ in $(seq 1 100); do grep -q 'listening on' "$HUB_DIR/hub.log" 2>/dev/null && { up=1; break; }; sleep 0.1; done
+  [ "$up" = 1 ] || { echo "hub did not start: $(tail -5 "$HUB_DIR/hub.log")"; return 1; }
+  # an admin API token (to read the hub) and a join token for the guest's agent
+  local tokens; tokens=$(node "$LAB_DIR/tools/hub-tokens.mjs" "http://127.0.0.1:$HUB_PORT" "$password" lab-test) || return 1
+  HUB_TOKEN=${tokens%% *}; JOIN_TOKEN=${tokens##* }
 }
 # hub_checks OUT: the hub's inventory of host lab-agent as ndctl/daxctl text vs the guest's recordings
 hub_checks() {
   local out=$1 f
   for f in ndctl daxctl; do
-    if ! node "$LAB_DIR/tests/hub-inventory-as.mjs" "http://127.0.0.1:$HUB_PORT" lab-agent "$f" > "$out/hub-$f.json" 2>"$out/hub-$f.err"; then
+    if ! DAXFLEET_TOKEN=$HUB_TOKEN node "$LAB_DIR/tests/hub-inventory-as.mjs" "http://127.0.0.1:$HUB_PORT" lab-agent "$f" > "$out/hub-$f.json" 2>"$out/hub-$f.err"; then
       echo "FAIL agent-hub-$f: $(head -c 300 "$out/hub-$f.err")" >> "$out/results.txt"
     elif python3 "$LAB_DIR/tests/compare-json.py" "$out/agent-$f.json" "$out/hub-$f.json" --names "$f",hub > "$out/agent-hub-$f.diff" 2>&1; then
       echo "PASS agent-hub-$f" >> "$out/results.txt"
@@ -64,7 +70,9 @@ for t in $TESTS; do
     agent)
       if [ ! -f "$CLI" ] || [ "${LAB_COMPARE_SELF:-0}" = 1 ]; then echo "SKIP agent: no daxfleet CLI to run"; skipped=$((skipped + 1)); continue; fi
       start_hub || { echo "FAIL agent: $(tail -3 "$HUB_DIR/hub.log")"; failed=$((failed + 1)); continue; }
-      args=(--layout two-dimm-all-modes tests/agent-report.sh "http://10.0.2.2:$HUB_PORT"); cfg=(LAB_NET=open) ;;
+      # DAXFLEET_* variables reach the guest: the agent enrolls with the join token, the guest polls with the token
+      args=(--layout two-dimm-all-modes tests/agent-report.sh "http://10.0.2.2:$HUB_PORT")
+      cfg=(LAB_NET=open DAXFLEET_JOIN_TOKEN="$JOIN_TOKEN" DAXFLEET_LAB_HUB_TOKEN="$HUB_TOKEN") ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;
   esac
   s=$SECONDS

@@ -10,14 +10,16 @@ HOST_ID=lab-agent
 ndctl list -BDRNMX -v > "$LAB_OUT/agent-ndctl.json"
 daxctl list -DRM > "$LAB_OUT/agent-daxctl.json"
 if [ "$SELF" = 1 ]; then skip agent-report "no daxfleet CLI at $CLI"; exit 0; fi
+# the agent enrolls with DAXFLEET_JOIN_TOKEN (made by lab/test.sh through the hub's REST API)
 node "$CLI" serve --role agent --hub-url "$HUB" --hostname "$HOST_ID" --host-id "$HOST_ID" \
   --data-dir /tmp/daxfleet-agent --port 0 --interval 2000 > "$LAB_OUT/agent.log" 2>&1 &
 agent=$!
 # the hub answers 404 until the first report is stored
 reported=0
 for _ in $(seq 1 90); do
-  if node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
-       "$HUB/api/v1/hosts/$HOST_ID/inventory"; then reported=1; break; fi
+  if node -e 'fetch(process.argv[1], { headers: { authorization: "Bearer " + process.argv[2] } })
+        .then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+       "$HUB/api/v1/hosts/$HOST_ID/inventory" "${DAXFLEET_LAB_HUB_TOKEN:-}"; then reported=1; break; fi
   kill -0 $agent 2>/dev/null || break
   sleep 1
 done

@@ -51,7 +51,7 @@ export function serverOptions(logger: FastifyServerOptions['logger']): FastifySe
     frameworkErrors,
     // ids in paths are at most 128 characters (schemas validate them); Fastify's default of 100 would refuse
     // valid 101-128 character host ids at the router with a 414 before validation could explain
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
   };
 }
 

@@ -3,12 +3,13 @@
  * The `daxfleet` command. Usage errors (unknown command or flag, bad value, unreadable --sysfs-root) print one
  * line and the usage on stderr and exit 2; other failures exit 1.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { scanInventory, stringifyNdctl, toDaxctlList, toNdctlList } from '@daxfleet/dax-native';
 import { HOST_ID_PATTERN } from './agent/host-identity.js';
-import { VERSION, type Role } from './config.js';
+import { DATABASE_FILE, VERSION, type Role } from './config.js';
 
 const USAGE = `usage: daxfleet <command> [options]
 
@@ -17,6 +18,8 @@ commands:
   inventory   print this host's persistent-memory inventory
   agent rotate-credential
               replace this agent's credential (the old one stops working at once)
+  admin reset-password
+              give a hub user (default admin) a new one-time password, e.g. when the printed one was lost
 
 daxfleet serve [options]
   --role all|hub|agent   all: hub + local agent (default); hub: REST API and UI; agent: scan and report
@@ -38,6 +41,10 @@ daxfleet serve [options]
 
 daxfleet agent rotate-credential [options]
   --data-dir DIR         the agent's data folder (default ./data)
+
+daxfleet admin reset-password [options]   (on the hub's machine: works on its database file directly)
+  --data-dir DIR         the hub's data folder (default ./data)
+  --username NAME        the user (default admin)
 
 daxfleet inventory [options]
   --sysfs-root DIR       sysfs to scan (default /sys)
@@ -77,6 +84,12 @@ const SERVE_OPTIONS = {
 
 const AGENT_OPTIONS = {
   'data-dir': { type: 'string', default: './data' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const ADMIN_OPTIONS = {
+  'data-dir': { type: 'string', default: './data' },
+  username: { type: 'string', default: 'admin' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -247,11 +260,45 @@ async function agentCommand(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * `daxfleet admin reset-password`: the way back in when the first admin's one-time password was lost. It works on
+ * the hub's database file directly, so it needs what an admin of the machine has: access to the data folder.
+ */
+async function adminCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === '-h' || sub === '--help') return void process.stdout.write(USAGE);
+  if (sub !== 'reset-password') throw new UsageError(sub === undefined ? 'admin needs a subcommand: reset-password' : `unknown admin subcommand "${sub}"`);
+  const values = parse(rest, ADMIN_OPTIONS);
+  if (values.help) return void process.stdout.write(USAGE);
+  const databaseFile = resolve(values['data-dir'], DATABASE_FILE);
+  if (!existsSync(databaseFile)) {
+    throw new UsageError(`no hub database at ${databaseFile}: pass the hub's --data-dir`, false);
+  }
+  const [{ applyMigrations }, { connectPrisma }, { resetPasswordLocally }, { recordAudit }, { DEFAULT_MIGRATIONS_DIR }] = await Promise.all([
+    import('./db/migrate.js'), import('./db/client.js'), import('./services/users.js'), import('./services/audit.js'), import('./config.js'),
+  ]);
+  applyMigrations(databaseFile, DEFAULT_MIGRATIONS_DIR);
+  const prisma = await connectPrisma(databaseFile);
+  try {
+    const password = await resetPasswordLocally(prisma, values.username);
+    if (password === undefined) throw new UsageError(`no user "${values.username}" in ${databaseFile}`, false);
+    await recordAudit(prisma, {
+      actor_kind: 'system', actor: userInfo().username, source_ip: 'local', action: 'user.password.reset-local',
+      target: values.username, result: 'success', status_code: 200, detail: 'daxfleet admin reset-password',
+    });
+    process.stdout.write(`daxfleet: user "${values.username}" has a new one-time password: ${password} ` +
+      '(change it at the next login; their sessions were ended)\n');
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve': return serveCommand(rest);
     case 'agent': return agentCommand(rest);
+    case 'admin': return adminCommand(rest);
     case 'inventory': return inventoryCommand(rest);
     case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);

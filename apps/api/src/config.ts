@@ -21,6 +21,8 @@ export interface AppConfig {
 }
 
 // These paths hold from src/ (tests via vitest) and dist/ alike: both sit at apps/api/<dir>/.
+/** the hub's SQLite file, inside its --data-dir */
+export const DATABASE_FILE = 'daxfleet.db';
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 

@@ -19,7 +19,7 @@ import {
 import { ensureEnrolled } from './agent/enrollment.js';
 import { resolveHostId } from './agent/host-identity.js';
 import { httpSender, inProcessSender, type AgentRevokedError } from './agent/senders.js';
-import { DEFAULT_MIGRATIONS_DIR, DEFAULT_WEB_DIST, VERSION, type AppConfig, type Role } from './config.js';
+import { DATABASE_FILE, DEFAULT_MIGRATIONS_DIR, DEFAULT_WEB_DIST, VERSION, type AppConfig, type Role } from './config.js';
 import { buildServer, closeGracefullyOnSignals, type TlsFiles } from './server.js';
 import { issueAgentCredential, verifyAgentCredential } from './services/agent-credentials.js';
 
@@ -46,7 +46,6 @@ export interface ServeOptions {
   onAgentRevoked?: (err: AgentRevokedError) => void;
 }
 
-export const DATABASE_FILE = 'daxfleet.db';
 
 export interface RunningDaxfleet {
   server: FastifyInstance;

@@ -191,3 +191,20 @@ export async function ensureFirstAdmin(prisma: PrismaClient, env: NodeJS.Process
   if (!created) return undefined;
   return given ? { username } : { username, oneTimePassword: password };
 }
+
+/**
+ * Recovery for someone with access to the hub's data folder (`daxfleet admin reset-password`): gives the user a
+ * new generated one-time password (to be changed at the next login), enables them and ends their sessions.
+ * Returns the password for the caller to print once; undefined when there is no such user.
+ */
+export async function resetPasswordLocally(prisma: PrismaClient, username: string): Promise<string | undefined> {
+  const user = await prisma.user.findUnique({ where: { username }, select: { id: true } });
+  if (!user) return undefined;
+  const password = newOneTimePassword();
+  const passwordHash = await hashPassword(password);
+  await prisma.$transaction([
+    prisma.user.update({ where: { id: user.id }, data: { passwordHash, mustChangePassword: true, disabled: false } }),
+    prisma.session.deleteMany({ where: { userId: user.id } }),
+  ]);
+  return password;
+}

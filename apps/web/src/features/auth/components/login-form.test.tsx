@@ -48,7 +48,8 @@ describe('login', () => {
     expect((await screen.findByRole('alert')).textContent).toBe('Too many failed logins. Try again in 2 minutes.');
   });
 
-  it('goes where the user was going after logging in, and shows who is logged in', async () => {
+  /** a hub that answers 401 until POST /auth/login, then knows a viewer, with an empty fleet */
+  function stubHubWhereLoginSucceeds(): void {
     let loggedIn = false;
     stubHub({
       'GET /auth/me': () => (loggedIn ? { body: principal('viewer') } : NOT_LOGGED_IN),
@@ -56,6 +57,10 @@ describe('login', () => {
       'GET /hosts': { body: { hosts: [] } },
       'GET /info': { body: { version: '0.1.0', role: 'hub' } },
     });
+  }
+
+  it('goes where the user was going after logging in, and shows who is logged in', async () => {
+    stubHubWhereLoginSucceeds();
     const { router } = renderApp('/login?next=%2F%3Fq%3Dpmem');
     await screen.findByRole('heading', { name: 'Log in' });
     logIn('viewer-1', 'correct horse battery');
@@ -67,13 +72,7 @@ describe('login', () => {
   });
 
   it('never follows a next= that leaves the UI', async () => {
-    let loggedIn = false;
-    stubHub({
-      'GET /auth/me': () => (loggedIn ? { body: principal('viewer') } : NOT_LOGGED_IN),
-      'POST /auth/login': () => { loggedIn = true; return { body: principal('viewer') }; },
-      'GET /hosts': { body: { hosts: [] } },
-      'GET /info': { body: { version: '0.1.0', role: 'hub' } },
-    });
+    stubHubWhereLoginSucceeds();
     const { router } = renderApp('/login?next=%2F%2Fevil.example%2F');
     await screen.findByRole('heading', { name: 'Log in' });
     logIn('viewer-1', 'correct horse battery');

@@ -21,14 +21,16 @@ describe('backoffDelay', () => {
   });
 });
 
+/** a fresh temporary folder, removed after the test */
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const dir = (): string => {
+  const t = tempDir();
+  cleanups.push(t.remove);
+  return t.dir;
+};
+
 describe('resolveHostId', () => {
-  const cleanups: Array<() => void> = [];
-  afterEach(() => cleanups.splice(0).forEach((c) => c()));
-  const dir = (): string => {
-    const t = tempDir();
-    cleanups.push(t.remove);
-    return t.dir;
-  };
 
   it('generates an id once and keeps it in the data folder', () => {
     const d = path.join(dir(), 'new-data');
@@ -51,13 +53,6 @@ describe('resolveHostId', () => {
 });
 
 describe('the agent credential file', () => {
-  const cleanups: Array<() => void> = [];
-  afterEach(() => cleanups.splice(0).forEach((c) => c()));
-  const dir = (): string => {
-    const t = tempDir();
-    cleanups.push(t.remove);
-    return t.dir;
-  };
   const credential: AgentCredentialFile = {
     host_id: 'node-1', hub_url: 'https://hub:7300', agent_credential: 'dxf_agent_x', command_key: 'k1',
   };

@@ -244,12 +244,25 @@ function readTls(certFile: string | undefined, keyFile: string | undefined): { c
   return { cert: read('tls-cert', certFile), key: read('tls-key', keyFile) };
 }
 
-async function agentCommand(args: string[]): Promise<void> {
+/**
+ * `daxfleet GROUP SUBCOMMAND [options]` for a group with one subcommand: its parsed options, or undefined once the
+ * usage was printed for -h/--help.
+ */
+function parseSubcommand<O extends NonNullable<ParseArgsConfig['options']>>(
+  group: string, only: string, args: string[], options: O,
+): ReturnType<typeof parse<O>> | undefined {
   const [sub, ...rest] = args;
   if (sub === '-h' || sub === '--help') return void process.stdout.write(USAGE);
-  if (sub !== 'rotate-credential') throw new UsageError(sub === undefined ? 'agent needs a subcommand: rotate-credential' : `unknown agent subcommand "${sub}"`);
-  const values = parse(rest, AGENT_OPTIONS);
-  if (values.help) return void process.stdout.write(USAGE);
+  if (sub !== only) throw new UsageError(sub === undefined ? `${group} needs a subcommand: ${only}` : `unknown ${group} subcommand "${sub}"`);
+  const values = parse(rest, options);
+  // every subcommand's options include --help (a generic O cannot promise it to the compiler)
+  if ((values as { help?: boolean }).help) return void process.stdout.write(USAGE);
+  return values;
+}
+
+async function agentCommand(args: string[]): Promise<void> {
+  const values = parseSubcommand('agent', 'rotate-credential', args, AGENT_OPTIONS);
+  if (!values) return;
   const { NotEnrolledError, rotateCredential } = await import('./agent/enrollment.js');
   try {
     const credential = await rotateCredential(resolve(values['data-dir']));
@@ -265,11 +278,8 @@ async function agentCommand(args: string[]): Promise<void> {
  * the hub's database file directly, so it needs what an admin of the machine has: access to the data folder.
  */
 async function adminCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  if (sub === '-h' || sub === '--help') return void process.stdout.write(USAGE);
-  if (sub !== 'reset-password') throw new UsageError(sub === undefined ? 'admin needs a subcommand: reset-password' : `unknown admin subcommand "${sub}"`);
-  const values = parse(rest, ADMIN_OPTIONS);
-  if (values.help) return void process.stdout.write(USAGE);
+  const values = parseSubcommand('admin', 'reset-password', args, ADMIN_OPTIONS);
+  if (!values) return;
   const databaseFile = resolve(values['data-dir'], DATABASE_FILE);
   if (!existsSync(databaseFile)) {
     throw new UsageError(`no hub database at ${databaseFile}: pass the hub's --data-dir`, false);

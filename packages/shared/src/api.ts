@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { InventorySchema, NamespaceModeSchema } from './inventory.js';
+import { HealthSampleSchema, MediaEventSchema } from './media.js';
 
 /** Every error response: one shape (DAXFLEET_ERR_<AREA>_<WHAT> codes). */
 export const ErrorSchema = Type.Object({
@@ -127,6 +128,13 @@ export const AgentReportSchema = Type.Object({
   inventory: InventorySchema,
   /** where the hub sends signed commands to this agent: its listen URL, or `--advertise-url` */
   agent_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://' })),
+  /**
+   * events from the agent's durable outbox, oldest first; the hub stores them in the same transaction as the
+   * report and lists their ids in the acknowledgement (an id it already has is acknowledged again, not stored twice)
+   */
+  events: Type.Optional(Type.Array(MediaEventSchema, { maxItems: 1000 })),
+  /** DIMM health samples due since the last report */
+  health_samples: Type.Optional(Type.Array(HealthSampleSchema, { maxItems: 1000 })),
 });
 export type AgentReport = Static<typeof AgentReportSchema>;
 
@@ -149,6 +157,8 @@ export const AgentReportAckSchema = Type.Object({
   host_id: Type.String(),
   inventory_version: Type.Integer(),
   changed: Type.Boolean({ description: 'true when this report created a new inventory version' }),
+  /** ids of the report's events the hub has stored (now or before): the agent drops them from its outbox */
+  acked_events: Type.Optional(Type.Array(Type.String())),
 });
 export type AgentReportAck = Static<typeof AgentReportAckSchema>;
 

@@ -3,3 +3,4 @@ export * from './api.js';
 export * from './summary.js';
 export * from './diff.js';
 export * from './auth.js';
+export * from './media.js';

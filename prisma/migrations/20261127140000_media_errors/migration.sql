@@ -1,6 +1,6 @@
--- Issue 5: media events, the bad-block ledger, DIMM health samples, webhook subscriptions and their delivery outbox.
--- Generated with prisma migrate diff --script; the partial unique index at the end is added by hand (Prisma's schema
--- language cannot express it): at most one OPEN ledger row per host and range.
+-- Issue 5: media events, the bad-block ledger, DIMM health samples, webhook subscriptions and their delivery outbox,
+-- fleet scrub jobs. Generated with prisma migrate diff --script; the partial unique index at the end is added by
+-- hand (Prisma's schema language cannot express it): at most one OPEN ledger row per host and range.
 -- CreateTable
 CREATE TABLE "media_events" (
     "id" TEXT NOT NULL PRIMARY KEY,
@@ -86,6 +86,16 @@ CREATE TABLE "webhook_attempts" (
     CONSTRAINT "webhook_attempts_delivery_id_fkey" FOREIGN KEY ("delivery_id") REFERENCES "webhook_deliveries" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
+-- CreateTable
+CREATE TABLE "scrub_jobs" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "created_at" DATETIME NOT NULL,
+    "created_by" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "hosts" TEXT NOT NULL,
+    "updated_at" DATETIME NOT NULL
+);
+
 -- CreateIndex
 CREATE INDEX "media_events_host_id_received_at_idx" ON "media_events"("host_id", "received_at");
 
@@ -115,6 +125,9 @@ CREATE INDEX "webhook_deliveries_subscription_id_created_at_idx" ON "webhook_del
 
 -- CreateIndex
 CREATE INDEX "webhook_attempts_delivery_id_at_idx" ON "webhook_attempts"("delivery_id", "at");
+
+-- CreateIndex
+CREATE INDEX "scrub_jobs_status_idx" ON "scrub_jobs"("status");
 
 
 -- At most one open row per host and range (a cleared range that comes back opens a new row)

@@ -12,6 +12,7 @@ import auth from './plugins/app/auth.js';
 import configPlugin from './plugins/app/config.js';
 import errorHandler, { sendRouteNotFound } from './plugins/app/error-handler.js';
 import firstAdmin from './plugins/app/first-admin.js';
+import mediaBus from './plugins/app/media-bus.js';
 import prismaPlugin from './plugins/app/prisma.js';
 import validation from './plugins/app/validation.js';
 import swagger from './plugins/external/swagger.js';
@@ -51,6 +52,7 @@ export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(swagger);
   await fastify.register(swaggerUi);
   await fastify.register(prismaPlugin);
+  await fastify.register(mediaBus);
   await fastify.register(firstAdmin);
   await fastify.register(audit);
 

@@ -4,3 +4,4 @@ export * from './summary.js';
 export * from './diff.js';
 export * from './auth.js';
 export * from './media.js';
+export * from './bad-ranges.js';

@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { InventorySchema, NamespaceModeSchema } from './inventory.js';
 import { HealthSampleSchema, MediaEventSchema } from './media.js';
+import { ScrubAgentCommandSchema } from './scrub.js';
 
 /** Every error response: one shape (DAXFLEET_ERR_<AREA>_<WHAT> codes). */
 export const ErrorSchema = Type.Object({
@@ -143,10 +144,12 @@ export type AgentReport = Static<typeof AgentReportSchema>;
  * command key: x-daxfleet-timestamp (unix ms), x-daxfleet-nonce, x-daxfleet-signature =
  * hex HMAC-SHA256(command_key, `${timestamp}.${nonce}.${rawBody}`).
  */
-export const AgentCommandSchema = Type.Object({
+export const RescanAgentCommandSchema = Type.Object({
   type: Type.Literal('rescan'),
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
 }, { additionalProperties: false });
+/** rescan: scan and report now; scrub: start an address range scrub (scrub.ts), answered by ScrubCommandAck */
+export const AgentCommandSchema = Type.Union([RescanAgentCommandSchema, ScrubAgentCommandSchema]);
 export type AgentCommand = Static<typeof AgentCommandSchema>;
 export const AgentCommandAckSchema = Type.Object({ accepted: Type.Literal(true), id: Type.String() });
 export type AgentCommandAck = Static<typeof AgentCommandAckSchema>;

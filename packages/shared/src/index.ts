@@ -5,3 +5,4 @@ export * from './diff.js';
 export * from './auth.js';
 export * from './media.js';
 export * from './bad-ranges.js';
+export * from './scrub.js';

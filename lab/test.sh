@@ -12,8 +12,8 @@ LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab
 LAB_CACHE=${LAB_CACHE:-$LAB_DIR/.cache}; export LAB_CACHE
 # default: ~2-2.5 min on 2 idle cores; LAB_TEST_FULL=1: a check after every transition step and every layout
-if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less agent"}
-else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed agent"}; fi
+if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less agent media-webhook"}
+else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed agent media-webhook"}; fi
 T0=$SECONDS
 
 why=$("$LAB" _unavailable)
@@ -73,6 +73,14 @@ for t in $TESTS; do
       # DAXFLEET_* variables reach the guest: the agent enrolls with the join token, the guest polls with the token
       args=(--layout two-dimm-all-modes tests/agent-report.sh "http://10.0.2.2:$HUB_PORT")
       cfg=(LAB_NET=open DAXFLEET_JOIN_TOKEN="$JOIN_TOKEN" DAXFLEET_LAB_HUB_TOKEN="$HUB_TOKEN") ;;
+    media-webhook)
+      # media-error alerts end to end: hub, webhook receiver and subscriptions on this host (tools/alert-stack.sh,
+      # which stops them when the guest is done), the agent and the injections in the guest (tests/media-webhook.sh)
+      if [ ! -f "$CLI" ] || [ "${LAB_COMPARE_SELF:-0}" = 1 ]; then echo "SKIP media-webhook: no daxfleet CLI to run"; skipped=$((skipped + 1)); continue; fi
+      mw=$(LAB_MW_MAX_SECONDS=$(( ${LAB_TEST_TIMEOUT:-240} + 60 )) "$LAB_DIR/tools/alert-stack.sh" "$CLI" \
+             "$(mktemp -d /tmp/daxfleet-lab-alerts.XXXXXX)" $$ "$LAB_CACHE/runs/$id/out") \
+        || { echo "FAIL media-webhook: $mw"; failed=$((failed + 1)); continue; }
+      args=(tests/media-webhook.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=2 REGION_MB=512 $mw" ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;
   esac
   s=$SECONDS

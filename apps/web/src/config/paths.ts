@@ -13,6 +13,11 @@ export const paths = {
     /** `next`: where to go after logging in (a path of this UI) */
     getHref: (next?: string) => (next === undefined || next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`),
   },
+  media: {
+    path: '/media',
+    /** `host`: the media errors of one host */
+    getHref: (host?: string) => (host === undefined ? '/media' : `/media?host=${encodeURIComponent(host)}`),
+  },
   changePassword: {
     path: '/change-password',
     getHref: () => '/change-password',
@@ -37,6 +42,10 @@ export const paths = {
     audit: {
       path: '/admin/audit',
       getHref: () => '/admin/audit',
+    },
+    webhooks: {
+      path: '/admin/webhooks',
+      getHref: () => '/admin/webhooks',
     },
   },
 } as const;

@@ -61,7 +61,7 @@ describe('what each role sees', () => {
     renderApp('/');
     await screen.findByRole('heading', { name: 'Fleet' });
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet']);
+    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors']);
   });
 
   it("an admin's navigation has Admin", async () => {
@@ -69,7 +69,7 @@ describe('what each role sees', () => {
     renderApp('/');
     await screen.findByRole('heading', { name: 'Fleet' });
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Admin']);
+    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Admin']);
   });
 
   it.each(['viewer', 'operator'] as const)('a %s who opens /admin/users directly is told it needs the admin role', async (role) => {

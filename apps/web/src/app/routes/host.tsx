@@ -8,6 +8,7 @@ import { useHost } from '@/features/hosts/api/get-host';
 import { IfRole } from '@/features/auth/components/require-role';
 import { HostHeader } from '@/features/hosts/components/host-header';
 import { RescanButton } from '@/features/hosts/components/rescan-button';
+import { BusScrubPanel } from '@/features/scrub/components/bus-scrub-panel';
 
 export function HostRoute() {
   const { hostId = '' } = useParams();
@@ -30,6 +31,8 @@ export function HostRoute() {
           {host.isError && <ErrorMessage title="This page may be out of date: the last refresh failed" error={host.error} />}
           <HostHeader host={host.data} />
           <IfRole role="operator"><RescanButton hostId={host.data.id} /></IfRole>
+          <p><Link to={paths.media.getHref(host.data.id)}>Media errors of {host.data.hostname}</Link>: its bad-block ledger, health over time and events</p>
+          <BusScrubPanel hostId={host.data.id} buses={host.data.inventory.buses} />
           <TopologyTree inventory={host.data.inventory} />
           <InventoryHistory hostId={host.data.id} />
         </>

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink, Outlet } from 'react-router';
 import { paths } from '@/config/paths';
+import { LiveIndicator } from '@/features/media/components/live-indicator';
 
 /**
  * The frame of every page: brand, main navigation, and (when someone is logged in) who it is.
@@ -13,9 +14,11 @@ export function AppLayout({ userMenu, showAdmin = false, children }: { userMenu?
         <Link to={paths.fleet.getHref()} className="app-header__brand">daxfleet</Link>
         <nav aria-label="Main">
           <NavLink to={paths.fleet.getHref()} end className="app-header__link">Fleet</NavLink>
+          <NavLink to={paths.media.path} className="app-header__link">Media errors</NavLink>
           {showAdmin && <NavLink to={paths.admin.root.path} className="app-header__link">Admin</NavLink>}
         </nav>
         <span className="app-header__tagline">persistent memory across the fleet</span>
+        {userMenu !== undefined && <LiveIndicator />}
         {userMenu}
       </header>
       <main className="app-main">

@@ -1,0 +1,97 @@
+/**
+ * The app's one EventSource to GET /media/stream (the session cookie authenticates it). The hub sends
+ * `ingested` after a report's transaction committed and `delivery` when a webhook delivery changed state; the UI
+ * does not patch caches from them but invalidates the queries they touch (ledger, events, hosts; webhooks), so
+ * what shows is always the hub's answer. After the stream was down, everything it covers is refetched once, since
+ * notices sent meanwhile are lost (the rows are not).
+ */
+import type { StoredEvent } from '@daxfleet/shared';
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { env } from '@/config/env';
+import { hostsQueryKey } from '@/features/hosts/api/get-hosts';
+import { webhooksQueryKey } from '@/features/webhooks/api/webhooks';
+import { mediaQueryKey } from './ledger';
+
+export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'unsupported';
+
+export type IngestedMessage = { host_id: string; inventory_changed: boolean; events: StoredEvent[] };
+export type DeliveryMessage = { id: string; subscription_id: string; status: string };
+
+export const MEDIA_STREAM_PATH = '/media/stream';
+
+/** Waits before reopening a stream the hub closed (refused or restarted): 1 s, doubling up to 30 s. */
+export function reconnectDelayMs(failures: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, failures - 1));
+}
+
+function parse<T>(event: MessageEvent): T | undefined {
+  try {
+    return JSON.parse(String(event.data)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function applyIngested(queryClient: QueryClient, message: IngestedMessage | undefined): void {
+  void queryClient.invalidateQueries({ queryKey: mediaQueryKey });
+  if (message === undefined || message.inventory_changed || message.events.length > 0) {
+    void queryClient.invalidateQueries({ queryKey: hostsQueryKey });
+  }
+}
+
+export function applyDelivery(queryClient: QueryClient, message: DeliveryMessage | undefined): void {
+  void queryClient.invalidateQueries({ queryKey: message === undefined ? webhooksQueryKey : [...webhooksQueryKey, message.subscription_id] });
+  // the list's pending count and last status
+  void queryClient.invalidateQueries({ queryKey: webhooksQueryKey, exact: true });
+}
+
+/**
+ * Opens the stream while mounted (mount it once, in the layout of logged-in pages) and returns its state.
+ * EventSource reconnects by itself after a dropped connection; when the hub refuses or closes it for good
+ * (readyState CLOSED), this reopens it with a growing delay.
+ */
+export function useMediaStream(): StreamState {
+  const queryClient = useQueryClient();
+  const supported = typeof EventSource !== 'undefined';
+  const [state, setState] = useState<StreamState>(supported ? 'connecting' : 'unsupported');
+  useEffect(() => {
+    if (!supported) return undefined;
+    let source: EventSource | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let failures = 0;
+    let wasLive = false;
+    let stopped = false;
+    const open = () => {
+      source = new EventSource(`${env.apiBaseUrl}${MEDIA_STREAM_PATH}`, { withCredentials: true });
+      source.onopen = () => {
+        failures = 0;
+        setState('live');
+        // notices sent while the stream was down are lost: refetch what they would have refreshed
+        if (wasLive) {
+          applyIngested(queryClient, undefined);
+          applyDelivery(queryClient, undefined);
+        }
+        wasLive = true;
+      };
+      source.addEventListener('ingested', (event) => applyIngested(queryClient, parse<IngestedMessage>(event as MessageEvent)));
+      source.addEventListener('delivery', (event) => applyDelivery(queryClient, parse<DeliveryMessage>(event as MessageEvent)));
+      source.onerror = () => {
+        if (stopped || source === undefined) return;
+        setState(wasLive ? 'reconnecting' : 'connecting');
+        if (source.readyState === EventSource.CLOSED) {
+          failures += 1;
+          source = undefined;
+          timer = setTimeout(open, reconnectDelayMs(failures));
+        }
+      };
+    };
+    open();
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      source?.close();
+    };
+  }, [queryClient, supported]);
+  return state;
+}

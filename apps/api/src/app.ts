@@ -13,6 +13,7 @@ import configPlugin from './plugins/app/config.js';
 import errorHandler, { sendRouteNotFound } from './plugins/app/error-handler.js';
 import firstAdmin from './plugins/app/first-admin.js';
 import mediaBus from './plugins/app/media-bus.js';
+import webhooks from './plugins/app/webhooks.js';
 import prismaPlugin from './plugins/app/prisma.js';
 import validation from './plugins/app/validation.js';
 import swagger from './plugins/external/swagger.js';
@@ -27,6 +28,7 @@ import hostRescanRoutes from './routes/api/v1/hosts/rescan.js';
 import infoRoutes from './routes/api/v1/info/index.js';
 import tokenRoutes from './routes/api/v1/tokens/index.js';
 import userRoutes from './routes/api/v1/users/index.js';
+import webhookRoutes from './routes/api/v1/webhooks/index.js';
 
 export interface AppOptions {
   config: AppConfig;
@@ -65,6 +67,8 @@ export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(tokenRoutes, { prefix: '/api/v1/tokens' });
   await fastify.register(auditRoutes, { prefix: '/api/v1/audit' });
   await fastify.register(hostRescanRoutes, { prefix: '/api/v1/hosts' });
+  await fastify.register(webhooks);
+  await fastify.register(webhookRoutes, { prefix: '/api/v1/webhooks' });
   if (opts.agentCommands) await fastify.register(agentCommandRoutes, { prefix: '/api/v1/agent/commands', target: opts.agentCommands });
 
   await fastify.register(webUi);

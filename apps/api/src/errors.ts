@@ -67,6 +67,11 @@ export const ERROR_STATUS = {
   /** no credential was ever issued for this host id */
   DAXFLEET_ERR_AGENT_NOT_ENROLLED: 404,
   // --- end access control ---
+  // --- webhooks (issue 5) ---
+  DAXFLEET_ERR_WEBHOOK_NOT_FOUND: 404,
+  DAXFLEET_ERR_WEBHOOK_DELIVERY_NOT_FOUND: 404,
+  /** the subscription url is not an absolute http(s) URL (or carries user:password) */
+  DAXFLEET_ERR_WEBHOOK_URL_INVALID: 400,
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,
 } as const;

@@ -4,7 +4,7 @@
  * alert: after a restart the dispatcher finds the pending rows. The body is rendered here, once, in the
  * subscription's format; every attempt sends these bytes (re-signed with a fresh timestamp).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { MediaEvent, WebhookFormat } from '@daxfleet/shared';
 import type { Prisma } from '../../../generated/prisma/index.js';
 import { renderEvent, type LedgerRef } from './formats.js';
@@ -42,9 +42,30 @@ export function subscriptionMatches(sub: SubscriptionFilter, eventType: string, 
     && (sub.hostIds.length === 0 || sub.hostIds.includes(hostId));
 }
 
-/** The idempotency key of a new delivery (random: the same event sent to two subscriptions gets two keys). */
-export function newDeliveryId(): string {
-  return randomUUID();
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * The idempotency key of a new delivery: a UUIDv7 (RFC 9562) with a 12-bit counter in rand_a, so keys are random
+ * (62 random bits) AND sort in creation order within this hub, even for rows written in one transaction with the
+ * same created_at. The dispatcher sends each subscription's deliveries in key order.
+ */
+export function newDeliveryId(now: number = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now;
+    counter = 0;
+  } else if (++counter > 0xfff) {
+    // 4096 keys in one millisecond: borrow the next millisecond (keeps the order)
+    lastMs += 1;
+    counter = 0;
+  }
+  const b = randomBytes(16);
+  b.writeUIntBE(lastMs, 0, 6);
+  b[6] = 0x70 | (counter >> 8);
+  b[7] = counter & 0xff;
+  b[8] = 0x80 | (b[8]! & 0x3f);
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** The hub's public URL for backlinks in bodies (Alertmanager's externalURL), when the operator set one. */

@@ -67,6 +67,10 @@ export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(tokenRoutes, { prefix: '/api/v1/tokens' });
   await fastify.register(auditRoutes, { prefix: '/api/v1/audit' });
   await fastify.register(hostRescanRoutes, { prefix: '/api/v1/hosts' });
+  // address range scrub: the fleet job runner (onReady/preClose), the per-host route, the fleet jobs
+  await fastify.register(import('./plugins/app/scrub-jobs.js'));
+  await fastify.register(import('./routes/api/v1/hosts/scrub.js'), { prefix: '/api/v1/hosts' });
+  await fastify.register(import('./routes/api/v1/scrubs/index.js'), { prefix: '/api/v1/scrubs' });
   await fastify.register(webhooks);
   await fastify.register(webhookRoutes, { prefix: '/api/v1/webhooks' });
   if (opts.agentCommands) await fastify.register(agentCommandRoutes, { prefix: '/api/v1/agent/commands', target: opts.agentCommands });

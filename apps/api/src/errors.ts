@@ -72,6 +72,19 @@ export const ERROR_STATUS = {
   DAXFLEET_ERR_WEBHOOK_DELIVERY_NOT_FOUND: 404,
   /** the subscription url is not an absolute http(s) URL (or carries user:password) */
   DAXFLEET_ERR_WEBHOOK_URL_INVALID: 400,
+  // --- address range scrub (issue 5) ---
+  /** no bus of the host (or not the named bus) offers address range scrub (no nfit/scrub) */
+  DAXFLEET_ERR_SCRUB_UNSUPPORTED: 409,
+  /** the host has no such bus (ndbusN) */
+  DAXFLEET_ERR_SCRUB_BUS_NOT_FOUND: 404,
+  /** buses can scrub but none started (one already runs, the kernel refused the write) */
+  DAXFLEET_ERR_SCRUB_NOT_STARTED: 409,
+  DAXFLEET_ERR_SCRUB_JOB_NOT_FOUND: 404,
+  /** a fleet scrub job is already running: one at a time, or the hosts would not be staggered */
+  DAXFLEET_ERR_SCRUB_JOB_RUNNING: 409,
+  /** cancel of a job that already finished */
+  DAXFLEET_ERR_SCRUB_JOB_FINISHED: 409,
+  // --- end address range scrub ---
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,
 } as const;

@@ -93,8 +93,10 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   let agent: Agent | undefined;
   const agentCommands: AgentCommandTarget | undefined = runsAgent ? {
     commandKey: () => currentCredential()?.command_key,
+    sysfsRoot: path.resolve(opts.sysfsRoot),
+    // rescan, and the report right after a scrub started (command-routes.ts wrote nfit/scrub)
     run: async (command) => {
-      if (command.type === 'rescan') await agent?.rescanNow();
+      if (command.type === 'rescan' || command.type === 'scrub') await agent?.rescanNow();
     },
   } : undefined;
 

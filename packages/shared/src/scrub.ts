@@ -60,7 +60,10 @@ export type HostScrubResult = Static<typeof HostScrubResultSchema>;
 // Fleet-wide scrub jobs ---------------------------------------------------------------------------------------
 
 export const SCRUB_JOB_STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
-export const ScrubJobStatusSchema = Type.Union(SCRUB_JOB_STATUSES.map((s) => Type.Literal(s)));
+// spelled out: Type.Union over a mapped array infers as never
+export const ScrubJobStatusSchema = Type.Union([
+  Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled'),
+]);
 export type ScrubJobStatus = Static<typeof ScrubJobStatusSchema>;
 
 /**
@@ -70,7 +73,10 @@ export type ScrubJobStatus = Static<typeof ScrubJobStatusSchema>;
  * cancelled (the job was cancelled first; a scrub already started runs to its end: sysfs has no way to stop one).
  */
 export const SCRUB_HOST_STATES = ['waiting', 'starting', 'running', 'completed', 'failed', 'skipped', 'cancelled'] as const;
-export const ScrubHostStateNameSchema = Type.Union(SCRUB_HOST_STATES.map((s) => Type.Literal(s)));
+export const ScrubHostStateNameSchema = Type.Union([
+  Type.Literal('waiting'), Type.Literal('starting'), Type.Literal('running'), Type.Literal('completed'),
+  Type.Literal('failed'), Type.Literal('skipped'), Type.Literal('cancelled'),
+]);
 export type ScrubHostStateName = Static<typeof ScrubHostStateNameSchema>;
 
 export const ScrubJobBusSchema = Type.Object({

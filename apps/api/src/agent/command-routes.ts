@@ -4,9 +4,13 @@
  * else is a 401 and runs nothing. Registered without fastify-plugin: its raw-body JSON parser stays here.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AgentCommandAckSchema, AgentCommandSchema, type AgentCommand } from '@daxfleet/shared';
+import {
+  AgentCommandAckSchema, AgentCommandSchema, ScrubCommandAckSchema, type AgentCommand, type ScrubBusResult,
+} from '@daxfleet/shared';
+import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
+import { startScrub } from './scrub.js';
 import {
   NONCE_HEADER, NonceCache, REFUSAL_MESSAGES, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCommand,
 } from './command-signing.js';
@@ -15,6 +19,9 @@ import {
 export interface AgentCommandTarget {
   /** read per command, so a rotated key counts at once; undefined while the agent has none */
   commandKey(): string | undefined;
+  /** the agent's sysfs root: scrub commands write its nd buses' nfit/scrub (agent/scrub.ts) */
+  sysfsRoot?: string;
+  /** rescan: scan and report; scrub: runs after the scrub was started here, to report the new state at once */
   run(command: AgentCommand): Promise<void>;
 }
 
@@ -73,16 +80,26 @@ const agentCommandRoutes: FastifyPluginAsyncTypebox<{ target: AgentCommandTarget
     config: { auth: 'signed', audit: false },
     schema: {
       tags: ['agent'],
-      summary: 'Run a command signed by the hub (rescan: scan and report now)',
+      summary: 'Run a command signed by the hub (rescan: scan and report now; scrub: start an address range scrub)',
       description: `Headers ${TIMESTAMP_HEADER} (unix ms), ${NONCE_HEADER}, ${SIGNATURE_HEADER} = hex ` +
-        'HMAC-SHA256(command_key, `${timestamp}.${nonce}.${rawBody}`). Answers after the command ran.',
+        'HMAC-SHA256(command_key, `${timestamp}.${nonce}.${rawBody}`). Answers after the command ran; a scrub ' +
+        'is answered per bus (started or why not) after the write to nfit/scrub and a report of the new state.',
       body: AgentCommandSchema,
-      response: { 202: AgentCommandAckSchema, ...errorResponses(400, 401, 413, 415, 500) },
+      response: { 202: Type.Union([ScrubCommandAckSchema, AgentCommandAckSchema]), ...errorResponses(400, 401, 413, 415, 500) },
     },
   }, async (request, reply) => {
-    request.log.info({ command: request.body.type, id: request.body.id }, 'running signed command from the hub');
-    await opts.target.run(request.body);
-    return reply.code(202).send({ accepted: true as const, id: request.body.id });
+    const command = request.body;
+    request.log.info({ command: command.type, id: command.id }, 'running signed command from the hub');
+    if (command.type === 'scrub') {
+      if (opts.target.sysfsRoot === undefined) throw new Error('scrub command on an agent without a sysfs root');
+      const buses: ScrubBusResult[] = await startScrub(opts.target.sysfsRoot, command.bus);
+      request.log.info({ id: command.id, buses }, 'address range scrub requested');
+      // the report after the write shows the bus active (the kernel sets the "+" before the write returns)
+      if (buses.some((b) => b.started)) await opts.target.run(command);
+      return reply.code(202).send({ accepted: true as const, id: command.id, buses });
+    }
+    await opts.target.run(command);
+    return reply.code(202).send({ accepted: true as const, id: command.id });
   });
 };
 

@@ -25,8 +25,11 @@ export function newCommand(type: AgentCommand['type']): AgentCommand {
   return { type, id: randomUUID() };
 }
 
-/** Sends a signed command; resolves once the agent ran it, throws AGENT_UNREACHABLE or AGENT_REFUSED. */
-export async function sendAgentCommand(dest: CommandDestination, command: AgentCommand): Promise<void> {
+/**
+ * Sends a signed command; resolves with the agent's answer (parsed JSON) once the agent ran it, throws
+ * AGENT_UNREACHABLE or AGENT_REFUSED.
+ */
+export async function sendAgentCommand(dest: CommandDestination, command: AgentCommand): Promise<unknown> {
   const rawBody = JSON.stringify(command);
   const headers = { 'content-type': 'application/json', ...commandHeaders(dest.commandKey, rawBody) };
   let status: number;
@@ -55,5 +58,10 @@ export async function sendAgentCommand(dest: CommandDestination, command: AgentC
     throw new ApiError('DAXFLEET_ERR_AGENT_REFUSED', `the agent of host ${dest.hostId} at ${dest.agentUrl} refused ` +
       `the command (${refusalOf(status, text).message}); if it was re-enrolled or rotated its credential, ` +
       'wait for its next report');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,397 @@
+/**
+ * Address range scrubs from the hub: one host at a time on request (startHostScrub), and fleet-wide jobs that
+ * start hosts ONE AT A TIME so a fleet never scrubs all at once (ARS costs memory bandwidth on the host it runs
+ * on). A job is a scrub_jobs row: its status and, as JSON, every host's state in order. The runner keeps nothing
+ * that matters in memory: each step reads the row and the host's current inventory from the database and writes
+ * the row back, so a hub restarted mid-job carries on where the table says (services/scrub-jobs.ts, started by
+ * plugins/app/scrub-jobs.ts).
+ *
+ * A host's scrub is done when a report shows, for every bus it started, the bus idle with a scrub count above the
+ * count before the start (the kernel counts completed scrubs in nfit/scrub). Reports arrive through the ingest
+ * route; the runner wakes on its `ingested` notices (fastify.mediaBus) for the host it waits for, and polls
+ * besides (missed notices, per-host timeouts).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ScrubCommandAckSchema, type Inventory, type ScrubBusResult, type ScrubHostState, type ScrubJob,
+  type ScrubJobCounts, type ScrubJobStatus,
+} from '@daxfleet/shared';
+import type { FastifyInstance } from 'fastify';
+import { Value } from 'typebox/value';
+import { newCommand, sendAgentCommand, type CommandDestination } from '../agent/command-sender.js';
+import type { PrismaClient } from '../db/client.js';
+import { ApiError } from '../errors.js';
+import { commandKeyOf } from './agent-credentials.js';
+import { ONLINE_INTERVALS } from './hosts.js';
+import type { IngestedNotice } from './media-bus.js';
+
+export const DEFAULT_HOST_TIMEOUT_S = 6 * 3600;
+export const DEFAULT_POLL_MS = 5000;
+
+const TERMINAL = new Set<ScrubHostState['state']>(['completed', 'failed', 'skipped', 'cancelled']);
+
+/** The buses of an inventory that offer address range scrub (their nfit/scrub was read). */
+export function scrubBusesOf(inventory: Inventory): Array<{ bus: string; scrub_state?: 'idle' | 'active'; scrub_count: number }> {
+  return inventory.buses.flatMap((b) => (b.scrub_count === undefined ? [] : [{
+    bus: b.dev, scrub_count: b.scrub_count, ...(b.scrub_state !== undefined ? { scrub_state: b.scrub_state } : {}),
+  }]));
+}
+
+async function currentInventory(prisma: PrismaClient, hostId: string): Promise<Inventory | undefined> {
+  const host = await prisma.host.findUnique({
+    where: { id: hostId }, select: { currentVersion: { select: { inventory: true } } },
+  });
+  const json = host?.currentVersion?.inventory;
+  return json === undefined ? undefined : JSON.parse(json) as Inventory;
+}
+
+/** Where the hub sends a host's signed commands; the same refusals as POST /hosts/:hostId/rescan. */
+export async function commandDestination(fastify: FastifyInstance, hostId: string): Promise<CommandDestination> {
+  const host = await fastify.prisma.host.findUnique({ where: { id: hostId }, select: { agentUrl: true } });
+  if (!host) throw new ApiError('DAXFLEET_ERR_HOST_NOT_FOUND', `no host ${hostId}: GET /api/v1/hosts lists the hosts`);
+  const commandKey = await commandKeyOf(fastify.prisma, hostId);
+  if (commandKey === undefined) {
+    throw new ApiError('DAXFLEET_ERR_AGENT_NOT_ENROLLED', `host ${hostId} has no enrolled agent (never enrolled, or ` +
+      'revoked): enroll its agent with a new join token first');
+  }
+  const local = fastify.config.role === 'all' && fastify.config.localHostId === hostId;
+  if (!host.agentUrl && !local) {
+    throw new ApiError('DAXFLEET_ERR_HOST_NO_AGENT_URL', `the agent of host ${hostId} has not reported a URL the ` +
+      'hub can reach: upgrade it, or start it with --advertise-url URL, and wait for its next report');
+  }
+  return { hostId, agentUrl: host.agentUrl ?? 'in-process', commandKey, ...(local ? { local: fastify } : {}) };
+}
+
+/**
+ * Sends the signed scrub command and returns the agent's per-bus answer. Throws the command sender's errors, or
+ * AGENT_REFUSED when the agent answered without per-bus results (an agent older than the scrub command).
+ */
+export async function startHostScrub(fastify: FastifyInstance, hostId: string, bus?: string): Promise<ScrubBusResult[]> {
+  const dest = await commandDestination(fastify, hostId);
+  const command = { ...newCommand('scrub'), type: 'scrub' as const, ...(bus !== undefined ? { bus } : {}) };
+  const answer = await sendAgentCommand(dest, command);
+  if (!Value.Check(ScrubCommandAckSchema, answer)) {
+    throw new ApiError('DAXFLEET_ERR_AGENT_REFUSED', `the agent of host ${hostId} answered the scrub command without ` +
+      'per-bus results: it predates address range scrub; upgrade it');
+  }
+  return answer.buses;
+}
+
+/** One line on why no bus started, from the agent's per-bus reasons. */
+export function notStartedMessage(hostId: string, buses: readonly ScrubBusResult[]): string {
+  const reasons = buses.map((b) => `${b.bus}: ${b.reason ?? 'not started'}`).join('; ');
+  return `no address range scrub started on host ${hostId} (${reasons || 'it has no nd bus'})`;
+}
+
+// --- jobs ------------------------------------------------------------------------------------------------------
+
+interface JobRow { id: string; createdAt: Date; createdBy: string; status: string; hosts: string; updatedAt: Date }
+
+export function toScrubJob(row: JobRow): ScrubJob {
+  const hosts = JSON.parse(row.hosts) as ScrubHostState[];
+  const counts: ScrubJobCounts = {
+    total: hosts.length, waiting: 0, starting: 0, running: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0,
+  };
+  for (const h of hosts) counts[h.state] += 1;
+  return {
+    id: row.id,
+    status: row.status as ScrubJobStatus,
+    created_at: row.createdAt.toISOString(),
+    created_by: row.createdBy,
+    updated_at: row.updatedAt.toISOString(),
+    host_timeout_s: hosts[0]?.timeout_s ?? DEFAULT_HOST_TIMEOUT_S,
+    hosts,
+    counts,
+  };
+}
+
+export interface CreateScrubJobInput {
+  hostIds?: readonly string[];
+  hostTimeoutS: number;
+  createdBy: string;
+  now?: Date;
+}
+
+/**
+ * Creates a running job: the named hosts in that order, or every online host whose current inventory has a bus
+ * that can scrub (by hostname). Refused while another job runs: two jobs would scrub two hosts at once.
+ */
+export async function createScrubJob(prisma: PrismaClient, input: CreateScrubJobInput): Promise<ScrubJob> {
+  const now = input.now ?? new Date();
+  return prisma.$transaction(async (tx) => {
+    const running = await tx.scrubJob.findFirst({ where: { status: 'running' }, select: { id: true } });
+    if (running) {
+      throw new ApiError('DAXFLEET_ERR_SCRUB_JOB_RUNNING', `scrub job ${running.id} is still running: wait for it ` +
+        `(GET /api/v1/scrubs/${running.id}) or cancel it (POST /api/v1/scrubs/${running.id}/cancel) first`);
+    }
+    const rows = await tx.host.findMany({
+      where: input.hostIds ? { id: { in: [...input.hostIds] } } : {},
+      select: {
+        id: true, hostname: true, lastSeen: true, intervalMs: true, currentVersion: { select: { inventory: true } },
+      },
+      orderBy: [{ hostname: 'asc' }, { id: 'asc' }],
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const chosen: typeof rows = [];
+    if (input.hostIds) {
+      for (const id of input.hostIds) {
+        const row = byId.get(id);
+        if (!row || !row.currentVersion) {
+          throw new ApiError('DAXFLEET_ERR_HOST_NOT_FOUND', `no host ${id} with an inventory: GET /api/v1/hosts lists the hosts`);
+        }
+        chosen.push(row);
+      }
+    } else {
+      chosen.push(...rows.filter((r) => now.getTime() - r.lastSeen.getTime() <= ONLINE_INTERVALS * r.intervalMs));
+    }
+    const hosts: ScrubHostState[] = [];
+    for (const row of chosen) {
+      const buses = row.currentVersion ? scrubBusesOf(JSON.parse(row.currentVersion.inventory) as Inventory) : [];
+      if (buses.length === 0) {
+        if (input.hostIds) {
+          throw new ApiError('DAXFLEET_ERR_SCRUB_UNSUPPORTED', `host ${row.id} (${row.hostname}) has no bus that ` +
+            'offers address range scrub (its inventory shows no nfit/scrub): leave it out of host_ids');
+        }
+        continue;
+      }
+      hosts.push({
+        host_id: row.id, hostname: row.hostname, state: 'waiting', timeout_s: input.hostTimeoutS,
+        buses: buses.map((b) => ({ bus: b.bus, started: false })),
+      });
+    }
+    if (hosts.length === 0) {
+      throw new ApiError('DAXFLEET_ERR_SCRUB_UNSUPPORTED', 'no online host has a bus that offers address range scrub ' +
+        '(no inventory shows nfit/scrub; QEMU\'s emulated NVDIMMs have none): nothing to scrub');
+    }
+    const row = await tx.scrubJob.create({
+      data: { id: randomUUID(), createdAt: now, createdBy: input.createdBy, status: 'running', hosts: JSON.stringify(hosts), updatedAt: now },
+    });
+    return toScrubJob(row);
+  });
+}
+
+export async function listScrubJobs(prisma: PrismaClient, status: ScrubJobStatus | undefined, limit: number): Promise<ScrubJob[]> {
+  const rows = await prisma.scrubJob.findMany({
+    where: status ? { status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit,
+  });
+  return rows.map(toScrubJob);
+}
+
+export async function getScrubJob(prisma: PrismaClient, id: string): Promise<ScrubJob> {
+  const row = await prisma.scrubJob.findUnique({ where: { id } });
+  if (!row) throw new ApiError('DAXFLEET_ERR_SCRUB_JOB_NOT_FOUND', `no scrub job ${id}: GET /api/v1/scrubs lists them`);
+  return toScrubJob(row);
+}
+
+/**
+ * Cancels a running job: hosts not finished become cancelled, the runner stops at its next write (every write it
+ * makes requires the job still running). A scrub the kernel already runs is not stopped: sysfs offers no way.
+ */
+export async function cancelScrubJob(prisma: PrismaClient, id: string, now = new Date()): Promise<ScrubJob> {
+  for (;;) {
+    const row = await prisma.scrubJob.findUnique({ where: { id } });
+    if (!row) throw new ApiError('DAXFLEET_ERR_SCRUB_JOB_NOT_FOUND', `no scrub job ${id}: GET /api/v1/scrubs lists them`);
+    if (row.status !== 'running') {
+      throw new ApiError('DAXFLEET_ERR_SCRUB_JOB_FINISHED', `scrub job ${id} is already ${row.status}: nothing to cancel`);
+    }
+    const hosts = (JSON.parse(row.hosts) as ScrubHostState[]).map((h): ScrubHostState => {
+      if (TERMINAL.has(h.state)) return h;
+      const started = h.state === 'running' || h.state === 'starting';
+      return {
+        ...h, state: 'cancelled', finished_at: now.toISOString(),
+        error: started ? 'cancelled while its scrub ran: the kernel finishes a scrub it started (sysfs has no way to ' +
+          'stop one)' : 'cancelled before its turn',
+      };
+    });
+    // only if nobody (the runner) wrote since we read: otherwise read again
+    const updated = await prisma.scrubJob.updateMany({
+      where: { id, status: 'running', updatedAt: row.updatedAt },
+      data: { status: 'cancelled', hosts: JSON.stringify(hosts), updatedAt: now },
+    });
+    if (updated.count === 1) return getScrubJob(prisma, id);
+  }
+}
+
+// --- the runner ------------------------------------------------------------------------------------------------
+
+export interface ScrubRunnerOptions {
+  /** how often running jobs are looked at without a report notice (timeouts, missed notices) */
+  pollMs: number;
+}
+
+export class ScrubJobRunner {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  /** hosts the running jobs wait for, as of the last pass: which `ingested` notices are worth a pass */
+  private watched = new Set<string>();
+  private readonly onIngested = (notice: IngestedNotice): void => {
+    if (this.watched.has(notice.host_id)) this.kick();
+  };
+
+  constructor(private readonly fastify: FastifyInstance, private readonly opts: ScrubRunnerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.fastify.mediaBus.on('ingested', this.onIngested);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.fastify.mediaBus.off('ingested', this.onIngested);
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  /** A pass over the running jobs now (or right after the one in progress). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.ticking = this.pass().finally(() => {
+      this.ticking = undefined;
+      if (this.stopped) return;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      } else {
+        this.timer = setTimeout(() => this.kick(), this.opts.pollMs);
+        this.timer.unref();
+      }
+    });
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      const jobs = await this.fastify.prisma.scrubJob.findMany({ where: { status: 'running' }, orderBy: { createdAt: 'asc' } });
+      const watched = new Set<string>();
+      for (const job of jobs) {
+        if (this.stopped) return;
+        const waitingFor = await this.advance(job);
+        if (waitingFor !== undefined) watched.add(waitingFor);
+      }
+      this.watched = watched;
+    } catch (err) {
+      this.fastify.log.error({ err }, 'scrub job runner pass failed; retrying at the next poll');
+    }
+  }
+
+  /** Writes the job's hosts (and status) unless it is no longer running; false when it is not. */
+  private async save(id: string, hosts: ScrubHostState[], status: ScrubJobStatus = 'running'): Promise<boolean> {
+    const updated = await this.fastify.prisma.scrubJob.updateMany({
+      where: { id, status: 'running' },
+      data: { hosts: JSON.stringify(hosts), status, updatedAt: new Date() },
+    });
+    return updated.count === 1;
+  }
+
+  /** Moves one job as far as it can go now; returns the host it waits for, if any. */
+  private async advance(job: JobRow): Promise<string | undefined> {
+    const hosts = JSON.parse(job.hosts) as ScrubHostState[];
+    const log = this.fastify.log.child({ scrubJob: job.id });
+    for (;;) {
+      if (this.stopped) return undefined;
+      const host = hosts.find((h) => !TERMINAL.has(h.state));
+      if (!host) {
+        const status: ScrubJobStatus = hosts.some((h) => h.state === 'failed') ? 'failed' : 'completed';
+        if (await this.save(job.id, hosts, status)) log.info({ status }, 'scrub job finished');
+        return undefined;
+      }
+      const now = new Date();
+      if (host.state === 'waiting') {
+        host.state = 'starting';
+        host.started_at = now.toISOString();
+        host.deadline_at = new Date(now.getTime() + host.timeout_s * 1000).toISOString();
+        if (!await this.save(job.id, hosts)) return undefined;
+        await this.startHost(host, log);
+        if (!await this.save(job.id, hosts)) return undefined;
+        continue;
+      }
+      if (host.state === 'starting') {
+        // the hub stopped while the command was on its way: a bus the reports show active took it; else send again
+        const inventory = await currentInventory(this.fastify.prisma, host.host_id);
+        const active = inventory ? scrubBusesOf(inventory).filter((b) => b.scrub_state === 'active') : [];
+        if (active.length > 0) {
+          host.buses = active.map((b) => ({ bus: b.bus, started: true, count_before: b.scrub_count, scrub_state: 'active' }));
+          host.state = 'running';
+        } else {
+          await this.startHost(host, log);
+        }
+        if (!await this.save(job.id, hosts)) return undefined;
+        continue;
+      }
+      // running: done when every started bus is idle with a count above the one before the start
+      const inventory = await currentInventory(this.fastify.prisma, host.host_id);
+      const seen = new Map((inventory ? scrubBusesOf(inventory) : []).map((b) => [b.bus, b]));
+      let changed = false;
+      let done = true;
+      for (const bus of host.buses.filter((b) => b.started)) {
+        const now_ = seen.get(bus.bus);
+        if (now_?.scrub_state !== undefined && now_.scrub_state !== bus.scrub_state) {
+          bus.scrub_state = now_.scrub_state;
+          changed = true;
+        }
+        if (now_ && now_.scrub_state !== 'active' && now_.scrub_count > (bus.count_before ?? -1)) {
+          if (bus.count_after !== now_.scrub_count) {
+            bus.count_after = now_.scrub_count;
+            changed = true;
+          }
+        } else {
+          done = false;
+        }
+      }
+      if (done) {
+        host.state = 'completed';
+        host.finished_at = now.toISOString();
+        log.info({ host: host.host_id }, 'scrub completed on host; next host');
+        if (!await this.save(job.id, hosts)) return undefined;
+        continue;
+      }
+      if (host.deadline_at !== undefined && now.getTime() > Date.parse(host.deadline_at)) {
+        host.state = 'failed';
+        host.finished_at = now.toISOString();
+        const states = host.buses.filter((b) => b.started)
+          .map((b) => `${b.bus} ${seen.get(b.bus)?.scrub_count ?? '?'}${seen.get(b.bus)?.scrub_state === 'active' ? '+' : ''}`);
+        host.error = `no report showed the scrub completed within ${host.timeout_s} s (latest nfit/scrub: ` +
+          `${states.join(', ')}); the next host starts`;
+        log.warn({ host: host.host_id }, host.error);
+        if (!await this.save(job.id, hosts)) return undefined;
+        continue;
+      }
+      if (changed && !await this.save(job.id, hosts)) return undefined;
+      return host.host_id;
+    }
+  }
+
+  /** Sends the command; the host becomes running, or failed/skipped with the reason. */
+  private async startHost(host: ScrubHostState, log: FastifyInstance['log']): Promise<void> {
+    let results: ScrubBusResult[];
+    try {
+      results = await startHostScrub(this.fastify, host.host_id);
+    } catch (err) {
+      host.state = 'failed';
+      host.finished_at = new Date().toISOString();
+      host.error = err instanceof ApiError ? err.message : `starting the scrub failed: ${(err as Error).message}`;
+      log.warn({ host: host.host_id, err }, 'scrub could not be started on host');
+      return;
+    }
+    host.buses = results.map((r) => ({
+      bus: r.bus, started: r.started, ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      ...(r.scrub_count !== undefined ? { count_before: r.scrub_count } : {}),
+      ...(r.scrub_state !== undefined ? { scrub_state: r.scrub_state } : {}),
+    }));
+    if (results.some((r) => r.started)) {
+      host.state = 'running';
+      log.info({ host: host.host_id, buses: results.filter((r) => r.started).map((r) => r.bus) }, 'scrub started on host');
+      return;
+    }
+    host.state = results.every((r) => !r.supported) ? 'skipped' : 'failed';
+    host.finished_at = new Date().toISOString();
+    host.error = notStartedMessage(host.host_id, results);
+  }
+}

@@ -11,7 +11,8 @@
         "src/native/system_error.cc",
         "src/native/health.cc",
         "src/native/fsxattr.cc",
-        "src/native/statx.cc"
+        "src/native/statx.cc",
+        "src/native/watch.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

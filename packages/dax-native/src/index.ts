@@ -7,6 +7,7 @@ export { toNdctlList, type NdctlListOptions } from './ndctl/ndctl-list.js';
 export { toDaxctlList, type DaxctlListOptions } from './ndctl/daxctl-list.js';
 export { stringifyNdctl, type NdctlJson } from './ndctl/json-c.js';
 export * from './addon.js';
+export { watchSysfsAttributes, type SysfsChange, type SysfsWatch } from './watch.js';
 export type {
   Inventory, Bus, Dimm, DimmHealth, Region, Mapping, Namespace, NamespaceMode, DaxRegion, DaxDevice, DaxMapping,
   BadBlockRange, ScanWarning,

@@ -9,6 +9,7 @@
 #include "fsxattr.h"
 #include "health.h"
 #include "statx.h"
+#include "watch.h"
 
 #define DAX_NATIVE_STR(x) #x
 #define DAX_NATIVE_XSTR(x) DAX_NATIVE_STR(x)
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("updateFsxattrFlags",
               Napi::Function::New(env, UpdateFsxattrFlags, "updateFsxattrFlags"));
   exports.Set("statxDax", Napi::Function::New(env, StatxDax, "statxDax"));
+  InitSysfsWatcher(env, exports);
 
   // The library versions this binary was compiled against (pkg-config at build time).
   Napi::Object versions = Napi::Object::New(env);

@@ -48,6 +48,22 @@ export interface RawStatxDax {
 }
 
 /**
+ * `new SysfsWatcher(paths, onChange, onError)` (src/native/watch.cc): opens and reads every path (the
+ * read arms kernfs's change notification), then a background thread poll()s them for POLLPRI|POLLERR
+ * and calls onChange(path, text) with the text read again after each notification. onError gets a
+ * NativeError: a read that failed (reported each time), or ENODEV once for an attribute that was
+ * removed, which is then no longer watched. The constructor throws the fs error shape (ENOENT from
+ * 'open', EINVAL from 'open' for something other than a regular file, an error from 'read').
+ * The watcher keeps itself alive until close() but never keeps node running.
+ */
+export interface RawSysfsWatcher {
+  /** The text each path had when it was armed, in the order of `paths`. */
+  readonly initial: string[];
+  /** Stops and joins the thread; no callback runs after it returns. Idempotent. */
+  close(): void;
+}
+
+/**
  * Rejections carry Node's fs error shape: code ('ENOENT'), errno (negative), syscall ('open',
  * 'ioctl', 'statx', or the libndctl function such as 'ndctl_new'), path when there is one, and
  * detail (libndctl's last log line, or the ioctl request name).
@@ -58,6 +74,11 @@ export interface NativeBinding {
   /** Read-modify-write: xflags = (xflags | setMask) & ~clearMask; resolves to the flags read back. */
   updateFsxattrFlags(path: string, setMask: number, clearMask: number): Promise<RawFsxattr>;
   statxDax(path: string): Promise<RawStatxDax>;
+  SysfsWatcher: new (
+    paths: string[],
+    onChange: (path: string, text: string) => void,
+    onError: (err: Error) => void,
+  ) => RawSysfsWatcher;
   /** Versions from pkg-config when the addon was compiled, and its N-API version. */
   compiledAgainst: { libndctl: string; libdaxctl: string; napi: number };
 }

@@ -22,7 +22,8 @@ export const SCRUB_EVENT_TYPES = ['scrub-started', 'scrub-completed'] as const;
 export const MEDIA_EVENT_TYPES = [...BADBLOCK_EVENT_TYPES, ...DIMM_EVENT_TYPES, ...SCRUB_EVENT_TYPES] as const;
 export type MediaEventType = (typeof MEDIA_EVENT_TYPES)[number];
 
-export const MediaEventTypeSchema = Type.Union(MEDIA_EVENT_TYPES.map((t) => Type.Literal(t)));
+// Unsafe<> only names the static type: a union built from an array (not a tuple) is `never` to Static<>
+export const MediaEventTypeSchema = Type.Unsafe<MediaEventType>(Type.Union(MEDIA_EVENT_TYPES.map((t) => Type.Literal(t))));
 
 /**
  * How a change was found: `notify` the kernel woke a poll(POLLPRI) on a sysfs badblocks/scrub attribute;

@@ -24,8 +24,11 @@ import auditRoutes from './routes/api/v1/audit/index.js';
 import authRoutes from './routes/api/v1/auth/index.js';
 import healthRoutes from './routes/api/v1/health/index.js';
 import hostRoutes from './routes/api/v1/hosts/index.js';
+import hostMediaRoutes from './routes/api/v1/hosts/media.js';
 import hostRescanRoutes from './routes/api/v1/hosts/rescan.js';
 import infoRoutes from './routes/api/v1/info/index.js';
+import mediaRoutes from './routes/api/v1/media/index.js';
+import mediaStreamRoutes from './routes/api/v1/media/stream.js';
 import tokenRoutes from './routes/api/v1/tokens/index.js';
 import userRoutes from './routes/api/v1/users/index.js';
 import webhookRoutes from './routes/api/v1/webhooks/index.js';
@@ -67,6 +70,9 @@ export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(tokenRoutes, { prefix: '/api/v1/tokens' });
   await fastify.register(auditRoutes, { prefix: '/api/v1/audit' });
   await fastify.register(hostRescanRoutes, { prefix: '/api/v1/hosts' });
+  await fastify.register(hostMediaRoutes, { prefix: '/api/v1/hosts' });
+  await fastify.register(mediaRoutes, { prefix: '/api/v1/media' });
+  await fastify.register(mediaStreamRoutes, { prefix: '/api/v1/media' });
   // address range scrub: the fleet job runner (onReady/preClose), the per-host route, the fleet jobs
   await fastify.register(import('./plugins/app/scrub-jobs.js'));
   await fastify.register(import('./routes/api/v1/hosts/scrub.js'), { prefix: '/api/v1/hosts' });

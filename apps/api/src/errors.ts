@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   DAXFLEET_ERR_REQUEST_PARAM_TOO_LONG: 414,
   /** any other 4xx Fastify raises itself */
   DAXFLEET_ERR_REQUEST_INVALID: 400,
+  /** a streaming route (Server-Sent Events) asked for without `Accept: text/event-stream` */
+  DAXFLEET_ERR_REQUEST_NOT_ACCEPTABLE: 406,
   DAXFLEET_ERR_ROUTE_NOT_FOUND: 404,
   DAXFLEET_ERR_HOST_NOT_FOUND: 404,
   /** the hub has the host but none of its inventory versions (cannot happen through ingest; kept for safety) */

@@ -169,6 +169,8 @@ export const StoredHealthSampleSchema = Type.Intersect([
 export type StoredHealthSample = Static<typeof StoredHealthSampleSchema>;
 export const HealthHistorySchema = Type.Object({
   samples: Type.Array(StoredHealthSampleSchema, { description: 'oldest first' }),
+  /** the window held more samples than one answer carries: these are its newest; narrow since/until for older */
+  truncated: Type.Optional(Type.Boolean()),
 });
 export type HealthHistory = Static<typeof HealthHistorySchema>;
 

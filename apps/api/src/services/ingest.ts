@@ -5,22 +5,47 @@
  * changed, of its stored inventory). The unchanged case, every interval of every host, is
  * tried first as a two-statement batch that writes nothing unless the content hash matches; otherwise the
  * general transaction runs. Times are the hub's clock (an agent's clock may be off).
+ *
+ * Media events and health samples (issue 5) are stored in the SAME transaction as the report (services/events.ts:
+ * events by the agent's stable id, idempotent; the bad-block ledger, services/ledger.ts; the webhook outbox), so an
+ * acknowledged event is durable together with the report, and an unacknowledged one is either not stored or
+ * stored once and acknowledged again when the outbox re-sends it. A report without events and samples keeps the
+ * two-statement fast path: the ledger's last_seen of open ranges is derived from the host's last_seen when read,
+ * not written per report (services/ledger.ts).
  */
 import { createHash } from 'node:crypto';
 import {
   canonicalInventory, diffInventories, summarizeInventory,
-  type AgentReport, type AgentReportAck, type Inventory,
+  type AgentReport, type AgentReportAck, type Inventory, type StoredEvent,
 } from '@daxfleet/shared';
 import type { PrismaClient } from '../db/client.js';
+import { storeMedia } from './events.js';
 
 /** sha256 of the canonical inventory JSON (volatile fields out, keys sorted). */
 export function inventoryContentHash(inventory: Inventory): string {
   return createHash('sha256').update(JSON.stringify(canonicalInventory(inventory))).digest('hex');
 }
 
+export interface IngestOutcome {
+  ack: AgentReportAck;
+  /** events this report stored for the first time (not those acknowledged again), for the 'ingested' notice */
+  stored: StoredEvent[];
+  /** health samples stored */
+  samples: number;
+  /** webhook deliveries written in the same transaction */
+  deliveries: number;
+}
+
 export async function ingestReport(
   prisma: PrismaClient, report: AgentReport, receivedAt: Date = new Date(),
 ): Promise<AgentReportAck> {
+  return (await ingest(prisma, report, receivedAt)).ack;
+}
+
+/** ingestReport, with what the report stored besides the inventory (the report route emits it on the media bus). */
+export async function ingest(
+  prisma: PrismaClient, report: AgentReport, receivedAt: Date = new Date(),
+): Promise<IngestOutcome> {
   // CPU work outside the transaction: the single SQLite connection is held only for the writes.
   const hash = inventoryContentHash(report.inventory);
   // The inventory as reported, and its hash: when only volatile fields changed (the content hash matches), the
@@ -35,29 +60,40 @@ export async function ingestReport(
     lastSeen: receivedAt,
   };
 
+  const hasMedia = (report.events?.length ?? 0) > 0 || (report.health_samples?.length ?? 0) > 0;
+  /** an empty events list is acknowledged with an empty list; a report without the field gets no acked_events */
+  const ackOf = (version: number, changed: boolean, acked: string[] = []): AgentReportAck => ({
+    host_id: report.host_id, inventory_version: version, changed,
+    ...(report.events !== undefined ? { acked_events: acked } : {}),
+  });
+  const nothingElse = { stored: [], samples: 0, deliveries: 0 };
+
   // Steady state: the agent reports what the hub already has. Two statements in one batch transaction, both
   // conditional on the hash, no reads through the query compiler (~4x cheaper than the general path).
-  const [bumped] = await prisma.$transaction([
-    prisma.$queryRaw<Array<{ version: number | bigint }>>`
-      UPDATE inventory_versions SET last_seen = ${receivedAt},
-        inventory = CASE WHEN report_hash = ${reportHash} THEN inventory ELSE ${inventoryJson} END,
-        report_hash = ${reportHash}
-      WHERE id = (SELECT current_version_id FROM hosts WHERE id = ${report.host_id}) AND content_hash = ${hash}
-      RETURNING version`,
-    prisma.$executeRaw`
-      UPDATE hosts SET hostname = ${hostFields.hostname}, agent_version = ${hostFields.agentVersion},
-        sysfs_root = ${hostFields.sysfsRoot}, interval_ms = ${hostFields.intervalMs}, last_seen = ${receivedAt}
-      WHERE id = ${report.host_id} AND EXISTS (SELECT 1 FROM inventory_versions v
-        WHERE v.id = hosts.current_version_id AND v.content_hash = ${hash})`,
-  ]);
-  const unchanged = bumped[0];
-  if (unchanged) return { host_id: report.host_id, inventory_version: Number(unchanged.version), changed: false };
+  if (!hasMedia) {
+    const [bumped] = await prisma.$transaction([
+      prisma.$queryRaw<Array<{ version: number | bigint }>>`
+        UPDATE inventory_versions SET last_seen = ${receivedAt},
+          inventory = CASE WHEN report_hash = ${reportHash} THEN inventory ELSE ${inventoryJson} END,
+          report_hash = ${reportHash}
+        WHERE id = (SELECT current_version_id FROM hosts WHERE id = ${report.host_id}) AND content_hash = ${hash}
+        RETURNING version`,
+      prisma.$executeRaw`
+        UPDATE hosts SET hostname = ${hostFields.hostname}, agent_version = ${hostFields.agentVersion},
+          sysfs_root = ${hostFields.sysfsRoot}, interval_ms = ${hostFields.intervalMs}, last_seen = ${receivedAt}
+        WHERE id = ${report.host_id} AND EXISTS (SELECT 1 FROM inventory_versions v
+          WHERE v.id = hosts.current_version_id AND v.content_hash = ${hash})`,
+    ]);
+    const unchanged = bumped[0];
+    if (unchanged) return { ack: ackOf(Number(unchanged.version), false), ...nothingElse };
+  }
 
-  // New host or new content (or a concurrent report changed it meanwhile: the transaction decides again).
+  // New host or new content (or a concurrent report changed it meanwhile: the transaction decides again), or a
+  // report carrying events or health samples.
   return prisma.$transaction(async (tx) => {
     const host = await tx.host.findUnique({
       where: { id: report.host_id },
-      select: { currentVersion: { select: { id: true, version: true, contentHash: true } } },
+      select: { lastSeen: true, currentVersion: { select: { id: true, version: true, contentHash: true } } },
     });
     const current = host?.currentVersion ?? null;
 
@@ -66,7 +102,8 @@ export async function ingestReport(
       await tx.inventoryVersion.update({
         where: { id: current.id }, data: { lastSeen: receivedAt, inventory: inventoryJson, reportHash },
       });
-      return { host_id: report.host_id, inventory_version: current.version, changed: false };
+      const media = await storeMedia(tx, report, receivedAt, host?.lastSeen ?? null);
+      return { ack: ackOf(current.version, false, media.acked), ...media };
     }
 
     if (!host) await tx.host.create({ data: { id: report.host_id, firstSeen: receivedAt, ...hostFields } });
@@ -91,6 +128,7 @@ export async function ingestReport(
       select: { id: true },
     });
     await tx.host.update({ where: { id: report.host_id }, data: { ...hostFields, currentVersionId: created.id } });
-    return { host_id: report.host_id, inventory_version: version, changed: true };
+    const media = await storeMedia(tx, report, receivedAt, host?.lastSeen ?? null);
+    return { ack: ackOf(version, true, media.acked), ...media };
   });
 }

@@ -12,7 +12,7 @@ import { closed, errorResponses } from '../../../../schemas.js';
 import {
   listAgentCredentials, revokeAgentCredential, rotateAgentCredential,
 } from '../../../../services/agent-credentials.js';
-import { ingestReport } from '../../../../services/ingest.js';
+import { ingest } from '../../../../services/ingest.js';
 import {
   consumeJoinToken, createJoinToken, deleteJoinToken, DEFAULT_JOIN_TOKEN_HOURS, listJoinTokens,
 } from '../../../../services/join-tokens.js';
@@ -40,7 +40,10 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Ingest an agent report (inventory scan)',
       description: 'Agent credential only (Authorization: Bearer dxf_agent_…); host_id must be the credential\'s ' +
         'host. Stores a new inventory version when the canonical content changed, else refreshes last_seen; ' +
-        'remembers agent_url for signed commands.',
+        'remembers agent_url for signed commands. In the same transaction: the events (by their stable ids: an id ' +
+        'already stored is skipped), their effect on the bad-block ledger, the health samples and the webhook ' +
+        'deliveries. acked_events lists every event id of the report the hub now has (stored now or before): the ' +
+        'agent drops those from its outbox and re-sends the others.',
       body: closed(AgentReportSchema),
       response: { 200: AgentReportAckSchema, ...errorResponses(400, 401, 403, 413, 415, 500) },
     },
@@ -52,7 +55,15 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         `"${principal?.kind === 'agent' ? principal.host_id : '?'}" and cannot report as "${report.host_id}": ` +
         'report with the host id it enrolled as (its data folder), or enroll this host with its own join token');
     }
-    const ack = await ingestReport(fastify.prisma, report);
+    const outcome = await ingest(fastify.prisma, report);
+    const { ack } = outcome;
+    // committed: tell the SSE streams and the webhook dispatcher (not for the steady-state unchanged report)
+    if (ack.changed || outcome.stored.length > 0 || outcome.samples > 0 || outcome.deliveries > 0) {
+      fastify.mediaBus.emit('ingested', {
+        host_id: ack.host_id, inventory_changed: ack.changed, inventory_version: ack.inventory_version,
+        events: outcome.stored, deliveries: outcome.deliveries,
+      });
+    }
     if (report.agent_url !== undefined) {
       // one conditional statement: writes only when the agent moved
       await fastify.prisma.host.updateMany({

@@ -31,8 +31,8 @@ rx() { curl -sS --fail-with-body --max-time 150 "$RX$1"; }
 mark() { rx "/inject?tag=$1" | cut -d' ' -f1; }
 # await NAME QUERY: long-poll the receiver for a delivery matching QUERY; saved as $LAB_OUT/NAME.json
 await() {
-  if rx "/wait?timeout=90&$2" > "$LAB_OUT/$1.json" 2>"$LAB_OUT/$1.err"; then return 0; fi
-  fail "$1" "no delivery matching $2 within 90 s: $(head -c 300 "$LAB_OUT/$1.json" "$LAB_OUT/$1.err" | tr '\n' ' ')"
+  if rx "/wait?timeout=${LAB_MW_WAIT:-90}&$2" > "$LAB_OUT/$1.json" 2>"$LAB_OUT/$1.err"; then return 0; fi
+  fail "$1" "no delivery matching $2 within ${LAB_MW_WAIT:-90} s: $(head -c 300 "$LAB_OUT/$1.json" "$LAB_OUT/$1.err" | tr '\n' ' ')"
   return 1
 }
 finish() {

@@ -6,7 +6,8 @@
 #   * through the hub's REST API (admin API token from tools/hub-tokens.mjs): three webhook subscriptions pointing
 #     at the receiver, one per body format: dx (daxfleet), am (alertmanager), ce (cloudevents), each with its own
 #     secret, which the receiver gets in its secrets file,
-# and a join token for the guest's agent. Prints one line of KEY=VALUE words for the guest's environment
+# and a join token for the guest's agent. LAB_MW_HOOKS picks the subscriptions (default "dx am ce"; the
+# benchmark uses "dx" only). Prints one line of KEY=VALUE words for the guest's environment
 # (`lab run` passes LAB_* and DAXFLEET_* into the guest): LAB_MW_RX (the receiver), LAB_MW_HUB (the hub, both as the
 # guest sees the host: 10.0.2.2), DAXFLEET_JOIN_TOKEN, DAXFLEET_LAB_HUB_TOKEN; LAB_MW_RX_LOCAL for the host.
 #
@@ -52,7 +53,11 @@ const [hub, token, rx, secretsFile] = process.argv.slice(2);
 const { randomBytes } = await import('node:crypto');
 const { writeFileSync } = await import('node:fs');
 const secrets = {}, subs = [];
-for (const [name, format] of [['dx', 'daxfleet'], ['am', 'alertmanager'], ['ce', 'cloudevents']]) {
+const formats = { dx: 'daxfleet', am: 'alertmanager', ce: 'cloudevents' };
+const wanted = (process.env.LAB_MW_HOOKS ?? 'dx am ce').split(/\s+/).filter(Boolean);
+for (const name of wanted) {
+  const format = formats[name];
+  if (!format) { console.error(`LAB_MW_HOOKS: unknown subscription "${name}" (dx, am, ce)`); process.exit(1); }
   const secret = `lab_${randomBytes(24).toString('base64url')}`;
   const res = await fetch(`${hub}/api/v1/webhooks`, {
     method: 'POST',

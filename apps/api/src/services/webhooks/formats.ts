@@ -200,7 +200,12 @@ function groupKeyOf(groupLabels: Record<string, string>): string {
 }
 
 function message(alert: AlertmanagerAlert, ctx: RenderContext): AlertmanagerMessage {
-  const groupLabels = { alertname: alert.labels['alertname'] ?? '', host_id: alert.labels['host_id'] ?? '' };
+  // grouped by alert name and host, as a route with group_by: [alertname, host_id] would (present labels only)
+  const groupLabels: Record<string, string> = {};
+  for (const key of ['alertname', 'host_id']) {
+    const value = alert.labels[key];
+    if (value !== undefined) groupLabels[key] = value;
+  }
   return {
     receiver: ctx.subscriptionName,
     status: alert.status,

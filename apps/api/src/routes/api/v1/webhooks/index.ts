@@ -107,6 +107,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (request, reply) => {
     const delivery = await enqueueTestDelivery(fastify.prisma, request.params.webhookId, callerOf(request).name);
+    fastify.mediaBus.emit('delivery', { id: delivery.id, subscription_id: delivery.subscription_id, status: delivery.status });
     fastify.webhookDispatcher.wake();
     return reply.code(202).send(delivery);
   });
@@ -122,6 +123,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (request, reply) => {
     const delivery = await redeliver(fastify.prisma, request.params.webhookId, request.params.deliveryId);
+    fastify.mediaBus.emit('delivery', { id: delivery.id, subscription_id: delivery.subscription_id, status: delivery.status });
     fastify.webhookDispatcher.wake();
     reply.code(202);
     return delivery;

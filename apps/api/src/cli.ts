@@ -31,6 +31,8 @@ daxfleet serve [options]
   --hostname NAME        name the agent reports (default: this machine's hostname)
   --host-id ID           stable host id (default: generated once, kept in DATA-DIR/host-id)
   --interval MS          scan and report interval in milliseconds (default 10000)
+  --badblocks-poll-ms MS agent: re-read the badblocks and scrub attributes this often and report a change at
+                         once (default 1000; 0: bad blocks are found by the regular scans only)
   --log-level LEVEL      fatal|error|warn|info|debug|trace (default info)
   --join-token TOKEN     role agent, first start: the one-time dxf_join_… token an admin made (or env
                          DAXFLEET_JOIN_TOKEN); the credential is then kept in DATA-DIR/agent-credential.json
@@ -74,6 +76,7 @@ const SERVE_OPTIONS = {
   hostname: { type: 'string' },
   'host-id': { type: 'string' },
   interval: { type: 'string', default: '10000' },
+  'badblocks-poll-ms': { type: 'string', default: '1000' },
   'log-level': { type: 'string', default: 'info' },
   'join-token': { type: 'string' },
   'advertise-url': { type: 'string' },
@@ -212,6 +215,7 @@ async function serveCommand(args: string[]): Promise<void> {
       hostname: values.hostname ?? defaultHostname(),
       ...(hostId !== undefined ? { hostId } : {}),
       intervalMs: integer('interval', values.interval, 100, 86_400_000),
+      badblocksPollMs: integer('badblocks-poll-ms', values['badblocks-poll-ms'], 0, 3_600_000),
       logLevel,
       ...(joinToken !== undefined ? { joinToken } : {}),
       ...(advertiseUrl !== undefined ? { advertiseUrl } : {}),

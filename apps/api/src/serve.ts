@@ -5,7 +5,8 @@
  *
  * An agent reports with its own credential (DATA-DIR/agent-credential.json): enrolled with a one-time join
  * token at its first start, or, in role all, issued by the local hub directly. Its listener runs the hub's
- * signed commands (agent/command-routes.ts).
+ * signed commands (agent/command-routes.ts). Its media journal (DATA-DIR/media-journal.json) keeps the known bad
+ * ranges and the events not yet acknowledged; its media watcher wakes it when a badblocks attribute changes.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,8 @@ import {
 } from './agent/credential-file.js';
 import { ensureEnrolled } from './agent/enrollment.js';
 import { resolveHostId } from './agent/host-identity.js';
+import { MediaJournal } from './agent/media/journal.js';
+import { MediaWatcher, mediaAttributePaths } from './agent/media/watch.js';
 import { httpSender, inProcessSender, type AgentRevokedError } from './agent/senders.js';
 import { DATABASE_FILE, DEFAULT_MIGRATIONS_DIR, DEFAULT_WEB_DIST, VERSION, type AppConfig, type Role } from './config.js';
 import { buildServer, closeGracefullyOnSignals, type TlsFiles } from './server.js';
@@ -34,6 +37,8 @@ export interface ServeOptions {
   hostname: string;
   hostId?: string;
   intervalMs: number;
+  /** agent: re-read the badblocks and scrub attributes this often (default 1000; 0: only the regular scans) */
+  badblocksPollMs?: number;
   logLevel: string;
   webDist?: string;
   /** role agent: the one-time join token for the first start (`--join-token`, DAXFLEET_JOIN_TOKEN) */
@@ -133,7 +138,16 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       'agent signed commands (rescan); until then the hub answers them with DAXFLEET_ERR_HOST_NO_AGENT_URL');
   }
 
+  let watcher: MediaWatcher | undefined;
   if (runsAgent && hostId) {
+    const agentLog = server.log.child({ component: 'agent' });
+    const journal = MediaJournal.open(dataDir, agentLog);
+    const media = new MediaWatcher({
+      pollMs: opts.badblocksPollMs ?? 1000,
+      onChange: (by) => agent?.wake(by),
+      log: agentLog,
+    });
+    watcher = media;
     const agentCredential = (): string => currentCredential()?.agent_credential ?? '';
     const send: ReportSender = opts.role === 'all' ? inProcessSender(server, agentCredential)
       : httpSender(opts.hubUrl as string, agentCredential);
@@ -146,7 +160,9 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       // live SMART health exists only for the live kernel; a recorded tree is scanned as recorded
       scan: () => scanInventory({ sysfsRoot, health: sysfsRoot === '/sys' }),
       send,
-      log: server.log.child({ component: 'agent' }),
+      journal,
+      onScanned: (inventory) => media.setPaths(mediaAttributePaths(inventory, sysfsRoot)),
+      log: agentLog,
       target: opts.role === 'all' ? 'the local hub' : (opts.hubUrl as string),
       ...(agentUrl !== undefined ? { agentUrl } : {}),
       onRevoked: (err) => {
@@ -161,6 +177,7 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      watcher?.close();
       await agent?.stop();
       await server.close();
     })();

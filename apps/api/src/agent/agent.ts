@@ -3,9 +3,18 @@
  * reached or refuses a report, it retries with exponential backoff (each retry sends a fresh scan) and logs
  * every failed attempt with the next delay; the first success afterwards is logged too. A hub that revoked
  * the agent's credential stops the loop for good (onRevoked). A signed rescan command runs a cycle at once.
+ *
+ * Media errors (agent/media/): with a journal, every cycle derives the media events of its scan (bad ranges,
+ * DIMM health, scrub) and records them durably BEFORE the report goes out; each report carries the outbox (oldest
+ * first, at most MAX_EVENTS_PER_REPORT) and the DIMM health samples that are due; the events the hub acknowledges
+ * leave the outbox. The media watcher wakes the loop (wake) when a badblocks or scrub attribute changes; a wake
+ * during a cycle runs one more cycle right after it, however many wakes came in meanwhile.
  */
-import type { AgentReport, AgentReportAck, Inventory } from '@daxfleet/shared';
+import type { AgentReport, AgentReportAck, DetectedBy, HealthSample, Inventory } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { deriveEvents, dimmKey, healthValuesOf } from './media/derive.js';
+import type { MediaJournal } from './media/journal.js';
+import type { WakeReason } from './media/watch.js';
 import { AgentRevokedError, HubRefusal } from './senders.js';
 
 export type ScanFn = () => Promise<Inventory>;
@@ -26,7 +35,17 @@ export interface AgentOptions {
   agentUrl?: string;
   /** the hub answered 401 DAXFLEET_ERR_AUTH_REVOKED: the loop has stopped */
   onRevoked?: (err: AgentRevokedError) => void;
+  /** the media journal (known state + outbox): events are derived and sent only with one */
+  journal?: MediaJournal;
+  /** after every successful scan (the media watcher rebuilds its watched set from it) */
+  onScanned?: (inventory: Inventory) => void;
+  /** at most one health sample per DIMM this often, unless it has an event (default 60 s) */
+  healthSampleMs?: number;
 }
+
+/** the report schema's limit */
+export const MAX_EVENTS_PER_REPORT = 1000;
+export const HEALTH_SAMPLE_MS = 60_000;
 
 export const REVOKED_MESSAGE = 'the hub revoked this agent\'s credential; re-enroll with a new join token';
 
@@ -45,6 +64,10 @@ export class Agent {
   private inFlight = false;
   private stopped = false;
   private sendFailures = 0;
+  /** a wake that arrived during a cycle: one more cycle right after it */
+  private pendingWake: WakeReason | undefined;
+  /** when each DIMM's last health sample reached the hub */
+  private readonly sampledAt = new Map<string, number>();
   /** the last acknowledgement from the hub */
   lastAck: AgentReportAck | undefined;
 
@@ -62,7 +85,21 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    while (this.inFlight) await this.running;
+  }
+
+  /**
+   * A watched media attribute changed: scan and report now. During a cycle, one more cycle runs right after it
+   * (a burst of changes costs at most one extra cycle).
+   */
+  wake(by: WakeReason): void {
+    if (this.stopped) return;
+    if (this.inFlight) {
+      this.pendingWake ??= by;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    void this.runCycle(by);
   }
 
   /**
@@ -73,13 +110,19 @@ export class Agent {
     while (this.inFlight && !this.stopped) await this.running;
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    await this.runCycle();
+    await this.runCycle('rescan');
   }
 
-  private runCycle(): Promise<void> {
+  private runCycle(by: DetectedBy): Promise<void> {
     this.inFlight = true;
-    this.running = this.cycle().then((next) => {
+    this.running = this.cycle(by).then((next) => {
       this.inFlight = false;
+      const wake = this.pendingWake;
+      this.pendingWake = undefined;
+      if (wake !== undefined && !this.stopped) {
+        void this.runCycle(wake);
+        return;
+      }
       this.schedule(next);
     });
     return this.running;
@@ -87,11 +130,11 @@ export class Agent {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.runCycle(), delayMs);
+    this.timer = setTimeout(() => void this.runCycle('scan'), delayMs);
   }
 
   /** One scan and send; returns the delay before the next cycle. */
-  private async cycle(): Promise<number> {
+  private async cycle(by: DetectedBy): Promise<number> {
     const { log, intervalMs } = this.opts;
     let inventory: Inventory;
     try {
@@ -100,6 +143,14 @@ export class Agent {
       log.error({ err }, `scan failed: ${(err as Error).message}; next attempt in ${intervalMs} ms`);
       return intervalMs;
     }
+    try {
+      this.opts.onScanned?.(inventory);
+    } catch (err) {
+      log.warn({ err }, `after-scan hook failed: ${(err as Error).message}`);
+    }
+    const eventDimms = this.recordMedia(inventory, by);
+    const events = this.opts.journal?.outbox.slice(0, MAX_EVENTS_PER_REPORT) ?? [];
+    const samples = this.dueHealthSamples(inventory, eventDimms);
     const report: AgentReport = {
       host_id: this.opts.hostId,
       hostname: this.opts.hostname,
@@ -108,6 +159,8 @@ export class Agent {
       interval_ms: intervalMs,
       inventory,
       ...(this.opts.agentUrl !== undefined ? { agent_url: this.opts.agentUrl } : {}),
+      ...(events.length > 0 ? { events: [...events] } : {}),
+      ...(samples.length > 0 ? { health_samples: samples } : {}),
     };
     try {
       this.lastAck = await this.opts.send(report);
@@ -136,6 +189,61 @@ export class Agent {
     if (this.lastAck.changed) {
       log.info({ inventoryVersion: this.lastAck.inventory_version }, 'hub stored a new inventory version');
     }
+    for (const s of samples) this.sampledAt.set(s.dimm_id ?? s.dimm, Date.parse(s.sampled_at));
+    const journal = this.opts.journal;
+    if (journal !== undefined && events.length > 0) {
+      const sent = new Set(events.map((e) => e.id));
+      const acked = (this.lastAck.acked_events ?? []).filter((id) => sent.has(id));
+      try {
+        journal.acknowledge(acked);
+      } catch (err) {
+        // the events stay in the outbox: sent again, acknowledged again (the hub stores an id once)
+        log.error({ err, file: journal.file }, `could not update the media journal after the hub's acknowledgement: ${(err as Error).message}`);
+      }
+      // a long outbox drains at up to MAX_EVENTS_PER_REPORT a second instead of one report per interval
+      if (acked.length > 0 && journal.outbox.length > 0) return Math.min(intervalMs, 1000);
+    }
     return intervalMs;
+  }
+
+  /**
+   * Derives this scan's media events and records them with the new state in the journal (durable before the
+   * send). Returns the DIMMs (by id) that have a new event. A journal that cannot be written keeps its old state:
+   * the same changes are derived again next cycle, and no event is sent that a restart could raise again.
+   */
+  private recordMedia(inventory: Inventory, by: DetectedBy): Set<string> {
+    const journal = this.opts.journal;
+    const dimms = new Set<string>();
+    if (journal === undefined) return dimms;
+    try {
+      const { events, state } = deriveEvents(journal.state, inventory, { detectedBy: by });
+      journal.record(state, events);
+      for (const e of events) {
+        if (e.dimm !== undefined) dimms.add(e.dimm_id ?? e.dimm);
+        this.opts.log.info({ event: e.type, id: e.id, detectedBy: e.detected_by }, e.summary);
+      }
+    } catch (err) {
+      this.opts.log.error({ err, file: journal.file },
+        `could not record media events in ${journal.file}: ${(err as Error).message}; they are derived again at the next scan`);
+    }
+    return dimms;
+  }
+
+  /** Health samples due now: DIMMs with health, once per healthSampleMs, and at once for a DIMM with an event. */
+  private dueHealthSamples(inventory: Inventory, eventDimms: ReadonlySet<string>): HealthSample[] {
+    const every = this.opts.healthSampleMs ?? HEALTH_SAMPLE_MS;
+    const now = Date.now();
+    const samples: HealthSample[] = [];
+    for (const bus of inventory.buses) {
+      for (const dimm of bus.dimms) {
+        const values = healthValuesOf(dimm);
+        if (values === undefined) continue;
+        const key = dimmKey(dimm);
+        const last = this.sampledAt.get(key);
+        if (!eventDimms.has(key) && last !== undefined && now - last < every) continue;
+        samples.push({ dimm: dimm.dev, ...(dimm.id !== undefined ? { dimm_id: dimm.id } : {}), sampled_at: new Date(now).toISOString(), values });
+      }
+    }
+    return samples.slice(0, MAX_EVENTS_PER_REPORT);
   }
 }

@@ -10,6 +10,8 @@ import { AppRoot } from './routes/app-root';
 import { ChangePasswordRoute } from './routes/change-password';
 import { FleetRoute } from './routes/fleet';
 import { HostRoute } from './routes/host';
+import { MediaRoute } from './routes/media';
+import { AdminWebhooksRoute } from './routes/admin/webhooks';
 import { LoginRoute } from './routes/login';
 import { NotFoundRoute } from './routes/not-found';
 import { RouteErrorBoundary } from './routes/route-error';
@@ -22,6 +24,7 @@ export const routes = [
     children: [
       { path: paths.fleet.path, element: <FleetRoute /> },
       { path: paths.host.path, element: <HostRoute /> },
+      { path: paths.media.path, element: <MediaRoute /> },
       { path: paths.changePassword.path, element: <ChangePasswordRoute /> },
       {
         path: paths.admin.root.path,
@@ -32,6 +35,7 @@ export const routes = [
           { path: paths.admin.tokens.path, element: <AdminTokensRoute /> },
           { path: paths.admin.agents.path, element: <AdminAgentsRoute /> },
           { path: paths.admin.audit.path, element: <AdminAuditRoute /> },
+          { path: paths.admin.webhooks.path, element: <AdminWebhooksRoute /> },
         ],
       },
       { path: '*', element: <NotFoundRoute /> },

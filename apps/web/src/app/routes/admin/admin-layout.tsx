@@ -12,6 +12,7 @@ export function AdminLayout() {
         <NavLink to={paths.admin.tokens.getHref()} className="tabs__link">API tokens</NavLink>
         <NavLink to={paths.admin.agents.getHref()} className="tabs__link">Agents</NavLink>
         <NavLink to={paths.admin.audit.getHref()} className="tabs__link">Audit</NavLink>
+        <NavLink to={paths.admin.webhooks.getHref()} className="tabs__link">Webhooks</NavLink>
       </nav>
       <Outlet />
     </RequireRole>

@@ -45,6 +45,10 @@ const ROUTES: Array<[string, string, string[]]> = [
   ['post', '/api/v1/tokens', ['201', '400', '401', '403', '413', '415', '500']],
   ['delete', '/api/v1/tokens/{tokenId}', ['200', '400', '401', '403', '404', '413', '500']],
   ['get', '/api/v1/audit', ['200', '400', '401', '403', '500']],
+  ['get', '/api/v1/media/ledger', ['200', '400', '401', '403', '500']],
+  ['get', '/api/v1/media/events', ['200', '400', '401', '403', '500']],
+  ['get', '/api/v1/hosts/{hostId}/ledger', ['200', '400', '401', '403', '404', '500']],
+  ['get', '/api/v1/hosts/{hostId}/health', ['200', '400', '401', '403', '404', '500']],
 ];
 
 /** the routes of the Fastify instance as OpenAPI lists them ("get /api/v1/hosts/{hostId}") */
@@ -74,6 +78,17 @@ describe('OpenAPI document', () => {
         expect(op?.responses[status]?.description).toMatch(/DAXFLEET_ERR_/);
       }
     }
+  });
+
+  it('documents the media stream as text/event-stream, its query parameters and the ledger filters', () => {
+    const stream = doc.paths['/api/v1/media/stream']?.get;
+    expect(Object.keys(stream?.responses ?? {}).sort()).toEqual(['200', '401', '403', '406', '500']);
+    expect(Object.keys(stream?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+    expect(stream?.responses['406']?.description).toMatch(/DAXFLEET_ERR_REQUEST_NOT_ACCEPTABLE/);
+    const ledger = doc.paths['/api/v1/media/ledger']?.get;
+    expect(ledger?.parameters?.map((p) => p.name).sort()).toEqual(['cursor', 'dimm', 'host', 'limit', 'since', 'state', 'until']);
+    const hostLedger = doc.paths['/api/v1/hosts/{hostId}/ledger']?.get;
+    expect(hostLedger?.parameters?.map((p) => p.name).sort()).toEqual(['cursor', 'dimm', 'hostId', 'limit', 'since', 'state', 'until']);
   });
 
   it('documents params, query and the closed report body', () => {

@@ -7,6 +7,7 @@
  *   pnpm --filter @daxfleet/api bench:ingest-http                      (after a build)
  *   HOSTS=500 CONCURRENCY=32 SECONDS=10 CHANGED_PERCENT=1 node dist/bench/ingest-http.bench.js
  *   HUB_CPU_PROF=/tmp/prof node dist/bench/ingest-http.bench.js        (the hub writes a .cpuprofile there at exit)
+ *   HUB_CLI=other/dist/cli.js node dist/bench/ingest-http.bench.js     (another build of the hub, same generator)
  *
  * Why a separate process and not server.listen in this one: the generator's own CPU (serialising, the HTTP
  * client) must not count as the hub's, the hub's CPU is read from /proc/PID/stat, and the target is "2 cores":
@@ -28,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { scanInventory } from '@daxfleet/dax-native';
 import type { AgentReport, Inventory, MediaEvent, MediaEventType } from '@daxfleet/shared';
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+/** HUB_CLI=path/to/cli.js runs another build of the hub (to compare two builds under the same load) */
+const CLI = process.env.HUB_CLI ? path.resolve(process.env.HUB_CLI) : fileURLToPath(new URL('../cli.js', import.meta.url));
 const FIXTURE_NAME = process.env.FIXTURE ?? 'four-dimm-mixed';
 const FIXTURE = fileURLToPath(new URL(`../../../../lab/fixtures/${FIXTURE_NAME}/sys`, import.meta.url));
 const HOSTS = positive('HOSTS', 500);

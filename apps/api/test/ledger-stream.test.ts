@@ -6,7 +6,10 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiError, Inventory, MediaEvent, StoredEvent } from '@daxfleet/shared';
-import { agentCredentialFor, authed, fixtureInventory, loginCookie, reportOf, startTestHub, type TestHub } from './helpers.js';
+import { createApiToken, revokeApiToken } from '../src/services/api-tokens.js';
+import {
+  agentCredentialFor, authed, fixtureInventory, loginCookie, reportOf, startTestHub, withEnv, type TestHub,
+} from './helpers.js';
 
 let base: Inventory;
 let hub: TestHub;
@@ -183,5 +186,26 @@ describe('media stream (Server-Sent Events)', () => {
     await hub.server.close();
     await sse.until(() => sse.ended);
     expect(sse.ended).toBe(true);
+  });
+
+  it('re-checks the credential at every heartbeat: logout and token revocation end open streams', async () => {
+    // a hub whose heartbeat is 100 ms instead of 15 s
+    await hub.close();
+    hub = await withEnv({ DAXFLEET_SSE_HEARTBEAT_MS: '100' }, () => startTestHub());
+    url = await hub.server.listen({ host: '127.0.0.1', port: 0 });
+
+    const cookie = await loginCookie(hub);
+    const bySession = await openStream({ cookie });
+    const created = await createApiToken(hub.server.prisma, { name: 'sse', scope: 'viewer', createdBy: 'test' });
+    const byToken = await openStream(authed(created.token));
+    for (const { sse } of [bySession, byToken]) await sse.until(() => sse.comments.some((c) => c.startsWith('heartbeat')));
+    expect(bySession.sse.ended || byToken.sse.ended).toBe(false);
+
+    const logout = await fetch(`${url}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });
+    expect(logout.status).toBe(204);
+    await bySession.sse.until(() => bySession.sse.ended);
+    expect(byToken.sse.ended).toBe(false);
+    await revokeApiToken(hub.server.prisma, created.id);
+    await byToken.sse.until(() => byToken.sse.ended);
   });
 });

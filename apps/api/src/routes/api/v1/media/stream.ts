@@ -24,7 +24,8 @@ import { verifyApiToken } from '../../../../services/api-tokens.js';
 import type { IngestedNotice, MediaBusEvents } from '../../../../services/media-bus.js';
 import { findSession, SESSION_COOKIE } from '../../../../services/sessions.js';
 
-export const HEARTBEAT_MS = 15_000;
+/** the heartbeat (and credential re-check) period; DAXFLEET_SSE_HEARTBEAT_MS shortens it for tests */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** what EventSource waits before reconnecting */
 const RETRY_MS = 3_000;
 /** a client that reads slower than this much backlog is cut off (it reconnects and re-reads the lists) */
@@ -50,6 +51,7 @@ function frame(event: string, data: unknown): string {
 const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   /** every open stream's end(), for server close */
   const open = new Set<() => void>();
+  const heartbeatMs = Number(process.env['DAXFLEET_SSE_HEARTBEAT_MS']) || DEFAULT_HEARTBEAT_MS;
   fastify.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
@@ -63,7 +65,7 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         '"Accept: text/event-stream"). Works with the session cookie and with Authorization: Bearer. Events: ' +
         '`ingested` {host_id, inventory_changed, inventory_version, events} after a report stored something; ' +
         '`delivery` {id, subscription_id, status} when a webhook delivery changes state; a `:` comment every ' +
-        `${HEARTBEAT_MS / 1000} s; retry: ${RETRY_MS}. The stream ends when the credential stops being valid.`,
+        `${heartbeatMs / 1000} s; retry: ${RETRY_MS}. The stream ends when the credential stops being valid.`,
       querystring: closed(Type.Object({})),
       response: {
         200: {
@@ -117,7 +119,7 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         request.log.error({ err }, 'SSE credential re-check failed; ending the stream');
         end();
       });
-    }, HEARTBEAT_MS);
+    }, heartbeatMs);
     function end(): void {
       if (ended) return;
       ended = true;

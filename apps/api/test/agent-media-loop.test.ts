@@ -3,17 +3,17 @@
  * and acknowledges event ids the way the hub's report route does (acked_events), or refuses, or holds a request.
  * The agent scans a copied recorded tree that the test edits the way the kernel would.
  */
-import { appendFileSync, cpSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { scanInventory } from '@daxfleet/dax-native';
-import type { AgentReport, AgentReportAck, DimmHealth, Inventory, MediaEvent } from '@daxfleet/shared';
+import type { AgentReport, AgentReportAck, DimmHealth, EventPage, Inventory, LedgerPage, MediaEvent } from '@daxfleet/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent, MAX_EVENTS_PER_REPORT } from '../src/agent/agent.js';
+import { Agent, MAX_EVENTS_PER_REPORT, type ReportSender } from '../src/agent/agent.js';
 import { MEDIA_JOURNAL_FILE, MediaJournal } from '../src/agent/media/journal.js';
-import { httpSender } from '../src/agent/senders.js';
-import { fixtureSysfs, tempDir } from './helpers.js';
+import { httpSender, inProcessSender } from '../src/agent/senders.js';
+import { agentCredentialFor, authed, fixtureSysfs, startTestHub, tempDir } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -70,11 +70,13 @@ function copyTree(name: string): string {
   return root;
 }
 
-function startAgent(opts: { hubUrl: string; dataDir: string; root: string; scan?: () => Promise<Inventory> }): Agent {
+function startAgent(opts: {
+  hubUrl: string; dataDir: string; root: string; scan?: () => Promise<Inventory>; send?: ReportSender;
+}): Agent {
   const agent = new Agent({
     hostId: 'host-media', hostname: 'media-test', version: '0.0.0-test', intervalMs: 3_600_000,
     scan: opts.scan ?? (() => scanInventory({ sysfsRoot: opts.root, health: false })),
-    send: httpSender(opts.hubUrl, () => 'dxf_agent_test'),
+    send: opts.send ?? httpSender(opts.hubUrl, () => 'dxf_agent_test'),
     log: silent, target: opts.hubUrl,
     journal: MediaJournal.open(opts.dataDir, silent),
   });
@@ -194,5 +196,37 @@ describe('the agent sends its media events and drops them on the hub\'s acknowle
     await agent.rescanNow();
     expect(hub.reports[2]?.events?.map((e) => `${e.type} ${e.dimm}`)).toEqual(['dimm-spares-remaining nmem1']);
     expect(hub.reports[2]?.health_samples?.map((s) => `${s.dimm} ${s.values.spares_percentage}`)).toEqual(['nmem1 4']);
+  });
+});
+
+describe('agent -> hub', () => {
+  it('the hub stores the events, acknowledges them, keeps the ledger; a cleared range closes its row', async () => {
+    const hub = await startTestHub();
+    cleanups.push(() => hub.close());
+    const credential = await agentCredentialFor(hub, 'host-media');
+    const dataDir = dir();
+    const root = copyTree('two-dimm-all-modes');
+    const agent = startAgent({ hubUrl: 'the test hub', dataDir, root, send: inProcessSender(hub.server, () => credential) });
+    await agent.rescanNow(); // the first cycle (or the one right after it)
+    expect(journalFile(dataDir).outbox).toEqual([]); // acknowledged by the hub
+    const get = async <T>(url: string): Promise<T> => {
+      const res = await hub.server.inject({ method: 'GET', url, headers: authed(hub.adminToken) });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<T>();
+    };
+    const stored = await get<EventPage>('/api/v1/media/events?host=host-media');
+    expect(stored.events.map((e) => `${e.type} ${e.detected_by} ${e.range?.region}+${e.range?.region_offset}`).sort())
+      .toEqual(['badblock-new scan region0+1311720', 'badblock-new scan region1+655360']);
+    let ledger = await get<LedgerPage>('/api/v1/media/ledger?host=host-media&state=open');
+    expect(ledger.open_count).toBe(2);
+    expect(ledger.open_sectors).toBe(16);
+
+    // the range written to the raw block device goes away (its namespace was disabled and enabled): cleared
+    writeFileSync(path.join(root, 'block/pmem0.3/badblocks'), '');
+    await agent.rescanNow();
+    expect(agent.lastAck?.acked_events).toHaveLength(1);
+    expect(journalFile(dataDir).outbox).toEqual([]);
+    ledger = await get<LedgerPage>('/api/v1/media/ledger?host=host-media&state=cleared');
+    expect(ledger.entries.map((e) => `${e.range.region}+${e.range.region_offset} ${e.cleared_by}`)).toEqual(['region0+1311720 rescan']);
   });
 });

@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { scanInventory } from '@daxfleet/dax-native';
+import { scanInventory, watchSysfsAttributes } from '@daxfleet/dax-native';
 import type { FastifyInstance } from 'fastify';
 import { Agent, type ReportSender } from './agent/agent.js';
 import type { AgentCommandTarget } from './agent/command-routes.js';
@@ -141,17 +141,19 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   let watcher: MediaWatcher | undefined;
   if (runsAgent && hostId) {
     const agentLog = server.log.child({ component: 'agent' });
+    const sysfsRoot = path.resolve(opts.sysfsRoot);
     const journal = MediaJournal.open(dataDir, agentLog);
     const media = new MediaWatcher({
       pollMs: opts.badblocksPollMs ?? 1000,
       onChange: (by) => agent?.wake(by),
       log: agentLog,
+      // kernel notifications exist only on the live sysfs (a recorded tree is plain files)
+      ...(sysfsRoot === '/sys' ? { watch: watchSysfsAttributes } : {}),
     });
     watcher = media;
     const agentCredential = (): string => currentCredential()?.agent_credential ?? '';
     const send: ReportSender = opts.role === 'all' ? inProcessSender(server, agentCredential)
       : httpSender(opts.hubUrl as string, agentCredential);
-    const sysfsRoot = path.resolve(opts.sysfsRoot);
     agent = new Agent({
       hostId,
       hostname: opts.hostname,

@@ -2,7 +2,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   summarizeInventory, type AgentReportAck, type HostDetail, type HostInventory, type HostList, type Inventory,
-  type InventoryHistory,
+  type InventoryHistory, type MediaEvent,
 } from '@daxfleet/shared';
 import { createPrismaClient } from '../src/db/client.js';
 import { ingestReport } from '../src/services/ingest.js';
@@ -183,5 +183,32 @@ describe('agent report ingest', () => {
     expect(acks.every((a) => a.changed && a.inventory_version === 1)).toBe(true);
     const { hosts } = await getJson<HostList>('/api/v1/hosts');
     expect(hosts).toHaveLength(20);
+  });
+
+  it('stores events, ledger rows and health samples in the report\'s transaction: all or nothing', async () => {
+    await post(base);
+    const ns = firstNamespace(base);
+    const changed = withNamespaceSize(base, ns.dev, ns.size - 4096);
+    const event: MediaEvent = {
+      id: 'atomic-event-1', type: 'badblock-new', detected_at: new Date().toISOString(), detected_by: 'notify',
+      summary: 'new bad range region0+8 (8 sectors)',
+      range: { region: 'region0', region_offset: 8, length: 8, dimms: [{ dimm: 'nmem0' }], source: 'region' },
+    };
+    const sample = { dimm: 'nmem0', sampled_at: new Date().toISOString(), values: { health_state: 'ok' as const } };
+    const payload = reportOf(changed, { events: [event], health_samples: [sample] });
+    // the database refuses this event's row, a write that comes after the new inventory version and the ledger row
+    await hub.server.prisma.$executeRawUnsafe(`CREATE TRIGGER refuse_event BEFORE INSERT ON media_events
+      WHEN NEW.id = 'atomic-event-1' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    const refused = await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload, headers: await agentHeaders('host-a') });
+    expect(refused.statusCode).toBe(500);
+    expect((await getJson<HostInventory>('/api/v1/hosts/host-a/inventory')).version).toBe(1);
+    const prisma = hub.server.prisma;
+    expect([await prisma.mediaEvent.count(), await prisma.badBlock.count(), await prisma.healthSample.count()]).toEqual([0, 0, 0]);
+
+    // the agent's outbox sends the same report again once the hub can store it
+    await prisma.$executeRawUnsafe('DROP TRIGGER refuse_event');
+    const res = await hub.server.inject({ method: 'POST', url: '/api/v1/agents/report', payload, headers: await agentHeaders('host-a') });
+    expect(res.json<AgentReportAck>()).toEqual({ host_id: 'host-a', inventory_version: 2, changed: true, acked_events: [event.id] });
+    expect([await prisma.mediaEvent.count(), await prisma.badBlock.count(), await prisma.healthSample.count()]).toEqual([1, 1, 1]);
   });
 });

@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { NativeError } from '../src/addon.js';
+import { addonPath, type NativeError } from '../src/addon.js';
 import { watchSysfsAttributes, type SysfsChange, type SysfsWatch } from '../src/watch.js';
 import { REPO } from './lab-guest.js';
 
@@ -143,11 +143,12 @@ describe.skipIf(skipReason !== undefined)(`watchSysfsAttributes on cgroup.events
   let sleeper: ChildProcess;
   let home: string; // the sleeper's own cgroup, to move it back to
   const made: string[] = [];
+  let serial = 0;
   const watches: SysfsWatch[] = [];
   let scratch: string;
 
   const makeCgroup = (): string => {
-    const dir = join(mount, `daxfleet-watch-test-${process.pid}-${made.length}`);
+    const dir = join(mount, `daxfleet-watch-test-${process.pid}-${serial++}`);
     mkdirSync(dir);
     made.push(dir);
     return dir;
@@ -168,9 +169,19 @@ describe.skipIf(skipReason !== undefined)(`watchSysfsAttributes on cgroup.events
   });
 
   afterEach(() => {
-    for (const w of watches.splice(0)) w.close();
-    moveSleeper(home);
-    for (const dir of made.splice(0).reverse()) rmdirSync(dir);
+    // Every step is tried, so one failure leaves no cgroup behind; the first failure is reported.
+    const failures: unknown[] = [];
+    const attempt = (step: () => void): void => {
+      try {
+        step();
+      } catch (err) {
+        failures.push(err);
+      }
+    };
+    for (const w of watches.splice(0)) attempt(() => w.close());
+    attempt(() => moveSleeper(home));
+    for (const dir of made.splice(0).reverse()) attempt(() => rmdirSync(dir));
+    if (failures.length > 0) throw failures[0];
   });
 
   afterAll(async () => {
@@ -254,6 +265,49 @@ describe.skipIf(skipReason !== undefined)(`watchSysfsAttributes on cgroup.events
     expect(threadCounters(tid!).reads).toBe(after.reads);
     expect(rec.errors).toHaveLength(1);
     expect(rec.changes).toEqual([]);
+  });
+
+  it('keeps working after its handle is dropped and garbage-collected (alive until close, like fs.watch)', async () => {
+    const cg = makeCgroup();
+    const events = join(cg, 'cgroup.events');
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--input-type=module',
+        '-e',
+        // Both the wrapper and the raw binding (whose object nothing else references) are dropped.
+        `import { createRequire } from 'node:module';
+         const { watchSysfsAttributes } = await import(${JSON.stringify(DIST)});
+         const raw = createRequire(import.meta.url)(${JSON.stringify(addonPath())});
+         const seen = new Set();
+         const report = (who, text) => {
+           seen.add(who + ': ' + text.split('\\n')[0]);
+           if (seen.size === 2) { console.log([...seen].sort().join('\\n')); process.exit(0); }
+         };
+         watchSysfsAttributes([${JSON.stringify(events)}], ({ text }) => report('wrapper', text));
+         new raw.SysfsWatcher([${JSON.stringify(events)}], (_path, text) => report('raw', text), () => {});
+         for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+         console.log('armed');
+         setInterval(() => {}, 1000); // the watches themselves keep nothing alive`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        if (output.includes('armed\n')) resolve();
+      }),
+    );
+    try {
+      moveSleeper(cg);
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill(); // when it failed: no orphan watching a cgroup that is about to go
+    }
+    expect(output).toBe('armed\nraw: populated 1\nwrapper: populated 1\n');
   });
 
   it('keeps the other attributes of a watch when one of them disappears', async () => {

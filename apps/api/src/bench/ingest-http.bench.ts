@@ -254,6 +254,14 @@ async function main(): Promise<void> {
   try {
     const hub = await startHub(path.join(dir, 'hub'), pin);
     child = hub.child;
+    // interrupted: do not leave the hub running
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        hub.child.kill('SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+      });
+    }
     const hubPid = child.pid as number;
     const inventory: Inventory = await scanInventory({ sysfsRoot: FIXTURE, health: false });
     const changed = structuredClone(inventory);

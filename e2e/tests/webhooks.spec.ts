@@ -46,9 +46,9 @@ test('an admin subscribes a receiver, its test send arrives signed, and the deli
     await page.goto(`${hubUrl()}/admin/webhooks`);
     await expect(page.getByRole('heading', { name: 'Webhooks', level: 2 })).toBeVisible();
     const form = page.getByRole('form', { name: 'Add a webhook' });
-    await form.getByLabel('Name').fill(name);
-    await form.getByLabel('URL').fill(receiver.url);
-    await form.getByLabel('Format').selectOption('daxfleet');
+    await form.getByLabel('Name', { exact: true }).fill(name);
+    await form.getByLabel('URL', { exact: true }).fill(receiver.url);
+    await form.getByLabel(/^Format/).selectOption('daxfleet');
     await form.getByRole('button', { name: 'Add webhook' }).click();
 
     const dialog = page.getByRole('dialog', { name: `Signing secret of webhook "${name}"` });

@@ -4,8 +4,8 @@
 # receiver on host loopback that verifies every x-daxfleet-signature, three subscriptions made through the REST
 # API: dx = daxfleet JSON, am = Alertmanager v4, ce = CloudEvents) and passes LAB_MW_RX, LAB_MW_HUB,
 # DAXFLEET_JOIN_TOKEN and DAXFLEET_LAB_HUB_TOKEN in. Here:
-#   1. namespaces: fsdax (map=mem) and raw on one region, devdax (4K) on the other; the daxfleet agent enrolls
-#      with the join token and reports to the hub;
+#   1. the daxfleet agent enrolls with the join token; meanwhile namespaces are made: fsdax (map=mem) and raw on
+#      one region, devdax (4K) on the other; the hub gets a report that lists them;
 #   2. (a) a bad range written to /sys/block/pmemX/badblocks of the fsdax namespace (the kernel does not notify:
 #      the agent's 1-s re-read finds it) and (b) region poison under the devdax namespace through a software
 #      machine check (mce_poison: the kernel notifies regionN/badblocks). For each, every subscription must get a
@@ -42,6 +42,12 @@ finish() {
 }
 trap finish EXIT
 
+# the agent first: node takes long to start under TCG, the namespaces are made meanwhile
+step "agent -> $HUB"
+node "$CLI" serve --role agent --hub-url "$HUB" --hostname "$HOST_ID" --host-id "$HOST_ID" \
+  --data-dir /tmp/daxfleet-agent --port 0 --interval "${LAB_MW_INTERVAL:-10000}" > "$LAB_OUT/agent.log" 2>&1 &
+agent=$!
+
 step "namespaces"
 init_labels
 R=($(regions))
@@ -58,19 +64,16 @@ dimm_of() { local m; IFS=, read -r -a m < "/sys/bus/nd/devices/$1/mapping0"
 RF=$(region_of "$FNS"); RR=$(region_of "$RNS"); RD=$(region_of "$DNS")
 echo "fsdax $FNS ($PX) in $RF, raw $RNS ($PR) in $RR, devdax $DNS ($DX) in $RD"
 
-step "agent -> $HUB"
-node "$CLI" serve --role agent --hub-url "$HUB" --hostname "$HOST_ID" --host-id "$HOST_ID" \
-  --data-dir /tmp/daxfleet-agent --port 0 --interval "${LAB_MW_INTERVAL:-10000}" > "$LAB_OUT/agent.log" 2>&1 &
-agent=$!
+# injections start once the hub has a report that lists the namespaces (the agent watches what it scanned)
 reported=0
-for _ in $(seq 1 120); do
-  curl -sf -o /dev/null --max-time 5 -H "authorization: Bearer ${DAXFLEET_LAB_HUB_TOKEN:-}" \
-    "$HUB/api/v1/hosts/$HOST_ID/inventory" && { reported=1; break; }
+for _ in $(seq 1 240); do
+  curl -sf --max-time 5 -H "authorization: Bearer ${DAXFLEET_LAB_HUB_TOKEN:-}" \
+    "$HUB/api/v1/hosts/$HOST_ID/inventory" 2>/dev/null | grep -q '"mw-devdax"' && { reported=1; break; }
   kill -0 $agent 2>/dev/null || break
   sleep 0.5
 done
 if [ "$reported" = 1 ]; then pass mw-agent-reported
-else fail mw-agent-reported "the hub never got the agent's report"; sed 's/^/    /' "$LAB_OUT/agent.log" | tail -20; exit 0; fi
+else fail mw-agent-reported "the hub never got a report listing the namespaces"; sed 's/^/    /' "$LAB_OUT/agent.log" | tail -20; exit 0; fi
 
 # expectations: KEY=VALUE lines per range, read by media-webhook-check.py
 SPEC=$LAB_OUT/media-webhook.spec

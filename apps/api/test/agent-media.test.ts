@@ -5,9 +5,10 @@
  * libndctl and not from sysfs, is set on the scanned inventory. Covers event derivation, the journal
  * (atomic, durable, restart, corrupt file, cap) and the watcher's re-read path.
  */
-import { appendFileSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { scanInventory } from '@daxfleet/dax-native';
+import { loadError, scanInventory, watchSysfsAttributes } from '@daxfleet/dax-native';
 import type { DimmHealth, Inventory, MediaEvent } from '@daxfleet/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deriveEvents, type MediaState } from '../src/agent/media/derive.js';
@@ -16,7 +17,7 @@ import { MediaWatcher, mediaAttributePaths, type WakeReason } from '../src/agent
 import { fixtureSysfs, tempDir } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+afterEach(() => cleanups.splice(0).reverse().forEach((c) => c())); // last made, first undone
 const dir = (): string => {
   const t = tempDir('daxfleet-media-');
   cleanups.push(t.remove);
@@ -275,5 +276,48 @@ describe('the media watcher (re-reads)', () => {
     expect(calls).toBe(1);
     expect(watcher.notifying).toBe(false);
     expect(log.lines).toEqual(['media watcher: no kernel notifications (native addon not loaded); bad blocks are found by the regular scans only']);
+  });
+});
+
+/** a cgroup2 folder this process may make children in (kernfs_notify on cgroup.events is a real notification), or why not */
+function cgroup2(): { mount: string } | { reason: string } {
+  if (loadError() !== undefined) return { reason: 'the native addon is not built' };
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
+  const mount = line?.split(' ')[4];
+  if (mount === undefined) return { reason: 'no cgroup2 mount' };
+  try {
+    const probe = path.join(mount, `daxfleet-media-probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+  } catch (err) {
+    return { reason: `cannot make a cgroup under ${mount}: ${(err as Error).message}` };
+  }
+  return { mount };
+}
+const cg = cgroup2();
+
+describe.skipIf('reason' in cg)(`the media watcher (kernel notifications)${'reason' in cg ? ` (skipped: ${cg.reason})` : ''}`, () => {
+  it('a kernfs notification wakes the agent with notify, without waiting for a re-read', async () => {
+    const mount = (cg as { mount: string }).mount;
+    const group = path.join(mount, `daxfleet-media-test-${process.pid}`);
+    mkdirSync(group);
+    const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+    await new Promise((resolve, reject) => sleeper.once('spawn', resolve).once('error', reject));
+    const own = readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3) ?? '/';
+    cleanups.push(() => {
+      writeFileSync(path.join(mount, own, 'cgroup.procs'), String(sleeper.pid));
+      sleeper.kill();
+      rmdirSync(group);
+    });
+    const events = path.join(group, 'cgroup.events');
+    let woke!: (w: [WakeReason, string]) => void;
+    const wake = new Promise<[WakeReason, string]>((resolve) => (woke = resolve));
+    // no re-reads (pollMs 0): only the kernel can wake it
+    const watcher = new MediaWatcher({ pollMs: 0, onChange: (by, p) => woke([by, p]), log: memoryLog(), watch: watchSysfsAttributes });
+    cleanups.push(() => watcher.close());
+    watcher.setPaths([events]);
+    expect(watcher.notifying).toBe(true);
+    writeFileSync(path.join(group, 'cgroup.procs'), String(sleeper.pid)); // "populated 0" -> "populated 1", notified
+    expect(await wake).toEqual(['notify', events]);
   });
 });

@@ -185,7 +185,11 @@ describe('fleet scrub jobs', () => {
     expect((created.json as unknown as ScrubJob).hosts.map((h) => h.host_id)).toEqual(['sim-a', 'sim-b']);
 
     await eventually(async () => (a.writes.length === 2 ? true : undefined), 'sim-a started by the job');
-    const during = await job(id);
+    // the write comes before the agent's answer: the hub shows the host starting until the answer is in
+    const during = await eventually(async () => {
+      const j = await job(id);
+      return j.hosts[0]!.state === 'starting' ? undefined : j;
+    }, 'the agent\'s answer at the hub');
     expect(during.hosts.map((h) => h.state)).toEqual(['running', 'waiting']);
     expect(during.hosts[0]!.buses).toEqual([expect.objectContaining({ bus: 'ndbus0', started: true, count_before: 8 })]);
     expect(b.writes).toHaveLength(0);
@@ -201,7 +205,10 @@ describe('fleet scrub jobs', () => {
 
     await eventually(async () => (b.writes.length === 1 ? true : undefined), 'sim-b started after sim-a completed');
     expect(b.writes[0]!).toBeGreaterThanOrEqual(a.completions.at(-1)!);
-    const next = await job(id);
+    const next = await eventually(async () => {
+      const j = await job(id);
+      return j.hosts[1]!.state === 'starting' ? undefined : j;
+    }, 'sim-b\'s answer at the hub');
     expect(next.hosts.map((h) => h.state)).toEqual(['completed', 'running']);
     expect(next.hosts[0]!.buses[0]).toEqual(expect.objectContaining({ count_before: 8, count_after: 9 }));
 

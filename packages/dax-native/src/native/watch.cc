@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <memory>
@@ -236,6 +237,10 @@ class SysfsWatcher : public Napi::ObjectWrap<SysfsWatcher> {
           delete finalized;
         },
         holder);
+    if (env.IsExceptionPending()) {  // napi_create_threadsafe_function failed: no finalizer will run
+      delete holder;
+      return;
+    }
     state->tsfn_live = true;
     state->tsfn.Unref(env);
     state->thread = std::thread(Run, state.get());

@@ -87,6 +87,7 @@ test('the ledger lists every bad range of the recorded kernels with its coordina
     await expect(page.getByLabel('Open bad ranges', { exact: true })).toContainText(`${integer(fleet.open_count)} open ranges`, { timeout: 2000 });
   }).toPass();
   await expect(page.getByRole('status', { name: 'Live updates: live' })).toBeVisible();
+  await page.screenshot({ path: '/tmp/daxfleet-e2e-media.png', fullPage: true });
 });
 
 test('filtering by host keeps the filter in the URL and shows only that host', async ({ page }) => {

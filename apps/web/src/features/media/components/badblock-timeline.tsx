@@ -1,18 +1,11 @@
 import type { LedgerEntry } from '@daxfleet/shared';
 import { useId } from 'react';
 import { formatInteger, formatTimestamp } from '@/lib/format';
-import { linearScale, niceTicks, openRangesOverTime, stepPath } from '../utils/timeline';
+import { axisTime, linearScale, niceTicks, openRangesOverTime, stepPath } from '../utils/timeline';
 
 const WIDTH = 760;
 const HEIGHT = 220;
 const MARGIN = { top: 12, right: 64, bottom: 28, left: 48 };
-
-function shortTime(at: number, spanMs: number): string {
-  const date = new Date(at);
-  return spanMs > 2 * 86_400_000
-    ? date.toLocaleDateString('en-GB', { month: 'short', day: '2-digit' })
-    : date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-}
 
 /**
  * Open bad ranges (left axis, solid) and their sectors (right axis, dashed) over time, as steps computed from the
@@ -50,7 +43,7 @@ export function BadBlockTimeline({ entries, now = Date.now(), truncated = false 
           <text key={`s${tick}`} x={WIDTH - MARGIN.right + 6} y={ySectors(tick) + 4} fontSize="11" fill="#b45309">{formatInteger(tick)}</text>
         ))}
         {timeTicks.map((tick) => (
-          <text key={`t${tick}`} x={x(tick)} y={HEIGHT - 8} textAnchor="middle" fontSize="11" fill="#64748b">{shortTime(tick, last - first)}</text>
+          <text key={`t${tick}`} x={x(tick)} y={HEIGHT - 8} textAnchor="middle" fontSize="11" fill="#64748b">{axisTime(tick, last - first)}</text>
         ))}
         <text x={4} y={MARGIN.top} fontSize="11" fill="#64748b">ranges</text>
         <text x={WIDTH - 4} y={MARGIN.top} fontSize="11" fill="#b45309" textAnchor="end">sectors</text>

@@ -2,7 +2,7 @@ import type { StoredHealthSample } from '@daxfleet/shared';
 import { useId } from 'react';
 import { formatTimestamp } from '@/lib/format';
 import { healthSeries, type HealthMetric } from '../utils/health-series';
-import { linePath, linearScale, niceTicks } from '../utils/timeline';
+import { axisTime, linePath, linearScale, niceTicks } from '../utils/timeline';
 
 const WIDTH = 760;
 const HEIGHT = 180;
@@ -40,7 +40,7 @@ export function HealthChart({ samples, metric }: { samples: readonly StoredHealt
         ))}
         {[first, (first + last) / 2, last].map((tick) => (
           <text key={tick} x={x(tick)} y={HEIGHT - 8} textAnchor="middle" fontSize="11" fill="#64748b">
-            {new Date(tick).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}
+            {axisTime(tick, last - first)}
           </text>
         ))}
         {series.map((line, index) => {

@@ -39,6 +39,7 @@ export function TimelineSection({ filter }: { filter: MediaFilter }) {
         <>
           <HealthChart samples={health.data.samples} metric="temperature_celsius" />
           <HealthChart samples={health.data.samples} metric="spares_percentage" />
+          {health.data.truncated === true && <p className="muted">Only the newest samples of this time range are drawn: narrow the range to see older ones.</p>}
         </>
       )}
     </section>

@@ -75,3 +75,11 @@ export function linePath(points: readonly { x: number; y: number }[]): string {
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
+
+/** An axis label whose precision fits the span shown: seconds within 10 minutes, dates beyond two days. */
+export function axisTime(at: number, spanMs: number): string {
+  const date = new Date(at);
+  if (spanMs > 2 * 86_400_000) return date.toLocaleDateString('en-GB', { month: 'short', day: '2-digit' });
+  if (spanMs > 10 * 60_000) return date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

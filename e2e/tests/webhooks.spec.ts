@@ -86,6 +86,7 @@ test('an admin subscribes a receiver, its test send arrives signed, and the deli
     expect(receiver.received[1]!.body).toBe(delivery.body);
     await expect(row.getByRole('cell').nth(3)).toHaveText('2');
     await expect(row.getByRole('cell').nth(4)).toHaveText('200200');
+    await page.screenshot({ path: '/tmp/daxfleet-e2e-webhooks.png', fullPage: true });
 
     // delete, confirmed
     await item.getByRole('button', { name: 'Delete' }).click();

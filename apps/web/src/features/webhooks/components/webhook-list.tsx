@@ -10,6 +10,13 @@ import { generateWebhookSecret, useDeleteWebhook, useTestWebhook, useUpdateWebho
 import { DeliveryLog } from './delivery-log';
 import { FORMAT_LABELS } from './create-webhook-form';
 
+/** "24 h", "90 min", "45 s": how long retries go on. */
+function formatAge(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60) return `${Math.round(seconds / 60)} min`;
+  return `${seconds} s`;
+}
+
 function WebhookItem({ webhook }: { webhook: WebhookSubscription }) {
   const [showLog, setShowLog] = useState(false);
   const [rotated, setRotated] = useState<string | undefined>();
@@ -29,7 +36,7 @@ function WebhookItem({ webhook }: { webhook: WebhookSubscription }) {
         <div className="description-list__item"><dt>events</dt><dd>{webhook.event_types.length === 0 ? 'all' : webhook.event_types.join(', ')}</dd></div>
         <div className="description-list__item"><dt>hosts</dt><dd>{webhook.host_ids.length === 0 ? 'all' : webhook.host_ids.join(', ')}</dd></div>
         <div className="description-list__item"><dt>secret</dt><dd><code>{webhook.secret_prefix}…</code></dd></div>
-        <div className="description-list__item"><dt>retries for</dt><dd>{Math.round(webhook.max_age_seconds / 60)} min</dd></div>
+        <div className="description-list__item"><dt>retries for</dt><dd>{formatAge(webhook.max_age_seconds)}</dd></div>
         <div className="description-list__item"><dt>last delivery</dt><dd><OptionalTime iso={webhook.last_delivery_at} absent="never" />{webhook.last_status !== undefined && ` (${webhook.last_status})`}</dd></div>
       </dl>
       <div className="actions">

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { scanInventory } from '@daxfleet/dax-native';
-import type { AgentReport, Inventory, MediaEvent, MediaEventType } from '@daxfleet/shared';
+import type { AgentReport, Inventory, MediaEvent } from '@daxfleet/shared';
 
 /** HUB_CLI=path/to/cli.js runs another build of the hub (to compare two builds under the same load) */
 const CLI = process.env.HUB_CLI ? path.resolve(process.env.HUB_CLI) : fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -176,8 +176,7 @@ let eventSeq = 0;
 function changedBody(host: Host): string {
   const next = host.current === 0 ? 1 : 0;
   host.current = next;
-  // MediaEvent['type'] is typed never (a Type.Union over a mapped array loses its literals): spelled out here
-  const event: Omit<MediaEvent, 'type'> & { type: MediaEventType } = {
+  const event: MediaEvent = {
     id: `bench-${process.pid}-${(eventSeq++).toString(36).padStart(8, '0')}`,
     type: next === 1 ? 'badblock-new' : 'badblock-cleared',
     detected_at: new Date().toISOString(),

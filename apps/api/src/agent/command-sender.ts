@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentCommand } from '@daxfleet/shared';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.js';
+import { commandKeyOf } from '../services/agent-credentials.js';
 import { COMMANDS_PATH, commandHeaders } from './command-signing.js';
 import { refusalOf } from './senders.js';
 
@@ -64,4 +65,24 @@ export async function sendAgentCommand(dest: CommandDestination, command: AgentC
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where the hub sends a host's signed commands (rescan, scrub): its agent's reported URL and command key, or the
+ * in-process agent of role all. Refuses an unknown host, one without an enrolled agent, or without a reachable URL.
+ */
+export async function commandDestination(fastify: FastifyInstance, hostId: string): Promise<CommandDestination> {
+  const host = await fastify.prisma.host.findUnique({ where: { id: hostId }, select: { agentUrl: true } });
+  if (!host) throw new ApiError('DAXFLEET_ERR_HOST_NOT_FOUND', `no host ${hostId}: GET /api/v1/hosts lists the hosts`);
+  const commandKey = await commandKeyOf(fastify.prisma, hostId);
+  if (commandKey === undefined) {
+    throw new ApiError('DAXFLEET_ERR_AGENT_NOT_ENROLLED', `host ${hostId} has no enrolled agent (never enrolled, or ` +
+      'revoked): enroll its agent with a new join token first');
+  }
+  const local = fastify.config.role === 'all' && fastify.config.localHostId === hostId;
+  if (!host.agentUrl && !local) {
+    throw new ApiError('DAXFLEET_ERR_HOST_NO_AGENT_URL', `the agent of host ${hostId} has not reported a URL the ` +
+      'hub can reach: upgrade it, or start it with --advertise-url URL, and wait for its next report');
+  }
+  return { hostId, agentUrl: host.agentUrl ?? 'in-process', commandKey, ...(local ? { local: fastify } : {}) };
 }

@@ -18,10 +18,9 @@ import {
 } from '@daxfleet/shared';
 import type { FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
-import { newCommand, sendAgentCommand, type CommandDestination } from '../agent/command-sender.js';
+import { commandDestination, newCommand, sendAgentCommand } from '../agent/command-sender.js';
 import type { PrismaClient } from '../db/client.js';
 import { ApiError } from '../errors.js';
-import { commandKeyOf } from './agent-credentials.js';
 import { ONLINE_INTERVALS } from './hosts.js';
 import type { IngestedNotice } from './media-bus.js';
 
@@ -43,23 +42,6 @@ async function currentInventory(prisma: PrismaClient, hostId: string): Promise<I
   });
   const json = host?.currentVersion?.inventory;
   return json === undefined ? undefined : JSON.parse(json) as Inventory;
-}
-
-/** Where the hub sends a host's signed commands; the same refusals as POST /hosts/:hostId/rescan. */
-export async function commandDestination(fastify: FastifyInstance, hostId: string): Promise<CommandDestination> {
-  const host = await fastify.prisma.host.findUnique({ where: { id: hostId }, select: { agentUrl: true } });
-  if (!host) throw new ApiError('DAXFLEET_ERR_HOST_NOT_FOUND', `no host ${hostId}: GET /api/v1/hosts lists the hosts`);
-  const commandKey = await commandKeyOf(fastify.prisma, hostId);
-  if (commandKey === undefined) {
-    throw new ApiError('DAXFLEET_ERR_AGENT_NOT_ENROLLED', `host ${hostId} has no enrolled agent (never enrolled, or ` +
-      'revoked): enroll its agent with a new join token first');
-  }
-  const local = fastify.config.role === 'all' && fastify.config.localHostId === hostId;
-  if (!host.agentUrl && !local) {
-    throw new ApiError('DAXFLEET_ERR_HOST_NO_AGENT_URL', `the agent of host ${hostId} has not reported a URL the ` +
-      'hub can reach: upgrade it, or start it with --advertise-url URL, and wait for its next report');
-  }
-  return { hostId, agentUrl: host.agentUrl ?? 'in-process', commandKey, ...(local ? { local: fastify } : {}) };
 }
 
 /**

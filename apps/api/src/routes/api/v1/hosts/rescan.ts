@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HostIdParamsSchema, RescanAcceptedSchema } from '@daxfleet/shared';
-import { newCommand, sendAgentCommand } from '../../../../agent/command-sender.js';
-import { ApiError } from '../../../../errors.js';
-import { commandKeyOf } from '../../../../services/agent-credentials.js';
+import { commandDestination, newCommand, sendAgentCommand } from '../../../../agent/command-sender.js';
 import { errorResponses } from '../../../../schemas.js';
 
 /**
@@ -23,24 +21,7 @@ const hostRescanRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (request, reply) => {
     const { hostId } = request.params;
-    const host = await fastify.prisma.host.findUnique({ where: { id: hostId }, select: { agentUrl: true } });
-    if (!host) throw new ApiError('DAXFLEET_ERR_HOST_NOT_FOUND', `no host ${hostId}: GET /api/v1/hosts lists the hosts`);
-    const commandKey = await commandKeyOf(fastify.prisma, hostId);
-    if (commandKey === undefined) {
-      throw new ApiError('DAXFLEET_ERR_AGENT_NOT_ENROLLED', `host ${hostId} has no enrolled agent (never enrolled, or ` +
-        'revoked): enroll its agent with a new join token first');
-    }
-    const local = fastify.config.role === 'all' && fastify.config.localHostId === hostId;
-    if (!host.agentUrl && !local) {
-      throw new ApiError('DAXFLEET_ERR_HOST_NO_AGENT_URL', `the agent of host ${hostId} has not reported a URL the ` +
-        'hub can reach: upgrade it, or start it with --advertise-url URL, and wait for its next report');
-    }
-    await sendAgentCommand({
-      hostId,
-      agentUrl: host.agentUrl ?? 'in-process',
-      commandKey,
-      ...(local ? { local: fastify } : {}),
-    }, newCommand('rescan'));
+    await sendAgentCommand(await commandDestination(fastify, hostId), newCommand('rescan'));
     return reply.code(202).send({ accepted: true as const });
   });
 };

@@ -32,7 +32,7 @@ daxfleet serve [options]
   --host-id ID           stable host id (default: generated once, kept in DATA-DIR/host-id)
   --interval MS          scan and report interval in milliseconds (default 10000)
   --badblocks-poll-ms MS agent: re-read the badblocks and scrub attributes this often and report a change at
-                         once (default 1000; 0: bad blocks are found by the regular scans only)
+                         once (default 250; 0: bad blocks are found by the regular scans only)
   --log-level LEVEL      fatal|error|warn|info|debug|trace (default info)
   --join-token TOKEN     role agent, first start: the one-time dxf_join_… token an admin made (or env
                          DAXFLEET_JOIN_TOKEN); the credential is then kept in DATA-DIR/agent-credential.json
@@ -76,7 +76,7 @@ const SERVE_OPTIONS = {
   hostname: { type: 'string' },
   'host-id': { type: 'string' },
   interval: { type: 'string', default: '10000' },
-  'badblocks-poll-ms': { type: 'string', default: '1000' },
+  'badblocks-poll-ms': { type: 'string', default: '250' },
   'log-level': { type: 'string', default: 'info' },
   'join-token': { type: 'string' },
   'advertise-url': { type: 'string' },

@@ -144,7 +144,7 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
     const sysfsRoot = path.resolve(opts.sysfsRoot);
     const journal = MediaJournal.open(dataDir, agentLog);
     const media = new MediaWatcher({
-      pollMs: opts.badblocksPollMs ?? 1000,
+      pollMs: opts.badblocksPollMs ?? 250,
       onChange: (by) => agent?.wake(by),
       log: agentLog,
       // kernel notifications exist only on the live sysfs (a recorded tree is plain files)

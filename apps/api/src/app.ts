@@ -58,6 +58,8 @@ export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(swaggerUi);
   await fastify.register(prismaPlugin);
   await fastify.register(mediaBus);
+  // after prisma: its onClose (the last group commit of unchanged reports) runs before Prisma disconnects
+  await fastify.register(import('./plugins/app/ingest-fast-path.js'));
   await fastify.register(firstAdmin);
   await fastify.register(audit);
 

@@ -12,6 +12,13 @@
  * stored once and acknowledged again when the outbox re-sends it. A report without events and samples keeps the
  * two-statement fast path: the ledger's last_seen of open ranges is derived from the host's last_seen when read,
  * not written per report (services/ledger.ts).
+ *
+ * The report route first asks services/ingest-fast-path.ts, which acknowledges an unchanged report from memory
+ * and writes its last_seen with the next group commit; only the other reports come here, with the fast path
+ * passed in: then the Prisma batch below is skipped (a report the fast path declined is new, changed or carries
+ * events), the host's pending bump is written first inside the general transaction, and the fast path learns
+ * what the transaction wrote once it committed. agent_url (where the hub sends signed commands) is written with
+ * the host's other fields when the report carries it.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -19,7 +26,9 @@ import {
   type AgentReport, type AgentReportAck, type Inventory, type StoredEvent,
 } from '@daxfleet/shared';
 import type { PrismaClient } from '../db/client.js';
+import type { Prisma } from '../../generated/prisma/index.js';
 import { storeMedia } from './events.js';
+import type { IngestFastPath, KnownHost, PendingBump } from './ingest-fast-path.js';
 
 /** sha256 of the canonical inventory JSON (volatile fields out, keys sorted). */
 export function inventoryContentHash(inventory: Inventory): string {
@@ -42,9 +51,12 @@ export async function ingestReport(
   return (await ingest(prisma, report, receivedAt)).ack;
 }
 
-/** ingestReport, with what the report stored besides the inventory (the report route emits it on the media bus). */
+/**
+ * ingestReport, with what the report stored besides the inventory (the report route emits it on the media bus).
+ * `fastPath`: the hub's in-memory steady state (the report route passes it after it declined the report).
+ */
 export async function ingest(
-  prisma: PrismaClient, report: AgentReport, receivedAt: Date = new Date(),
+  prisma: PrismaClient, report: AgentReport, receivedAt: Date = new Date(), fastPath?: IngestFastPath,
 ): Promise<IngestOutcome> {
   // CPU work outside the transaction: the single SQLite connection is held only for the writes.
   const hash = inventoryContentHash(report.inventory);
@@ -58,6 +70,7 @@ export async function ingest(
     sysfsRoot: report.inventory.sysfs_root,
     intervalMs: report.interval_ms,
     lastSeen: receivedAt,
+    ...(report.agent_url !== undefined ? { agentUrl: report.agent_url } : {}),
   };
 
   const hasMedia = (report.events?.length ?? 0) > 0 || (report.health_samples?.length ?? 0) > 0;
@@ -70,7 +83,7 @@ export async function ingest(
 
   // Steady state: the agent reports what the hub already has. Two statements in one batch transaction, both
   // conditional on the hash, no reads through the query compiler (~4x cheaper than the general path).
-  if (!hasMedia) {
+  if (!hasMedia && !fastPath) {
     const [bumped] = await prisma.$transaction([
       prisma.$queryRaw<Array<{ version: number | bigint }>>`
         UPDATE inventory_versions SET last_seen = ${receivedAt},
@@ -80,7 +93,8 @@ export async function ingest(
         RETURNING version`,
       prisma.$executeRaw`
         UPDATE hosts SET hostname = ${hostFields.hostname}, agent_version = ${hostFields.agentVersion},
-          sysfs_root = ${hostFields.sysfsRoot}, interval_ms = ${hostFields.intervalMs}, last_seen = ${receivedAt}
+          sysfs_root = ${hostFields.sysfsRoot}, interval_ms = ${hostFields.intervalMs}, last_seen = ${receivedAt},
+          agent_url = COALESCE(${report.agent_url ?? null}, agent_url)
         WHERE id = ${report.host_id} AND EXISTS (SELECT 1 FROM inventory_versions v
           WHERE v.id = hosts.current_version_id AND v.content_hash = ${hash})`,
     ]);
@@ -90,20 +104,45 @@ export async function ingest(
 
   // New host or new content (or a concurrent report changed it meanwhile: the transaction decides again), or a
   // report carrying events or health samples.
-  return prisma.$transaction(async (tx) => {
+  const done = fastPath?.beginGeneral(report.host_id);
+  let bump: PendingBump | undefined;
+  try {
+    const { outcome, known } = await prisma.$transaction(async (tx) => {
+      // the host's unchanged reports acknowledged since the last group commit: written first, in this
+      // transaction (Prisma's connection is the fast path's), so the older bump never lands after this report
+      bump = fastPath?.writePendingIn(report.host_id);
+      if (bump && Date.parse(bump.lastSeen) > receivedAt.getTime()) hostFields.lastSeen = new Date(bump.lastSeen);
+      return generalTransaction(tx);
+    });
+    fastPath?.learn(report.host_id, known);
+    return outcome;
+  } catch (err) {
+    if (bump) fastPath?.restore(bump);
+    throw err;
+  } finally {
+    done?.();
+  }
+
+  async function generalTransaction(tx: Prisma.TransactionClient): Promise<{ outcome: IngestOutcome; known: KnownHost }> {
+    const seenAt = hostFields.lastSeen;
     const host = await tx.host.findUnique({
       where: { id: report.host_id },
-      select: { lastSeen: true, currentVersion: { select: { id: true, version: true, contentHash: true } } },
+      select: { lastSeen: true, agentUrl: true, currentVersion: { select: { id: true, version: true, contentHash: true } } },
     });
     const current = host?.currentVersion ?? null;
+    const knownOf = (versionId: number, version: number): KnownHost => ({
+      currentVersionId: versionId, version, contentHash: hash, reportHash,
+      hostname: hostFields.hostname, agentVersion: hostFields.agentVersion, sysfsRoot: hostFields.sysfsRoot,
+      intervalMs: hostFields.intervalMs, agentUrl: report.agent_url ?? host?.agentUrl ?? null,
+    });
 
     if (current && current.contentHash === hash) {
       await tx.host.update({ where: { id: report.host_id }, data: hostFields });
       await tx.inventoryVersion.update({
-        where: { id: current.id }, data: { lastSeen: receivedAt, inventory: inventoryJson, reportHash },
+        where: { id: current.id }, data: { lastSeen: seenAt, inventory: inventoryJson, reportHash },
       });
       const media = await storeMedia(tx, report, receivedAt, host?.lastSeen ?? null);
-      return { ack: ackOf(current.version, false, media.acked), ...media };
+      return { outcome: { ack: ackOf(current.version, false, media.acked), ...media }, known: knownOf(current.id, current.version) };
     }
 
     if (!host) await tx.host.create({ data: { id: report.host_id, firstSeen: receivedAt, ...hostFields } });
@@ -123,12 +162,12 @@ export async function ingest(
         summary: JSON.stringify(summarizeInventory(report.inventory)),
         changes: JSON.stringify(changes),
         firstSeen: receivedAt,
-        lastSeen: receivedAt,
+        lastSeen: seenAt,
       },
       select: { id: true },
     });
     await tx.host.update({ where: { id: report.host_id }, data: { ...hostFields, currentVersionId: created.id } });
     const media = await storeMedia(tx, report, receivedAt, host?.lastSeen ?? null);
-    return { ack: ackOf(version, true, media.acked), ...media };
-  });
+    return { outcome: { ack: ackOf(version, true, media.acked), ...media }, known: knownOf(created.id, version) };
+  }
 }

@@ -39,9 +39,10 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['agents'],
       summary: 'Ingest an agent report (inventory scan)',
       description: 'Agent credential only (Authorization: Bearer dxf_agent_…); host_id must be the credential\'s ' +
-        'host. Stores a new inventory version when the canonical content changed, else refreshes last_seen; ' +
-        'remembers agent_url for signed commands. In the same transaction: the events (by their stable ids: an id ' +
-        'already stored is skipped), their effect on the bad-block ledger, the health samples and the webhook ' +
+        'host. Stores a new inventory version when the canonical content changed, else refreshes last_seen (a ' +
+        'report with nothing new is acknowledged at once, its last_seen written within 100 ms together with other ' +
+        'hosts\'); remembers agent_url for signed commands. In the report\'s transaction: the events (by their ' +
+        'stable ids: an id already stored is skipped), their effect on the bad-block ledger, the health samples and the webhook ' +
         'deliveries. acked_events lists every event id of the report the hub now has (stored now or before): the ' +
         'agent drops those from its outbox and re-sends the others.',
       body: closed(AgentReportSchema),
@@ -55,20 +56,17 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         `"${principal?.kind === 'agent' ? principal.host_id : '?'}" and cannot report as "${report.host_id}": ` +
         'report with the host id it enrolled as (its data folder), or enroll this host with its own join token');
     }
-    const outcome = await ingest(fastify.prisma, report);
+    const receivedAt = new Date();
+    // the steady state: nothing new, acknowledged from memory, last_seen written by the next group commit
+    const unchanged = fastify.ingestFastPath.tryUnchanged(report, receivedAt);
+    if (unchanged) return unchanged;
+    const outcome = await ingest(fastify.prisma, report, receivedAt, fastify.ingestFastPath);
     const { ack } = outcome;
     // committed: tell the SSE streams and the webhook dispatcher (not for the steady-state unchanged report)
     if (ack.changed || outcome.stored.length > 0 || outcome.samples > 0 || outcome.deliveries > 0) {
       fastify.mediaBus.emit('ingested', {
         host_id: ack.host_id, inventory_changed: ack.changed, inventory_version: ack.inventory_version,
         events: outcome.stored, deliveries: outcome.deliveries,
-      });
-    }
-    if (report.agent_url !== undefined) {
-      // one conditional statement: writes only when the agent moved
-      await fastify.prisma.host.updateMany({
-        where: { id: report.host_id, OR: [{ agentUrl: null }, { agentUrl: { not: report.agent_url } }] },
-        data: { agentUrl: report.agent_url },
       });
     }
     return ack;

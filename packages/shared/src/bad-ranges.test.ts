@@ -105,4 +105,18 @@ describe('badRangesOf', () => {
     })]);
     expect(badRangesOf(inv).map((r) => r.source)).toEqual(['region', 'region']);
   });
+
+  it('a sector written past the end of a block device stays with that device and its namespace', () => {
+    // the kernel takes any sector written to /sys/block/pmemX/badblocks, even one past the device's capacity
+    const inv = inventory([region({
+      dev: 'region5', size: 256 * MiB, resource: '0x600000000',
+      namespaces: [namespace({ dev: 'namespace5.0', mode: 'raw', size: 64 * MiB, raw_size: 64 * MiB,
+        resource: '0x600000000', blockdev: 'pmem5', blockdev_badblocks: [{ offset: 200_000, length: 8 }] })],
+    })]);
+    expect(badRangesOf(inv)).toEqual([{
+      region: 'region5', region_offset: 200_000, length: 8, spa: `0x${(0x600000000 + 200_000 * 512).toString(16)}`,
+      namespace: 'namespace5.0', namespace_mode: 'raw', namespace_offset: 200_000, blockdev: 'pmem5',
+      blockdev_offset: 200_000, dimms: [], source: 'blockdev',
+    }]);
+  });
 });

@@ -16,7 +16,8 @@
  *   overlaps); namespace_offset from its first data byte, as `ndctl list -M` prints it: resource + data_offset for
  *   fsdax/devdax, resource for raw/sector. Negative when the range lies in an info block or memmap reservation.
  * - blockdev + blockdev_offset: raw (from the namespace start) and fsdax (from the first data byte), when the range
- *   starts inside the block device; never for sector.
+ *   starts inside the block device; never for sector. A range only a block device lists keeps that device, its
+ *   namespace and the sector as listed, even past the device's end (the kernel accepts any sector written there).
  * - chardev + chardev_offset_bytes: devdax, the dax device whose extent (mappingN, else its resource and size)
  *   holds the first byte; the byte offset counts the device's extents in page_offset order.
  * - dimms: from the region's mappings. One mapping: that DIMM and the DIMM physical address (mapping offset +
@@ -63,7 +64,7 @@ function regionBadRanges(region: Region): BadRange[] {
       const offset = byteInRegion / SECTOR;
       if (coveredBy(regionList, offset, bb.length)) continue;
       if (out.some((r) => r.region_offset === offset && r.length === bb.length)) continue; // listed twice
-      out.push(describe(region, regionStart, offset, bb.length, 'blockdev'));
+      out.push(describe(region, regionStart, offset, bb.length, 'blockdev', { ns, offset: bb.offset }));
     }
   }
   return out;
@@ -91,13 +92,21 @@ function coveredBy(list: readonly BadBlockRange[], offset: number, length: numbe
   return cursor >= end;
 }
 
+/** A block-device-only range: the namespace whose block device listed it, and the sector as listed. */
+interface ListedBy {
+  ns: Namespace;
+  offset: number;
+}
+
 function describe(region: Region, regionStart: number | undefined, offset: number, length: number,
-  source: BadRange['source']): BadRange {
+  source: BadRange['source'], listedBy?: ListedBy): BadRange {
   const range: BadRange = { region: region.dev, region_offset: offset, length, dimms: dimmsOf(region, offset), source };
   if (regionStart === undefined) return range;
   const spa = regionStart + offset * SECTOR;
   range.spa = toHex(spa);
-  const ns = namespaceAt(region, spa, length * SECTOR);
+  // a block device's own list names its namespace, even for a sector past the device's end (the kernel takes any
+  // sector written to the list)
+  const ns = listedBy?.ns ?? namespaceAt(region, spa, length * SECTOR);
   if (ns === undefined) return range;
   const nsStart = parseHex(ns.resource) as number;
   const dataStart = ns.mode === 'fsdax' || ns.mode === 'devdax' ? nsStart + (ns.data_offset ?? 0) : nsStart;
@@ -107,7 +116,10 @@ function describe(region: Region, regionStart: number | undefined, offset: numbe
   range.namespace_offset = Math.floor(nsOffsetBytes / SECTOR);
   const dataBytes = ns.mode === 'raw' ? (ns.raw_size ?? ns.size) : ns.size;
   const inData = nsOffsetBytes >= 0 && nsOffsetBytes < dataBytes;
-  if ((ns.mode === 'raw' || ns.mode === 'fsdax') && ns.blockdev !== undefined && inData) {
+  if (listedBy !== undefined && ns.blockdev !== undefined) {
+    range.blockdev = ns.blockdev;
+    range.blockdev_offset = listedBy.offset;
+  } else if ((ns.mode === 'raw' || ns.mode === 'fsdax') && ns.blockdev !== undefined && inData) {
     range.blockdev = ns.blockdev;
     range.blockdev_offset = range.namespace_offset;
   }

@@ -78,7 +78,7 @@ describe('ingest fast path (service, explicit times)', () => {
 
   it('acknowledges an unchanged report from memory; its last_seen lands in the file with the group commit', async () => {
     expect(await general(reportOf(base), t(0))).toEqual({ host_id: 'host-a', inventory_version: 1, changed: true });
-    expect(fast.tryUnchanged(reportOf(structuredClone(base)), t(10))).toEqual({ host_id: 'host-a', inventory_version: 1, changed: false });
+    expect(fast.tryUnchanged(reportOf(structuredClone(base)), t(10))?.ack).toEqual({ host_id: 'host-a', inventory_version: 1, changed: false });
     // acknowledged, not written yet
     expect(fast.pendingCount).toBe(1);
     expect(hostRow().last_seen).toBe(sqliteTime(t(0)));
@@ -97,7 +97,7 @@ describe('ingest fast path (service, explicit times)', () => {
 
   it('an empty events list is still unchanged (acknowledged with an empty list); a non-empty one is not', async () => {
     await general(reportOf(base), t(0));
-    expect(fast.tryUnchanged(reportOf(base, { events: [] }), t(1))).toEqual({
+    expect(fast.tryUnchanged(reportOf(base, { events: [] }), t(1))?.ack).toEqual({
       host_id: 'host-a', inventory_version: 1, changed: false, acked_events: [],
     });
     const event: MediaEvent = {
@@ -107,13 +107,60 @@ describe('ingest fast path (service, explicit times)', () => {
     expect(await general(reportOf(base, { events: [event] }), t(2))).toEqual({
       host_id: 'host-a', inventory_version: 1, changed: false, acked_events: ['fast-ev-1'],
     });
-    expect(fast.tryUnchanged(reportOf(base, { health_samples: [{ dimm: 'nmem0', sampled_at: t(3).toISOString(), values: {} }] }), t(3)))
-      .toBeUndefined();
+  });
+
+  it('stores the health samples of an unchanged report before answering, once per host, DIMM and sampled_at', async () => {
+    await general(reportOf(base), t(0));
+    await general(reportOf(base, { host_id: 'host-b' }), t(0));
+    expect(fast.tryUnchanged(reportOf(base, { host_id: 'host-b' }), t(5))).toBeDefined();
+    const samples = [
+      { dimm: 'nmem0', dimm_id: '8089-a2-1837-00000001', sampled_at: t(9).toISOString(), values: { health_state: 'ok' as const, temperature_celsius: 31 } },
+      { dimm: 'nmem1', sampled_at: t(9).toISOString(), values: { health_state: 'ok' as const, spares_percentage: 99 } },
+    ];
+    const outcome = fast.tryUnchanged(reportOf(base, { health_samples: samples }), t(10));
+    expect(outcome).toEqual({ ack: { host_id: 'host-a', inventory_version: 1, changed: false }, samples: 2 });
+    // in the file at once (no flushNow), with every pending bump of the same transaction
+    const rows = reader.prepare('SELECT dimm, dimm_id, sampled_at, "values" FROM health_samples WHERE host_id = ? ORDER BY dimm')
+      .all('host-a') as Array<{ dimm: string; dimm_id: string | null; sampled_at: string; values: string }>;
+    expect(rows).toEqual([
+      { dimm: 'nmem0', dimm_id: '8089-a2-1837-00000001', sampled_at: sqliteTime(t(9)), values: JSON.stringify(samples[0]?.values) },
+      { dimm: 'nmem1', dimm_id: null, sampled_at: sqliteTime(t(9)), values: JSON.stringify(samples[1]?.values) },
+    ]);
+    expect(hostRow().last_seen).toBe(sqliteTime(t(10)));
+    expect(hostRow('host-b').last_seen).toBe(sqliteTime(t(5)));
+    expect(fast.pendingCount).toBe(0);
+    // re-sent: acknowledged, nothing stored twice; the same read back through Prisma as the health route does
+    expect(fast.tryUnchanged(reportOf(base, { health_samples: samples }), t(11))?.samples).toBe(0);
+    expect(await prisma.healthSample.count({ where: { hostId: 'host-a' } })).toBe(2);
+    expect((await prisma.healthSample.findFirstOrThrow({ where: { dimm: 'nmem0' } })).sampledAt).toEqual(t(9));
+    // a stored sample is seen by the general path's check too (events.ts): not stored again
+    const event: MediaEvent = {
+      id: 'fast-ev-3', type: 'badblock-new', detected_at: t(12).toISOString(), detected_by: 'poll', summary: 'new',
+      range: { region: 'region0', region_offset: 128, length: 8, dimms: [], source: 'region' },
+    };
+    expect((await ingest(prisma, reportOf(base, { events: [event], health_samples: samples }), t(12), fast)).samples).toBe(0);
+    expect(fast.stats.samples).toBe(2);
+  });
+
+  it('a report with samples while a transaction is open on the connection takes the general path', async () => {
+    await general(reportOf(base), t(0));
+    const samples = [{ dimm: 'nmem0', sampled_at: t(9).toISOString(), values: { health_state: 'ok' as const } }];
+    const db = sqliteConnectionOf(prisma);
+    db.exec('BEGIN');
+    try {
+      expect(fast.tryUnchanged(reportOf(base, { health_samples: samples }), t(10))).toBeUndefined();
+      // without samples it is still answered from memory (written later)
+      expect(fast.tryUnchanged(reportOf(base), t(10))).toBeDefined();
+      expect(fast.flushNow()).toBe(0);
+    } finally {
+      db.exec('ROLLBACK');
+    }
+    expect(fast.flushNow()).toBe(1);
   });
 
   it('a volatile-only change rewrites the stored inventory at the flush, and back', async () => {
     await general(reportOf(atTemperature(base, 31)), t(0));
-    expect(fast.tryUnchanged(reportOf(atTemperature(base, 44)), t(10))?.changed).toBe(false);
+    expect(fast.tryUnchanged(reportOf(atTemperature(base, 44)), t(10))?.ack.changed).toBe(false);
     expect(JSON.parse(versionRow(1).inventory).buses[0].dimms[0].health.temperature_celsius).toBe(31);
     fast.flushNow();
     expect(JSON.parse(versionRow(1).inventory).buses[0].dimms[0].health.temperature_celsius).toBe(44);
@@ -138,7 +185,7 @@ describe('ingest fast path (service, explicit times)', () => {
     expect(hostRow().last_seen).toBe(sqliteTime(t(20)));
     expect(hostRow().current_version_id).toBe(versionRow(2).id);
     // what the fast path knows followed: the new content is unchanged now, the old one is a change again
-    expect(fast.tryUnchanged(reportOf(changed), t(30))).toEqual({ host_id: 'host-a', inventory_version: 2, changed: false });
+    expect(fast.tryUnchanged(reportOf(changed), t(30))?.ack).toEqual({ host_id: 'host-a', inventory_version: 2, changed: false });
     expect(fast.tryUnchanged(reportOf(base), t(31))).toBeUndefined();
     fast.flushNow();
     expect(versionRow(2).last_seen).toBe(sqliteTime(t(30)));
@@ -193,7 +240,7 @@ describe('ingest fast path (service, explicit times)', () => {
     await ingestReport(prisma, reportOf(base), t(1));
     const restarted = new IngestFastPath(sqliteConnectionOf(prisma), { flushIntervalMs: HOUR });
     try {
-      expect(restarted.tryUnchanged(reportOf(base), t(2))).toEqual({ host_id: 'host-a', inventory_version: 2, changed: false });
+      expect(restarted.tryUnchanged(reportOf(base), t(2))?.ack).toEqual({ host_id: 'host-a', inventory_version: 2, changed: false });
       expect(restarted.tryUnchanged(reportOf(base, { host_id: 'never-seen' }), t(2))).toBeUndefined();
       expect(restarted.flushNow()).toBe(1);
       expect(hostRow().last_seen).toBe(sqliteTime(t(2)));
@@ -216,7 +263,7 @@ describe('ingest fast path (service, explicit times)', () => {
     // the host's row was not bumped by a report of the version it no longer has
     expect(hostRow().last_seen).toBe(sqliteTime(t(20)));
     expect(fast.tryUnchanged(reportOf(base), t(30))).toBeUndefined();
-    expect(fast.tryUnchanged(reportOf(shrunk(base)), t(30))).toEqual({ host_id: 'host-a', inventory_version: 2, changed: false });
+    expect(fast.tryUnchanged(reportOf(shrunk(base)), t(30))?.ack).toEqual({ host_id: 'host-a', inventory_version: 2, changed: false });
   });
 
   it('puts the bump back when the general transaction rolls back', async () => {
@@ -271,7 +318,16 @@ describe('ingest fast path (through the report route)', () => {
     const sentAt = Date.now();
     const res = await post('host-a', credential, reportOf(base));
     expect(JSON.parse(res.body)).toEqual({ host_id: 'host-a', inventory_version: 1, changed: false });
-    expect(hub.server.ingestFastPath.stats.unchanged).toBe(1);
+    // health samples of an unchanged report: stored before the answer, told to the streams
+    const notices: unknown[] = [];
+    hub.server.mediaBus.on('ingested', (n) => notices.push(n));
+    const sample = { dimm: 'nmem0', sampled_at: new Date().toISOString(), values: { health_state: 'ok' as const, temperature_celsius: 33 } };
+    expect((await post('host-a', credential, reportOf(base, { health_samples: [sample] }))).status).toBe(200);
+    expect(notices).toEqual([{ host_id: 'host-a', inventory_changed: false, inventory_version: 1, events: [], deliveries: 0 }]);
+    const health = await hub.server.inject({ method: 'GET', url: '/api/v1/hosts/host-a/health', headers: authed(hub.adminToken) });
+    expect(health.statusCode, health.body).toBe(200);
+    expect(JSON.stringify(health.json())).toContain('"temperature_celsius":33');
+    expect(hub.server.ingestFastPath.stats.unchanged).toBe(2);
     const after = (await hub.server.inject({ method: 'GET', url: '/api/v1/hosts/host-a/inventory', headers: authed(hub.adminToken) }))
       .json<HostInventory>();
     expect(Date.parse(after.last_seen)).toBeGreaterThanOrEqual(sentAt);

@@ -16,7 +16,8 @@
  *
  * Phases: first report of every host (a new host: inventory version 1); the steady state (every report unchanged:
  * the agent's every interval); a mix where CHANGED_PERCENT of the reports carry a changed inventory (a bad block
- * appears or clears, alternately) and a media event for it. Prints reports/s, p50/p99/max latency, and the hub's
+ * appears or clears, alternately) and a media event for it; the agent's cadence, where 1 report in SAMPLES_EVERY (6:
+ * DIMM health once a minute at a 10 s interval) carries a health sample of each DIMM. Prints reports/s, p50/p99/max latency, and the hub's
  * CPU (share of one core, and CPU ms per report). Asserts nothing about time.
  *
  * Unchanged reports are acknowledged from memory and their last_seen group-committed (services/ingest-fast-path.ts):
@@ -43,6 +44,8 @@ const HOSTS = positive('HOSTS', 500);
 const CONCURRENCY = positive('CONCURRENCY', 32);
 const SECONDS = positive('SECONDS', 10);
 const CHANGED_PERCENT = Number(process.env.CHANGED_PERCENT ?? 1);
+/** the agent samples DIMM health once a minute (HEALTH_SAMPLE_MS): at a 10 s interval, 1 report in 6 carries samples */
+const SAMPLES_EVERY = Number(process.env.SAMPLES_EVERY ?? 6);
 const HUB_CPU = process.env.HUB_CPU ?? '0';
 const GEN_CPU = process.env.GEN_CPU ?? '1';
 const LOG_LEVEL = process.env.HUB_LOG_LEVEL ?? 'info';
@@ -210,6 +213,17 @@ function changedBody(host: Host): string {
   return JSON.stringify({ ...host.report[next], events: [event] });
 }
 
+/** The steady report with a health sample of each of the host's DIMMs, as the agent sends once a minute. */
+function withSamplesBody(host: Host): string {
+  const report = host.report[host.current];
+  const sampledAt = new Date().toISOString();
+  const samples = report.inventory.buses.flatMap((b) => b.dimms).map((d, i) => ({
+    dimm: d.dev, sampled_at: sampledAt,
+    values: { health_state: 'ok' as const, temperature_celsius: 30 + (i % 4), spares_percentage: 100, life_used_percentage: 1 },
+  }));
+  return JSON.stringify({ ...report, health_samples: samples });
+}
+
 interface PhaseResult { label: string; count: number; errors: number; seconds: number; latencies: Float64Array; hubCpu: number; genCpu: number }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -232,7 +246,7 @@ function print(r: PhaseResult): void {
  * every `changedEvery`-th report is a changed one.
  */
 async function phase(label: string, hubUrl: string, hubPid: number, hosts: Host[],
-  limit: { count?: number; seconds?: number }, changedEvery = 0): Promise<PhaseResult> {
+  limit: { count?: number; seconds?: number }, changedEvery = 0, samplesEvery = 0): Promise<PhaseResult> {
   const url = new URL('/api/v1/agents/report', hubUrl);
   const capacity = limit.count ?? Math.ceil((limit.seconds ?? 1) * 20_000);
   const latencies = new Float64Array(capacity);
@@ -250,7 +264,10 @@ async function phase(label: string, hubUrl: string, hubPid: number, hosts: Host[
       if (i >= capacity || (limit.count !== undefined && i >= limit.count) || performance.now() >= deadline) return;
       issued++;
       const host = hosts[i % hosts.length] as Host;
-      const body = changedEvery > 0 && i % changedEvery === changedEvery - 1 ? changedBody(host) : host.bodies[host.current];
+      const body = changedEvery > 0 && i % changedEvery === changedEvery - 1 ? changedBody(host)
+        // by host: each host's every samplesEvery-th report
+        : samplesEvery > 0 && Math.floor(i / hosts.length) % samplesEvery === (i % hosts.length) % samplesEvery ? withSamplesBody(host)
+          : host.bodies[host.current];
       const t0 = performance.now();
       const answer = await post(url, body, { authorization: host.authorization });
       latencies[done++] = performance.now() - t0;
@@ -324,6 +341,10 @@ async function main(): Promise<void> {
     if (CHANGED_PERCENT > 0) {
       const every = Math.max(1, Math.round(100 / CHANGED_PERCENT));
       results.push(await phase(`mix: ${CHANGED_PERCENT}% changed inventory + event`, hub.url, hubPid, hosts, { seconds: SECONDS }, every));
+    }
+    if (SAMPLES_EVERY > 0) {
+      results.push(await phase(`agent cadence: 1 in ${SAMPLES_EVERY} with health samples`, hub.url, hubPid, hosts,
+        { seconds: SECONDS }, 0, SAMPLES_EVERY));
     }
     console.log(`hub RSS ${rssMiB(hubPid).toFixed(0)} MiB; ${os.loadavg()[0]?.toFixed(2)} load average after ` +
       '(reports/s are comparable only on a quiet machine; CPU ms/report much less affected)');

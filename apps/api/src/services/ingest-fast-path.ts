@@ -7,7 +7,12 @@
  * FLUSH_INTERVAL_MS (and when the server closes) in ONE transaction, with statements prepared once, on Prisma's
  * own better-sqlite3 connection (db/client.ts says why not a second one).
  *
- * Anything else (a new host, changed content, events or health samples, a changed hostname, agent version,
+ * A report that is unchanged but carries DIMM health samples (the agent sends them once a minute per DIMM: one
+ * report in six at a 10 s interval) is stored here too, synchronously and before the acknowledgement: one
+ * better-sqlite3 transaction writes the pending bumps and inserts the samples (skipping one already stored for
+ * the same host, DIMM and sampled_at, as services/events.ts does), so samples stay as durable as through Prisma.
+ *
+ * Anything else (a new host, changed content, events, a changed hostname, agent version,
  * sysfs root, interval or agent_url, a host not in memory while a transaction is open) takes the general
  * transaction of services/ingest.ts, which first writes this host's pending bump in that same transaction (so an
  * older bump never lands after a newer report: last_seen never goes backwards), then refreshes the host's entry
@@ -28,7 +33,7 @@
  * on the version the entry knows, and an entry whose update changed nothing is forgotten and read again.
  */
 import { createHash } from 'node:crypto';
-import type { AgentReport, AgentReportAck } from '@daxfleet/shared';
+import type { AgentReport, AgentReportAck, HealthSample } from '@daxfleet/shared';
 import type Database from 'better-sqlite3';
 import { inventoryContentHash } from './ingest.js';
 
@@ -66,6 +71,8 @@ export interface PendingBump {
 export interface FastPathStats {
   /** reports acknowledged from memory */
   unchanged: number;
+  /** health samples stored by unchanged reports (synchronously) */
+  samples: number;
   /** reports handed to the general transaction */
   general: number;
   /** flush transactions committed, and bumps they wrote */
@@ -82,13 +89,19 @@ export function sqliteTime(at: Date): string {
   return at.toISOString().replace('Z', '+00:00');
 }
 
+/** What an unchanged report gets: its acknowledgement, and how many of its health samples were stored. */
+export interface UnchangedOutcome {
+  ack: AgentReportAck;
+  samples: number;
+}
+
 interface HostRow {
   hostname: string; agentVersion: string; sysfsRoot: string; intervalMs: number; agentUrl: string | null;
   versionId: number; version: number; contentHash: string; reportHash: string;
 }
 
 export class IngestFastPath {
-  readonly stats: FastPathStats = { unchanged: 0, general: 0, flushes: 0, flushed: 0, stale: 0 };
+  readonly stats: FastPathStats = { unchanged: 0, samples: 0, general: 0, flushes: 0, flushed: 0, stale: 0 };
   readonly #db: Database.Database;
   readonly #log: Logger | undefined;
   readonly #known = new Map<string, KnownHost>();
@@ -102,6 +115,10 @@ export class IngestFastPath {
   readonly #bumpHost: Database.Statement<[string, string, number]>;
   readonly #bumpVersion: Database.Statement<[string, string | null, string | null, number, string]>;
   readonly #writeAll: Database.Transaction<(batch: Map<string, PendingBump>) => void>;
+  readonly #sampleStored: Database.Statement<[string, string, string], 1>;
+  readonly #insertSample: Database.Statement<[string, string, string | null, string, string]>;
+  readonly #writeAllWithSamples: Database.Transaction<
+    (batch: Map<string, PendingBump>, hostId: string, samples: readonly HealthSample[]) => number>;
 
   constructor(db: Database.Database, opts: { flushIntervalMs?: number; log?: Logger } = {}) {
     this.#db = db;
@@ -121,6 +138,22 @@ export class IngestFastPath {
     this.#writeAll = db.transaction((batch: Map<string, PendingBump>) => {
       for (const bump of batch.values()) this.#write(bump);
     });
+    this.#sampleStored = db.prepare<[string, string, string], 1>(
+      'SELECT 1 FROM health_samples WHERE host_id = ? AND dimm = ? AND sampled_at = ? LIMIT 1').pluck();
+    this.#insertSample = db.prepare<[string, string, string | null, string, string]>(
+      'INSERT INTO health_samples (host_id, dimm, dimm_id, sampled_at, "values") VALUES (?, ?, ?, ?, ?)');
+    this.#writeAllWithSamples = db.transaction((batch: Map<string, PendingBump>, hostId: string, samples: readonly HealthSample[]) => {
+      for (const bump of batch.values()) this.#write(bump);
+      let stored = 0;
+      for (const sample of samples) {
+        const at = sqliteTime(new Date(sample.sampled_at));
+        // one per host, DIMM and sampled_at (a re-sent report, or the same DIMM twice in one report)
+        if (this.#sampleStored.get(hostId, sample.dimm, at) !== undefined) continue;
+        this.#insertSample.run(hostId, sample.dimm, sample.dimm_id ?? null, at, JSON.stringify(sample.values));
+        stored++;
+      }
+      return stored;
+    });
     this.#timer = setInterval(() => this.#flushFromTimer(), opts.flushIntervalMs ?? FLUSH_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -134,22 +167,55 @@ export class IngestFastPath {
    * The acknowledgement of a report identical to what the hub has (no events or samples, same content, same host
    * fields), its bump queued for the flusher; undefined: the report takes the general transaction.
    */
-  tryUnchanged(report: AgentReport, receivedAt: Date): AgentReportAck | undefined {
-    const known = this.#recognise(report, receivedAt);
+  tryUnchanged(report: AgentReport, receivedAt: Date): UnchangedOutcome | undefined {
+    const samples = report.health_samples ?? [];
+    // samples are written before the answer: not while a Prisma transaction is open on the connection
+    const known = samples.length > 0 && this.#db.inTransaction ? undefined : this.#recognise(report, receivedAt);
+    let stored = 0;
+    if (known && samples.length > 0) {
+      try {
+        stored = this.#commitWithSamples(report.host_id, samples);
+      } catch (err) {
+        // nothing written, the bumps pending again: the general transaction stores the report or says why not
+        this.#log?.warn({ err, hostId: report.host_id }, 'storing health samples without Prisma failed; trying the general transaction');
+        this.stats.general++;
+        return undefined;
+      }
+    }
     if (!known) {
       this.stats.general++;
       return undefined;
     }
     this.stats.unchanged++;
+    this.stats.samples += stored;
     return {
-      host_id: report.host_id, inventory_version: known.version, changed: false,
-      ...(report.events !== undefined ? { acked_events: [] } : {}),
+      ack: {
+        host_id: report.host_id, inventory_version: known.version, changed: false,
+        ...(report.events !== undefined ? { acked_events: [] } : {}),
+      },
+      samples: stored,
     };
+  }
+
+  /** Every pending bump (this report's included) and the samples, in one transaction, now. */
+  #commitWithSamples(hostId: string, samples: readonly HealthSample[]): number {
+    const batch = this.#pending;
+    this.#pending = new Map();
+    let stored: number;
+    try {
+      stored = this.#writeAllWithSamples.immediate(batch, hostId, samples);
+    } catch (err) {
+      for (const [id, bump] of batch) if (!this.#pending.has(id)) this.#pending.set(id, bump);
+      throw err;
+    }
+    this.stats.flushes++;
+    this.stats.flushed += batch.size;
+    return stored;
   }
 
   #recognise(report: AgentReport, receivedAt: Date): KnownHost | undefined {
     if (this.#closed || !this.#db.open) return undefined;
-    if ((report.events?.length ?? 0) > 0 || (report.health_samples?.length ?? 0) > 0) return undefined;
+    if ((report.events?.length ?? 0) > 0) return undefined;
     const hostId = report.host_id;
     if (this.#inGeneral.has(hostId)) return undefined;
     let known = this.#known.get(hostId);

@@ -57,9 +57,19 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'report with the host id it enrolled as (its data folder), or enroll this host with its own join token');
     }
     const receivedAt = new Date();
-    // the steady state: nothing new, acknowledged from memory, last_seen written by the next group commit
+    // the steady state: nothing new (or health samples only), acknowledged from memory, last_seen written by the
+    // next group commit
     const unchanged = fastify.ingestFastPath.tryUnchanged(report, receivedAt);
-    if (unchanged) return unchanged;
+    if (unchanged) {
+      // health samples stored (committed before this answer): tell the streams, as below
+      if (unchanged.samples > 0) {
+        fastify.mediaBus.emit('ingested', {
+          host_id: report.host_id, inventory_changed: false, inventory_version: unchanged.ack.inventory_version,
+          events: [], deliveries: 0,
+        });
+      }
+      return unchanged.ack;
+    }
     const outcome = await ingest(fastify.prisma, report, receivedAt, fastify.ingestFastPath);
     const { ack } = outcome;
     // committed: tell the SSE streams and the webhook dispatcher (not for the steady-state unchanged report)

@@ -76,7 +76,7 @@ OUT=$LAB_OUT/bench-injections.tsv
 : > "$OUT"
 step "$COUNT x (bd, mce)"
 for i in $(seq 1 "$COUNT"); do
-  # a random pause (0-1 s): injections must not lock onto the phase of the agent's 1-s re-read
+  # a random pause (0-1 s): injections must not lock onto the phase of the agent's re-read
   sleep "0.$(printf '%03d' $((RANDOM % 1000)))"
   s=$(( 8192 + i * 64 ))                        # 8 sectors every 64: never adjacent, the kernel does not merge them
   ask_inject "bd-$i"

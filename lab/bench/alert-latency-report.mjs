@@ -53,7 +53,7 @@ const line = (...c) => console.log(c.join('  '));
 
 console.log('\ninjection -> webhook receipt (ms, one clock: the host\'s)');
 line('kind                        ', '    n', '   p50', '   p90', '   p99', '   max', '   min');
-const kinds = [['bd', 'blockdev write (1-s re-read)'], ['mce', 'MCE poison (kernel notifies)']];
+const kinds = [['bd', 'blockdev write (re-read)'], ['mce', 'MCE poison (kernel notifies)']];
 for (const [k, label] of kinds) {
   const t = rows.filter((r) => r.kind === k).map((r) => r.total);
   if (t.length === 0) continue;

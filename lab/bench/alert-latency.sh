@@ -1,7 +1,7 @@
 #!/bin/bash
 # lab/bench/alert-latency.sh [COUNT] — ON THE HOST: the time from a bad-block injection in a lab guest to the
 # webhook's receipt on host loopback (`pnpm bench:alerts`; not part of CI). COUNT (default 20) injections of each
-# kind: a range written to /sys/block/pmemX/badblocks (no kernel notification: the agent's 1-s re-read) and
+# kind: a range written to /sys/block/pmemX/badblocks (no kernel notification: the agent's re-read, every 250 ms) and
 # region poison through a software machine check (the kernel notifies regionN/badblocks). Prints p50, p90, p99 and
 # max per kind, and where the time goes (see lab/bench/alert-latency-report.mjs).
 #

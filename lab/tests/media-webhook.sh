@@ -7,7 +7,7 @@
 #   1. the daxfleet agent enrolls with the join token; meanwhile namespaces are made: fsdax (map=mem) and raw on
 #      one region, devdax (4K) on the other; the hub gets a report that lists them;
 #   2. (a) a bad range written to /sys/block/pmemX/badblocks of the fsdax namespace (the kernel does not notify:
-#      the agent's 1-s re-read finds it) and (b) region poison under the devdax namespace through a software
+#      the agent's re-read finds it) and (b) region poison under the devdax namespace through a software
 #      machine check (mce_poison: the kernel notifies regionN/badblocks). For each, every subscription must get a
 #      correctly signed badblock-new whose coordinates are the ones computed here from sysfs;
 #   3. clearing: disable + enable the fsdax namespace, which drops what was written to its block device's list, so

@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { InventorySchema, NamespaceModeSchema } from './inventory.js';
 import { HealthSampleSchema, MediaEventSchema } from './media.js';
+import { RangeFilesSchema } from './recovery.js';
 import { ScrubAgentCommandSchema } from './scrub.js';
 
 /** Every error response: one shape (DAXFLEET_ERR_<AREA>_<WHAT> codes). */
@@ -136,6 +137,12 @@ export const AgentReportSchema = Type.Object({
   events: Type.Optional(Type.Array(MediaEventSchema, { maxItems: 1000 })),
   /** DIMM health samples due since the last report */
   health_samples: Type.Optional(Type.Array(HealthSampleSchema, { maxItems: 1000 })),
+  /**
+   * the files and metadata each open bad range under a mounted filesystem hits: sent when the mapping changed (a
+   * range or the files under it changed), as the complete set for the host (a range absent from it hits nothing
+   * mapped); absent: unchanged since the last report
+   */
+  range_files: Type.Optional(Type.Array(RangeFilesSchema, { maxItems: 10000 })),
 });
 export type AgentReport = Static<typeof AgentReportSchema>;
 

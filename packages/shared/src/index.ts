@@ -6,3 +6,4 @@ export * from './auth.js';
 export * from './media.js';
 export * from './bad-ranges.js';
 export * from './scrub.js';
+export * from './recovery.js';

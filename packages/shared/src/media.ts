@@ -11,6 +11,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { DimmHealthSchema, NamespaceModeSchema } from './inventory.js';
+import { RangeFilesSchema } from './recovery.js';
 
 export const BADBLOCK_EVENT_TYPES = ['badblock-new', 'badblock-cleared'] as const;
 /** ndctl monitor's DIMM events (ndctl/monitor.c), plus an unsafe-shutdown count that went up. */
@@ -129,6 +130,8 @@ export const LedgerEntrySchema = Type.Object({
   cleared_by: Type.Optional(DetectedBySchema),
   new_event_id: Type.String(),
   cleared_event_id: Type.Optional(Type.String()),
+  /** open ranges under a mounted filesystem: the files and metadata they hit, as the agent last mapped them */
+  files: Type.Optional(RangeFilesSchema),
 });
 export type LedgerEntry = Static<typeof LedgerEntrySchema>;
 

@@ -12,7 +12,7 @@
  * better-sqlite3 transaction writes the pending bumps and inserts the samples (skipping one already stored for
  * the same host, DIMM and sampled_at, as services/events.ts does), so samples stay as durable as through Prisma.
  *
- * Anything else (a new host, changed content, events, a changed hostname, agent version,
+ * Anything else (a new host, changed content, events, range_files, a changed hostname, agent version,
  * sysfs root, interval or agent_url, a host not in memory while a transaction is open) takes the general
  * transaction of services/ingest.ts, which first writes this host's pending bump in that same transaction (so an
  * older bump never lands after a newer report: last_seen never goes backwards), then refreshes the host's entry
@@ -216,6 +216,8 @@ export class IngestFastPath {
   #recognise(report: AgentReport, receivedAt: Date): KnownHost | undefined {
     if (this.#closed || !this.#db.open) return undefined;
     if ((report.events?.length ?? 0) > 0) return undefined;
+    // the files under bad ranges: the host's set is replaced in the general transaction (services/range-files.ts)
+    if (report.range_files !== undefined) return undefined;
     const hostId = report.host_id;
     if (this.#inGeneral.has(hostId)) return undefined;
     let known = this.#known.get(hostId);

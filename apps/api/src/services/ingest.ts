@@ -13,6 +13,10 @@
  * two-statement fast path: the ledger's last_seen of open ranges is derived from the host's last_seen when read,
  * not written per report (services/ledger.ts).
  *
+ * range_files (issue 6: the files each open bad range hits, services/range-files.ts) comes only when the agent's
+ * mapping changed, as the host's complete set: it replaces the host's rows in the same transaction, so a report
+ * carrying it always takes the general transaction (never the fast paths).
+ *
  * The report route first asks services/ingest-fast-path.ts, which acknowledges an unchanged report from memory
  * and writes its last_seen with the next group commit; only the other reports come here, with the fast path
  * passed in: then the Prisma batch below is skipped (a report the fast path declined is new, changed or carries
@@ -29,6 +33,7 @@ import type { PrismaClient } from '../db/client.js';
 import type { Prisma } from '../../generated/prisma/index.js';
 import { storeMedia } from './events.js';
 import type { IngestFastPath, KnownHost, PendingBump } from './ingest-fast-path.js';
+import { checkRangeFiles, replaceRangeFiles } from './range-files.js';
 
 /** sha256 of the canonical inventory JSON (volatile fields out, keys sorted). */
 export function inventoryContentHash(inventory: Inventory): string {
@@ -43,6 +48,8 @@ export interface IngestOutcome {
   samples: number;
   /** webhook deliveries written in the same transaction */
   deliveries: number;
+  /** the report carried range_files: the host's mapped ranges were replaced */
+  rangeFiles: boolean;
 }
 
 export async function ingestReport(
@@ -73,13 +80,16 @@ export async function ingest(
     ...(report.agent_url !== undefined ? { agentUrl: report.agent_url } : {}),
   };
 
-  const hasMedia = (report.events?.length ?? 0) > 0 || (report.health_samples?.length ?? 0) > 0;
+  // a repeated range is a 400 before anything is written
+  if (report.range_files !== undefined) checkRangeFiles(report.range_files);
+  const hasMedia = (report.events?.length ?? 0) > 0 || (report.health_samples?.length ?? 0) > 0 ||
+    report.range_files !== undefined;
   /** an empty events list is acknowledged with an empty list; a report without the field gets no acked_events */
   const ackOf = (version: number, changed: boolean, acked: string[] = []): AgentReportAck => ({
     host_id: report.host_id, inventory_version: version, changed,
     ...(report.events !== undefined ? { acked_events: acked } : {}),
   });
-  const nothingElse = { stored: [], samples: 0, deliveries: 0 };
+  const nothingElse = { stored: [], samples: 0, deliveries: 0, rangeFiles: false };
 
   // Steady state: the agent reports what the hub already has. Two statements in one batch transaction, both
   // conditional on the hash, no reads through the query compiler (~4x cheaper than the general path).
@@ -103,7 +113,7 @@ export async function ingest(
   }
 
   // New host or new content (or a concurrent report changed it meanwhile: the transaction decides again), or a
-  // report carrying events or health samples.
+  // report carrying events, health samples or range_files.
   const done = fastPath?.beginGeneral(report.host_id);
   let bump: PendingBump | undefined;
   try {
@@ -142,7 +152,11 @@ export async function ingest(
         where: { id: current.id }, data: { lastSeen: seenAt, inventory: inventoryJson, reportHash },
       });
       const media = await storeMedia(tx, report, receivedAt, host?.lastSeen ?? null);
-      return { outcome: { ack: ackOf(current.version, false, media.acked), ...media }, known: knownOf(current.id, current.version) };
+      const rangeFiles = await storeRangeFiles(tx);
+      return {
+        outcome: { ack: ackOf(current.version, false, media.acked), ...media, rangeFiles },
+        known: knownOf(current.id, current.version),
+      };
     }
 
     if (!host) await tx.host.create({ data: { id: report.host_id, firstSeen: receivedAt, ...hostFields } });
@@ -168,6 +182,14 @@ export async function ingest(
     });
     await tx.host.update({ where: { id: report.host_id }, data: { ...hostFields, currentVersionId: created.id } });
     const media = await storeMedia(tx, report, receivedAt, host?.lastSeen ?? null);
-    return { outcome: { ack: ackOf(version, true, media.acked), ...media }, known: knownOf(created.id, version) };
+    const rangeFiles = await storeRangeFiles(tx);
+    return { outcome: { ack: ackOf(version, true, media.acked), ...media, rangeFiles }, known: knownOf(created.id, version) };
+  }
+
+  /** the report's complete set of mapped ranges replaces the host's (services/range-files.ts) */
+  async function storeRangeFiles(tx: Prisma.TransactionClient): Promise<boolean> {
+    if (report.range_files === undefined) return false;
+    await replaceRangeFiles(tx, report.host_id, report.range_files, receivedAt);
+    return true;
   }
 }

@@ -11,10 +11,15 @@
  * listed by the host's latest report, so reads answer the host's last_seen for open rows. When a range is
  * cleared, its row's last_seen is frozen at the host's last report before the one carrying the clear (the last
  * report that still listed it), or the row's own time when it was opened and cleared by the same report.
+ *
+ * files (issue 6): an OPEN row carries the files and metadata its range hits, as the host's agent last mapped
+ * them (services/range-files.ts, keyed by host and range like this table); absent when the range is under no
+ * filesystem the agent maps. A cleared row carries none.
  */
 import type { BadRange, DetectedBy, LedgerEntry, LedgerPage, MediaEvent } from '@daxfleet/shared';
 import type { Prisma, PrismaClient } from '../../generated/prisma/index.js';
 import { ApiError } from '../errors.js';
+import { rangeFilesOf, rangeRefKey } from './range-files.js';
 import type { LedgerRef } from './webhooks/formats.js';
 
 /** The ledger row an applied badblock event opened, found open, or cleared (media_events.ledger_id, webhook bodies). */
@@ -150,9 +155,13 @@ export async function queryLedger(prisma: PrismaClient, filter: LedgerFilter): P
   ]);
   const more = rows.length > filter.limit;
   const page = more ? rows.slice(0, filter.limit) : rows;
-  const hosts = new Map((await prisma.host.findMany({
-    where: { id: { in: [...new Set(page.map((r) => r.hostId))] } }, select: { id: true, hostname: true, lastSeen: true },
-  })).map((h) => [h.id, h]));
+  const [hostRows, files] = await Promise.all([
+    prisma.host.findMany({
+      where: { id: { in: [...new Set(page.map((r) => r.hostId))] } }, select: { id: true, hostname: true, lastSeen: true },
+    }),
+    rangeFilesOf(prisma, page.filter((r) => r.clearedAt === null)),
+  ]);
+  const hosts = new Map(hostRows.map((h) => [h.id, h]));
 
   const entries = page.map((row): LedgerEntry => {
     const host = hosts.get(row.hostId);
@@ -171,6 +180,8 @@ export async function queryLedger(prisma: PrismaClient, filter: LedgerFilter): P
     if (row.clearedAt !== null) entry.cleared_at = row.clearedAt.toISOString();
     if (row.clearedBy !== null) entry.cleared_by = row.clearedBy as DetectedBy;
     if (row.clearedEventId !== null) entry.cleared_event_id = row.clearedEventId;
+    const mapped = row.clearedAt === null ? files.get(rangeRefKey(row)) : undefined;
+    if (mapped !== undefined) entry.files = mapped;
     return entry;
   });
   const last = page[page.length - 1];

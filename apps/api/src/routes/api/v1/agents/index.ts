@@ -73,7 +73,8 @@ const agentRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const outcome = await ingest(fastify.prisma, report, receivedAt, fastify.ingestFastPath);
     const { ack } = outcome;
     // committed: tell the SSE streams and the webhook dispatcher (not for the steady-state unchanged report)
-    if (ack.changed || outcome.stored.length > 0 || outcome.samples > 0 || outcome.deliveries > 0) {
+    // (range_files: the files under the host's bad ranges were replaced, the ledger's `files` changed)
+    if (ack.changed || outcome.stored.length > 0 || outcome.samples > 0 || outcome.deliveries > 0 || outcome.rangeFiles) {
       fastify.mediaBus.emit('ingested', {
         host_id: ack.host_id, inventory_changed: ack.changed, inventory_version: ack.inventory_version,
         events: outcome.stored, deliveries: outcome.deliveries,

@@ -9,10 +9,16 @@
  * first, at most MAX_EVENTS_PER_REPORT) and the DIMM health samples that are due; the events the hub acknowledges
  * leave the outbox. The media watcher wakes the loop (wake) when a badblocks or scrub attribute changes; a wake
  * during a cycle runs one more cycle right after it, however many wakes came in meanwhile.
+ *
+ * Files under bad ranges (agent/media/files.ts): with a mapper, each cycle hands it the scan's bad ranges; the
+ * report carries range_files when the mapping differs from the set the hub last acknowledged.
  */
-import type { AgentReport, AgentReportAck, DetectedBy, HealthSample, Inventory } from '@daxfleet/shared';
+import {
+  badRangesOf, type AgentReport, type AgentReportAck, type DetectedBy, type HealthSample, type Inventory, type RangeFiles,
+} from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import { deriveEvents, dimmKey, healthValuesOf } from './media/derive.js';
+import type { RangeFileMapper } from './media/files.js';
 import type { MediaJournal } from './media/journal.js';
 import type { WakeReason } from './media/watch.js';
 import { AgentRevokedError, HubRefusal } from './senders.js';
@@ -41,6 +47,8 @@ export interface AgentOptions {
   onScanned?: (inventory: Inventory) => void;
   /** at most one health sample per DIMM this often, unless it has an event (default 60 s) */
   healthSampleMs?: number;
+  /** maps the files under the bad ranges (range_files): only with one */
+  rangeFiles?: RangeFileMapper;
 }
 
 /** the report schema's limit */
@@ -151,6 +159,7 @@ export class Agent {
     const eventDimms = this.recordMedia(inventory, by);
     const events = this.opts.journal?.outbox.slice(0, MAX_EVENTS_PER_REPORT) ?? [];
     const samples = this.dueHealthSamples(inventory, eventDimms);
+    const rangeFiles = await this.mapRangeFiles(inventory);
     const report: AgentReport = {
       host_id: this.opts.hostId,
       hostname: this.opts.hostname,
@@ -161,6 +170,7 @@ export class Agent {
       ...(this.opts.agentUrl !== undefined ? { agent_url: this.opts.agentUrl } : {}),
       ...(events.length > 0 ? { events: [...events] } : {}),
       ...(samples.length > 0 ? { health_samples: samples } : {}),
+      ...(rangeFiles !== undefined ? { range_files: rangeFiles } : {}),
     };
     try {
       this.lastAck = await this.opts.send(report);
@@ -190,6 +200,7 @@ export class Agent {
       log.info({ inventoryVersion: this.lastAck.inventory_version }, 'hub stored a new inventory version');
     }
     for (const s of samples) this.sampledAt.set(s.dimm_id ?? s.dimm, Date.parse(s.sampled_at));
+    if (rangeFiles !== undefined) this.opts.rangeFiles?.acknowledge(rangeFiles);
     const journal = this.opts.journal;
     if (journal !== undefined && events.length > 0) {
       const sent = new Set(events.map((e) => e.id));
@@ -227,6 +238,18 @@ export class Agent {
         `could not record media events in ${journal.file}: ${(err as Error).message}; they are derived again at the next scan`);
     }
     return dimms;
+  }
+
+  /** The range_files this report carries (undefined: unchanged, or no mapper); a failure is logged, never fatal. */
+  private async mapRangeFiles(inventory: Inventory): Promise<RangeFiles[] | undefined> {
+    const mapper = this.opts.rangeFiles;
+    if (mapper === undefined) return undefined;
+    try {
+      return await mapper.forReport(badRangesOf(inventory));
+    } catch (err) {
+      this.opts.log.warn({ err }, `mapping the files under bad ranges failed: ${(err as Error).message}; the report goes without them`);
+      return undefined;
+    }
   }
 
   /** Health samples due now: DIMMs with health, once per healthSampleMs, and at once for a DIMM with an event. */

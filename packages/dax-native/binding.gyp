@@ -12,6 +12,7 @@
         "src/native/health.cc",
         "src/native/fsxattr.cc",
         "src/native/statx.cc",
+        "src/native/fsmap.cc",
         "src/native/watch.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

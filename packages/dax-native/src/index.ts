@@ -7,8 +7,11 @@ export { toNdctlList, type NdctlListOptions } from './ndctl/ndctl-list.js';
 export { toDaxctlList, type DaxctlListOptions } from './ndctl/daxctl-list.js';
 export { stringifyNdctl, type NdctlJson } from './ndctl/json-c.js';
 export * from './addon.js';
+export { mapDeviceRange, type MapDeviceRangeOptions, type DeviceRangeFiles } from './files/map-range.js';
+export { readFsmap, readFiemap, type Fsmap, type FsmapRecord, type Fiemap, type FiemapExtent } from './files/ioctl.js';
+export { specialOwner, type SpecialOwner } from './files/owners.js';
 export { watchSysfsAttributes, type SysfsChange, type SysfsWatch } from './watch.js';
 export type {
-  Inventory, Bus, Dimm, DimmHealth, Region, Mapping, Namespace, NamespaceMode, DaxRegion, DaxDevice, DaxMapping,
+  RangeHit, Inventory, Bus, Dimm, DimmHealth, Region, Mapping, Namespace, NamespaceMode, DaxRegion, DaxDevice, DaxMapping,
   BadBlockRange, ScanWarning,
 } from '@daxfleet/shared';

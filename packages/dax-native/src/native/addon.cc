@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "context.h"
+#include "fsmap.h"
 #include "fsxattr.h"
 #include "health.h"
 #include "statx.h"
@@ -37,6 +38,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("updateFsxattrFlags",
               Napi::Function::New(env, UpdateFsxattrFlags, "updateFsxattrFlags"));
   exports.Set("statxDax", Napi::Function::New(env, StatxDax, "statxDax"));
+  exports.Set("getFsmap", Napi::Function::New(env, GetFsmap, "getFsmap"));
+  exports.Set("fiemap", Napi::Function::New(env, Fiemap, "fiemap"));
   InitSysfsWatcher(env, exports);
 
   // The library versions this binary was compiled against (pkg-config at build time).

@@ -47,6 +47,51 @@ export interface RawStatxDax {
   reported: boolean;
 }
 
+/** One FS_IOC_GETFSMAP record (struct fsmap), in bytes. */
+export interface RawFsmapRecord {
+  /** fmr_device: the kernel's new_encode_dev() of the device when the answer's devT is true */
+  device: number;
+  /** FMR_OF_* bits: PREALLOC 0x1, ATTR_FORK 0x2, EXTENT_MAP 0x4, SHARED 0x8, SPECIAL_OWNER 0x10, LAST 0x20 */
+  flags: number;
+  physical: number;
+  length: number;
+  /** the owning inode (FMR_OF_SPECIAL_OWNER clear) */
+  inode?: bigint;
+  /** byte offset in the owner's file or attribute fork (FMR_OF_SPECIAL_OWNER clear) */
+  offset?: number;
+  /** FMR_OWNER_TYPE / FMR_OWNER_CODE of a special owner: (0, 1) free, (0, 2) unknown, ('X', n) xfs/ext4, ('f', n) ext4 */
+  ownerType?: number;
+  ownerCode?: number;
+}
+
+export interface RawFsmap {
+  /** the low and high keys' fmr_device: the mount root's st_dev as new_encode_dev() */
+  dataDevice: number;
+  /** FMH_OF_DEV_T was set: fmr_device values are dev_t encodings */
+  devT: boolean;
+  /** the record cap (2^20) was reached before FMR_OF_LAST */
+  truncated: boolean;
+  records: RawFsmapRecord[];
+}
+
+/** One FS_IOC_FIEMAP extent (struct fiemap_extent), in bytes. */
+export interface RawFiemapExtent {
+  logical: number;
+  physical: number;
+  length: number;
+  /** FIEMAP_EXTENT_* bits: LAST 0x1, UNKNOWN 0x2, DELALLOC 0x4, ENCODED 0x8, DATA_INLINE 0x200, UNWRITTEN 0x800, SHARED 0x2000 */
+  flags: number;
+}
+
+export interface RawFiemap {
+  /** extents the file has (all of them, before the device-range filter) */
+  scanned: number;
+  /** the extent cap (2^20) was reached before FIEMAP_EXTENT_LAST */
+  truncated: boolean;
+  /** the extents overlapping the requested device bytes (all of them when none were given) */
+  extents: RawFiemapExtent[];
+}
+
 /**
  * `new SysfsWatcher(paths, onChange, onError)` (src/native/watch.cc): opens and reads every path (the
  * read arms kernfs's change notification), then a background thread poll()s them for POLLPRI|POLLERR
@@ -74,6 +119,17 @@ export interface NativeBinding {
   /** Read-modify-write: xflags = (xflags | setMask) & ~clearMask; resolves to the flags read back. */
   updateFsxattrFlags(path: string, setMask: number, clearMask: number): Promise<RawFsxattr>;
   statxDax(path: string): Promise<RawStatxDax>;
+  /**
+   * FS_IOC_GETFSMAP on the directory `mountPath` (the mount root) for the data device's bytes
+   * [deviceByteStart, deviceByteEnd): every record overlapping them, following fsmap_advance to FMR_OF_LAST.
+   * Rejects ENOTTY/EOPNOTSUPP (syscall 'ioctl') where the filesystem has no GETFSMAP.
+   */
+  getFsmap(mountPath: string, deviceByteStart: number, deviceByteEnd: number): Promise<RawFsmap>;
+  /**
+   * FS_IOC_FIEMAP (FIEMAP_FLAG_SYNC) of `path`, not following a final symlink; with device bytes given, only the
+   * extents overlapping [deviceByteStart, deviceByteEnd) are returned.
+   */
+  fiemap(path: string, deviceByteStart?: number, deviceByteEnd?: number): Promise<RawFiemap>;
   SysfsWatcher: new (
     paths: string[],
     onChange: (path: string, text: string) => void,

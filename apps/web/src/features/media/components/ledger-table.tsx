@@ -1,10 +1,12 @@
 import type { BadRange, LedgerEntry } from '@daxfleet/shared';
+import { Fragment, useState } from 'react';
 import { Link } from 'react-router';
 import { Badge } from '@/components/ui/badge';
 import { Bytes } from '@/components/ui/bytes';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { paths } from '@/config/paths';
 import { formatInteger } from '@/lib/format';
+import { RangeFilesCell, RangeFilesPanel } from './range-files';
 
 const SECTOR_BYTES = 512;
 
@@ -25,9 +27,17 @@ export function deviceCoordinates(range: BadRange): string[] {
 
 /**
  * The bad-range ledger: where each range is in every coordinate system the hub computed (region-relative sectors,
- * SPA, namespace, pmemX/daxX.Y), the DIMMs under it, and its life (first/last seen, cleared, how it was found).
+ * SPA, namespace, pmemX/daxX.Y), the DIMMs under it, the files it hits (open ranges under a mounted filesystem:
+ * the row expands to the details) and its life (first/last seen, cleared, how it was found).
  */
 export function LedgerTable({ entries, showHost = true }: { entries: readonly LedgerEntry[]; showHost?: boolean }) {
+  const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
+  const toggle = (id: number) => setExpanded((before) => {
+    const next = new Set(before);
+    if (!next.delete(id)) next.add(id);
+    return next;
+  });
+  const columns = showHost ? 12 : 11;
   return (
     <div className="table-wrap">
       <table className="table table--compact ledger-table" aria-label="Bad-block ledger">
@@ -39,6 +49,7 @@ export function LedgerTable({ entries, showHost = true }: { entries: readonly Le
             <th scope="col">Namespace</th>
             <th scope="col">Device</th>
             <th scope="col">DIMMs</th>
+            <th scope="col">Files</th>
             <th scope="col">State</th>
             <th scope="col">First seen</th>
             <th scope="col">Last seen</th>
@@ -50,8 +61,11 @@ export function LedgerTable({ entries, showHost = true }: { entries: readonly Le
           {entries.map((entry) => {
             const { range } = entry;
             const devices = deviceCoordinates(range);
+            const detailsId = `range-files-${entry.id}`;
+            const open = expanded.has(entry.id) && entry.state === 'open' && entry.files !== undefined;
             return (
-              <tr key={entry.id} className={entry.state === 'open' ? 'ledger-table__row--open' : undefined}>
+              <Fragment key={entry.id}>
+              <tr className={entry.state === 'open' ? 'ledger-table__row--open' : undefined}>
                 {showHost && <td><Link to={paths.host.getHref(entry.host_id)}>{entry.hostname}</Link></td>}
                 <td>
                   <code>{`${range.region}+${range.region_offset}`}</code>{' '}
@@ -66,12 +80,19 @@ export function LedgerTable({ entries, showHost = true }: { entries: readonly Le
                     <div key={dimm.dimm}>{dimm.dimm}{dimm.dpa !== undefined && <span className="muted"> DPA {dimm.dpa}</span>}</div>
                   ))}
                 </td>
+                <td><RangeFilesCell entry={entry} expanded={open} onToggle={() => toggle(entry.id)} detailsId={detailsId} /></td>
                 <td><Badge tone={entry.state === 'open' ? 'danger' : 'good'}>{entry.state}</Badge></td>
                 <td><RelativeTime iso={entry.first_seen} /></td>
                 <td><RelativeTime iso={entry.last_seen} /></td>
                 <td>{entry.cleared_at === undefined ? <span className="muted">-</span> : <><RelativeTime iso={entry.cleared_at} />{entry.cleared_by !== undefined && <span className="muted"> ({entry.cleared_by})</span>}</>}</td>
                 <td>{entry.found_by}</td>
               </tr>
+              {open && entry.files !== undefined && (
+                <tr id={detailsId} className="ledger-table__details">
+                  <td colSpan={columns}><RangeFilesPanel entry={entry} files={entry.files} /></td>
+                </tr>
+              )}
+              </Fragment>
             );
           })}
         </tbody>

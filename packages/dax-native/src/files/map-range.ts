@@ -245,8 +245,9 @@ export async function mapDeviceRange(opts: MapDeviceRangeOptions): Promise<Devic
         extents = (await readFiemap(path, { start: lo, end: hi })).extents;
       } catch (err) {
         const code = (err as Partial<NativeError>).code;
-        // Directories: xfs has no FIEMAP for them; a file removed since readdir is simply gone.
-        if ((isDir && (code === 'EOPNOTSUPP' || code === 'ENOTSUP')) || code === 'ENOENT') return;
+        // A file removed since readdir is simply gone. Directories: xfs has no FIEMAP for them, and one that
+        // cannot be opened is noted once, by the walk's opendir.
+        if (code === 'ENOENT' || (isDir && ['EOPNOTSUPP', 'ENOTSUP', 'EACCES', 'EPERM'].includes(code ?? ''))) return;
         noteWalkError(err);
         return;
       }
@@ -276,6 +277,7 @@ export async function mapDeviceRange(opts: MapDeviceRangeOptions): Promise<Devic
     };
 
     const queue: string[] = [mountpoint];
+    found(mountpoint, root);
     await mapFile(mountpoint, root, true);
     walk: while (queue.length > 0 && !done()) {
       const dir = queue.shift()!;

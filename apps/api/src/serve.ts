@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { scanInventory, watchSysfsAttributes } from '@daxfleet/dax-native';
+import { mapDeviceRange, scanInventory, watchSysfsAttributes } from '@daxfleet/dax-native';
 import type { FastifyInstance } from 'fastify';
 import { Agent, type ReportSender } from './agent/agent.js';
 import type { AgentCommandTarget } from './agent/command-routes.js';
@@ -19,6 +19,7 @@ import {
 } from './agent/credential-file.js';
 import { ensureEnrolled } from './agent/enrollment.js';
 import { resolveHostId } from './agent/host-identity.js';
+import { RangeFileMapper } from './agent/media/files.js';
 import { MediaJournal } from './agent/media/journal.js';
 import { MediaWatcher, mediaAttributePaths } from './agent/media/watch.js';
 import { httpSender, inProcessSender, type AgentRevokedError } from './agent/senders.js';
@@ -164,6 +165,8 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       send,
       journal,
       onScanned: (inventory) => media.setPaths(mediaAttributePaths(inventory, sysfsRoot)),
+      // the files under bad ranges (only on the live /sys: a recorded tree's filesystems are not mounted here)
+      rangeFiles: new RangeFileMapper({ sysfsRoot, map: mapDeviceRange, log: agentLog }),
       log: agentLog,
       target: opts.role === 'all' ? 'the local hub' : (opts.hubUrl as string),
       ...(agentUrl !== undefined ? { agentUrl } : {}),

@@ -65,33 +65,33 @@ export function LedgerTable({ entries, showHost = true }: { entries: readonly Le
             const open = expanded.has(entry.id) && entry.state === 'open' && entry.files !== undefined;
             return (
               <Fragment key={entry.id}>
-              <tr className={entry.state === 'open' ? 'ledger-table__row--open' : undefined}>
-                {showHost && <td><Link to={paths.host.getHref(entry.host_id)}>{entry.hostname}</Link></td>}
-                <td>
-                  <code>{`${range.region}+${range.region_offset}`}</code>{' '}
-                  <span className="muted">({formatInteger(range.length)} {range.length === 1 ? 'sector' : 'sectors'}, <Bytes value={range.length * SECTOR_BYTES} />)</span>
-                  {range.source === 'blockdev' && <> <Badge tone="muted" title="listed only by the block device, not by its region">device list</Badge></>}
-                </td>
-                <td>{range.spa === undefined ? <span className="muted">-</span> : <code>{range.spa}</code>}</td>
-                <td>{namespaceCoordinate(range) ?? <span className="muted">-</span>}</td>
-                <td>{devices.length === 0 ? <span className="muted">-</span> : devices.map((device) => <div key={device}><code>{device}</code></div>)}</td>
-                <td>
-                  {range.dimms.length === 0 ? <span className="muted">-</span> : range.dimms.map((dimm) => (
-                    <div key={dimm.dimm}>{dimm.dimm}{dimm.dpa !== undefined && <span className="muted"> DPA {dimm.dpa}</span>}</div>
-                  ))}
-                </td>
-                <td><RangeFilesCell entry={entry} expanded={open} onToggle={() => toggle(entry.id)} detailsId={detailsId} /></td>
-                <td><Badge tone={entry.state === 'open' ? 'danger' : 'good'}>{entry.state}</Badge></td>
-                <td><RelativeTime iso={entry.first_seen} /></td>
-                <td><RelativeTime iso={entry.last_seen} /></td>
-                <td>{entry.cleared_at === undefined ? <span className="muted">-</span> : <><RelativeTime iso={entry.cleared_at} />{entry.cleared_by !== undefined && <span className="muted"> ({entry.cleared_by})</span>}</>}</td>
-                <td>{entry.found_by}</td>
-              </tr>
-              {open && entry.files !== undefined && (
-                <tr id={detailsId} className="ledger-table__details">
-                  <td colSpan={columns}><RangeFilesPanel entry={entry} files={entry.files} /></td>
+                <tr className={entry.state === 'open' ? 'ledger-table__row--open' : undefined}>
+                  {showHost && <td><Link to={paths.host.getHref(entry.host_id)}>{entry.hostname}</Link></td>}
+                  <td>
+                    <code>{`${range.region}+${range.region_offset}`}</code>{' '}
+                    <span className="muted">({formatInteger(range.length)} {range.length === 1 ? 'sector' : 'sectors'}, <Bytes value={range.length * SECTOR_BYTES} />)</span>
+                    {range.source === 'blockdev' && <> <Badge tone="muted" title="listed only by the block device, not by its region">device list</Badge></>}
+                  </td>
+                  <td>{range.spa === undefined ? <span className="muted">-</span> : <code>{range.spa}</code>}</td>
+                  <td>{namespaceCoordinate(range) ?? <span className="muted">-</span>}</td>
+                  <td>{devices.length === 0 ? <span className="muted">-</span> : devices.map((device) => <div key={device}><code>{device}</code></div>)}</td>
+                  <td>
+                    {range.dimms.length === 0 ? <span className="muted">-</span> : range.dimms.map((dimm) => (
+                      <div key={dimm.dimm}>{dimm.dimm}{dimm.dpa !== undefined && <span className="muted"> DPA {dimm.dpa}</span>}</div>
+                    ))}
+                  </td>
+                  <td><RangeFilesCell entry={entry} expanded={open} onToggle={() => toggle(entry.id)} detailsId={detailsId} /></td>
+                  <td><Badge tone={entry.state === 'open' ? 'danger' : 'good'}>{entry.state}</Badge></td>
+                  <td><RelativeTime iso={entry.first_seen} /></td>
+                  <td><RelativeTime iso={entry.last_seen} /></td>
+                  <td>{entry.cleared_at === undefined ? <span className="muted">-</span> : <><RelativeTime iso={entry.cleared_at} />{entry.cleared_by !== undefined && <span className="muted"> ({entry.cleared_by})</span>}</>}</td>
+                  <td>{entry.found_by}</td>
                 </tr>
-              )}
+                {open && entry.files !== undefined && (
+                  <tr id={detailsId} className="ledger-table__details">
+                    <td colSpan={columns}><RangeFilesPanel entry={entry} files={entry.files} /></td>
+                  </tr>
+                )}
               </Fragment>
             );
           })}

@@ -13,7 +13,7 @@ import type { DimmHealth, Inventory, MediaEvent } from '@daxfleet/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deriveEvents, type MediaState } from '../src/agent/media/derive.js';
 import { MEDIA_JOURNAL_FILE, MediaJournal } from '../src/agent/media/journal.js';
-import { MediaWatcher, mediaAttributePaths, type WakeReason } from '../src/agent/media/watch.js';
+import { MediaWatcher, mediaAttributePaths, type WakeReason, type WatchSysfsAttributes } from '../src/agent/media/watch.js';
 import { fixtureSysfs, tempDir } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
@@ -259,6 +259,36 @@ describe('the media watcher (re-reads)', () => {
     expect(wakes).toEqual([['poll', 'block/pmem0.3/badblocks']]);
     await watcher.readOnce();
     expect(wakes).toHaveLength(1);
+  });
+
+  it('never re-reads nfit/scrub (a read while a scrub runs makes the kernel call the firmware) but watches it for notifications', async () => {
+    const root = copyTree('two-dimm-all-modes');
+    const scrubFile = path.join(root, 'bus/nd/devices/ndbus0/nfit/scrub');
+    writeFileSync(scrubFile, '2\n');
+    const wakes: Array<[WakeReason, string]> = [];
+    const notified: string[][] = [];
+    // the addon's watcher as the MediaWatcher sees it: which paths it is asked to watch (no notification comes)
+    const recordingWatch: WatchSysfsAttributes = (paths) => {
+      notified.push([...paths]);
+      return { close: () => undefined, paths };
+    };
+    const watcher = new MediaWatcher({
+      pollMs: 0, onChange: (by, p) => wakes.push([by, path.relative(root, p)]), log: memoryLog(), watch: recordingWatch,
+    });
+    cleanups.push(() => watcher.close());
+    watcher.setPaths(mediaAttributePaths(await scan(root), root));
+    expect(watcher.watchedPaths).toContain(scrubFile);
+    expect(notified).toEqual([watcher.watchedPaths]);
+    await watcher.readOnce(); // baseline
+    writeFileSync(scrubFile, '2+\n'); // a scrub starts, then completes: neither is a re-read's business
+    await watcher.readOnce();
+    writeFileSync(scrubFile, '3\n');
+    await watcher.readOnce();
+    expect(wakes).toEqual([]);
+    // the badblocks attributes still are re-read
+    writeFileSync(regionAttr(root, 'region0'), '0 8\n');
+    await watcher.readOnce();
+    expect(wakes).toEqual([['poll', 'bus/nd/devices/region0/badblocks']]);
   });
 
   it('without the addon it says so once and keeps re-reading', async () => {

@@ -263,7 +263,12 @@ export class ScrubJobRunner {
     }
   }
 
-  /** Writes the job's hosts (and status) unless it is no longer running; false when it is not. */
+  /**
+   * Writes the job's hosts (and status) unless it is no longer running; false when it is not. updateMany, because
+   * Prisma runs it in a transaction of its own (the adapter's mutex): a plain write here, while the ingest route's
+   * transaction is open on the shared connection, would run inside it and be undone by its rollback
+   * (test/scrub-jobs-db.test.ts). Same for cancelScrubJob; createScrubJob is a $transaction.
+   */
   private async save(id: string, hosts: ScrubHostState[], status: ScrubJobStatus = 'running'): Promise<boolean> {
     const updated = await this.fastify.prisma.scrubJob.updateMany({
       where: { id, status: 'running' },

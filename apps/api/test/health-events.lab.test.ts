@@ -113,6 +113,8 @@ const inEpoll = () => {
   catch { return false; }
 };
 await waitFor('ndctl monitor to wait for health notifications', inEpoll, 120000);
+const uptime = () => readFileSync('/proc/uptime', 'utf8').split(' ')[0];
+console.log('PHASE node and ndctl monitor ready at ' + uptime() + ' s');
 
 let state;
 async function step(name, args) {
@@ -148,6 +150,7 @@ await step('uninject-unsafe-shutdown', ['--unsafe-shutdown-uninject']);
 await step('uninject-media-temperature', ['--media-temperature-uninject']);
 await step('uninject-spares', ['--spares-uninject']);
 await step('uninject-all', ['-N']);
+console.log('PHASE all steps done at ' + uptime() + ' s');
 monitor.kill();
 `;
 
@@ -163,6 +166,7 @@ for m in nfit_test_iomap libnvdimm nd_btt nd_pmem nd_e820 nfit device_dax dax_pm
   insmod "$modules/$m.ko" || exit 12
 done
 udevadm settle 2>/dev/null || sleep 1
+echo "PHASE nfit_test loaded at $(cut -d' ' -f1 /proc/uptime) s of guest uptime"
 node ${dir}/driver.mjs "$derive" "$daxnative" || exit 13
 `;
 
@@ -197,13 +201,14 @@ describe.skipIf(unavailable !== undefined)(`DIMM health events on nfit_test's SM
       files: { 'driver.mjs': DRIVER },
       script: GUEST_SCRIPT,
       args: [MODULES, DERIVE_MODULE, DAX_NATIVE],
-      env: { NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
+      env: { NDIMM: '1', REGION_MB: '256', MEM: '1G', LAB_TIMEOUT: '400' },
     });
     output = run.output;
     expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);
     const lines = run.output.split('\n');
     target = JSON.parse(lines.find((l) => l.startsWith('TARGET-JSON '))!.slice('TARGET-JSON '.length)) as NdctlDimm;
     steps = lines.filter((l) => l.startsWith('STEP-JSON ')).map((l) => JSON.parse(l.slice('STEP-JSON '.length)) as Step);
+    for (const l of lines.filter((x) => x.startsWith('PHASE '))) console.log(l);
     // what happened, step by step (the guest printed the whole JSON: events, `ndctl list -DH`, monitor lines)
     for (const s of steps) {
       const named = s.monitor.map((m) => `${m.dimm.dev}:[${Object.keys(m.event).filter((k) => m.event[k]).join(',')}]`);

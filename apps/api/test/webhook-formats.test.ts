@@ -7,7 +7,8 @@ import {
   renderDaxfleet, renderTest, type EventInput, type RenderContext,
 } from '../src/services/webhooks/formats.js';
 import { newDeliveryId, subscriptionMatches } from '../src/services/webhooks/outbox.js';
-import { computeSignature, signatureHeader, verifySignature } from '../src/services/webhooks/signing.js';
+import { computeSignature, generateSecret, secretPrefix, signatureHeader, verifySignature } from '../src/services/webhooks/signing.js';
+import { createHash } from 'node:crypto';
 
 const ctx: RenderContext = { deliveryId: '0190f000-0000-7000-8000-000000000001', subscriptionName: 'oncall', externalUrl: 'https://hub.example' };
 const firstSeen = new Date('2026-11-27T10:00:00.000Z');
@@ -201,6 +202,21 @@ describe('signatures', () => {
     expect(verifySignature(secret, header, body, 300, later)).toMatchObject({ ok: false, reason: expect.stringMatching(/tolerance/) });
     expect(verifySignature(secret, undefined, body, 300, now).ok).toBe(false);
     expect(verifySignature(secret, 'v1=abc', body, 300, now).ok).toBe(false);
+  });
+});
+
+describe('secret prefix', () => {
+  it('shows whsec_ + 2 characters of a generated secret and only a sha256 fingerprint of an admin-chosen one', () => {
+    const generated = generateSecret();
+    expect(secretPrefix(generated)).toBe(generated.slice(0, 8));
+    expect(secretPrefix(generated)).toMatch(/^whsec_.{2}$/);
+    const own = 'sixteen-chars-ok';
+    const shown = secretPrefix(own);
+    expect(shown).toBe(`sha256:${createHash('sha256').update(own).digest('hex').slice(0, 8)}`);
+    // no run of 3 characters of the admin's secret in what lists show
+    for (let i = 0; i + 3 <= own.length; i++) expect(shown).not.toContain(own.slice(i, i + 3));
+    // an admin-chosen secret that merely starts like a generated one is fingerprinted too
+    expect(secretPrefix('whsec_my-own-16-chars')).toMatch(/^sha256:[0-9a-f]{8}$/);
   });
 });
 

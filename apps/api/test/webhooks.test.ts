@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { MediaEvent, WebhookDelivery, WebhookSubscription } from '@daxfleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/server.js';
@@ -155,7 +156,9 @@ describe('webhooks', () => {
 
     const rotated = await api<WebhookSubscription>(hub, 'PATCH', `/api/v1/webhooks/${own.id}`, { secret: 'a-rotated-secret-value-2' });
     expect(rotated.status, rotated.raw).toBe(200);
-    expect(rotated.body.secret_prefix).toBe('a-rotate');
+    // an admin-chosen secret: a fingerprint, none of its characters
+    expect(rotated.body.secret_prefix).toBe(`sha256:${createHash('sha256').update('a-rotated-secret-value-2').digest('hex').slice(0, 8)}`);
+    expect(own.secret_prefix).toBe(`sha256:${createHash('sha256').update('an-admin-chosen-secret-1').digest('hex').slice(0, 8)}`);
     expect(await hub.server.prisma.webhookSubscription.findUniqueOrThrow({ where: { id: own.id } })).toMatchObject({ secret: 'a-rotated-secret-value-2' });
 
     const gets = [

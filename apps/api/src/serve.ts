@@ -38,7 +38,7 @@ export interface ServeOptions {
   hostname: string;
   hostId?: string;
   intervalMs: number;
-  /** agent: re-read the badblocks and scrub attributes this often (default 1000; 0: only the regular scans) */
+  /** agent: re-read the badblocks attributes this often (default 250; 0: only the regular scans and notifications) */
   badblocksPollMs?: number;
   logLevel: string;
   webDist?: string;

@@ -13,7 +13,7 @@ import type { DimmHealth, Inventory, MediaEvent } from '@daxfleet/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deriveEvents, type MediaState } from '../src/agent/media/derive.js';
 import { MEDIA_JOURNAL_FILE, MediaJournal } from '../src/agent/media/journal.js';
-import { MediaWatcher, mediaAttributePaths, type WakeReason } from '../src/agent/media/watch.js';
+import { MediaWatcher, mediaAttributePaths, type WakeReason, type WatchSysfsAttributes } from '../src/agent/media/watch.js';
 import { fixtureSysfs, tempDir } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
@@ -159,10 +159,12 @@ describe('deriveEvents: DIMM health as ndctl monitor defines its events', () => 
     expect(await step({ nmem0: { temperature_celsius: 31 } })).toEqual([]); // values move, no alarm: nothing
     expect(await step({ nmem0: { alarm_temperature: true, temperature_celsius: 81 } })).toEqual(['nmem0 dimm-media-temperature']);
     expect(await step({ nmem0: { alarm_temperature: true, temperature_celsius: 82 } })).toEqual([]); // still tripped
-    expect(await step({ nmem0: { alarm_controller_temperature: true }, nmem1: { health_state: 'critical' } }))
+    expect(await step({ nmem0: { alarm_temperature: true, alarm_controller_temperature: true }, nmem1: { health_state: 'critical' } }))
       .toEqual(['nmem0 dimm-controller-temperature', 'nmem1 dimm-health-state']);
+    // nmem0's alarms clear (raised again with the condition gone) while nmem1 shuts down uncleanly
     expect(await step({ nmem1: { health_state: 'critical', shutdown_state: 'dirty', shutdown_count: 5 } }))
-      .toEqual(['nmem1 dimm-unclean-shutdown', 'nmem1 dimm-shutdown-count-increased']);
+      .toEqual(['nmem0 dimm-media-temperature', 'nmem0 dimm-controller-temperature', 'nmem1 dimm-unclean-shutdown',
+        'nmem1 dimm-shutdown-count-increased']);
     // dirty again with the count up: another unclean shutdown
     expect(await step({ nmem1: { health_state: 'critical', shutdown_state: 'dirty', shutdown_count: 6 } }))
       .toEqual(['nmem1 dimm-unclean-shutdown', 'nmem1 dimm-shutdown-count-increased']);
@@ -170,6 +172,20 @@ describe('deriveEvents: DIMM health as ndctl monitor defines its events', () => 
     const d = deriveEvents(state, inv, { detectedBy: 'scan' });
     expect(d.events.map((e) => e.summary)).toEqual(['nmem1: health state critical -> fatal']);
     expect(d.events[0]).toMatchObject({ previous: { health_state: 'critical' }, current: { health_state: 'fatal' } });
+  });
+
+  it('the way back is an edge too: an alarm that clears and a shutdown state clean again raise the event with the condition gone', async () => {
+    let state: MediaState = deriveEvents(undefined, await withHealth({
+      nmem0: { alarm_spares: true, spares_percentage: 3 }, nmem1: { shutdown_state: 'dirty', shutdown_count: 5 },
+    }), { detectedBy: 'scan' }).state;
+    const d = deriveEvents(state, await withHealth({ nmem0: { spares_percentage: 40 }, nmem1: { shutdown_count: 5 } }), { detectedBy: 'scan' });
+    state = d.state;
+    expect(types(d.events)).toEqual(['nmem0 dimm-spares-remaining', 'nmem1 dimm-unclean-shutdown']);
+    expect(d.events.map((e) => e.summary)).toEqual(['nmem0: spares alarm cleared (40% spares left)', 'nmem1: shutdown state clean again']);
+    expect(d.events[0]).toMatchObject({ previous: { alarm_spares: true }, current: { alarm_spares: false } });
+    expect(d.events[1]).toMatchObject({ previous: { shutdown_state: 'dirty' }, current: { shutdown_state: 'clean' } });
+    // and only once
+    expect(types(deriveEvents(state, await withHealth({ nmem0: { spares_percentage: 41 }, nmem1: { shutdown_count: 5 } }), { detectedBy: 'scan' }).events)).toEqual([]);
   });
 
   it('a DIMM whose health could not be read keeps its last known values (no event from a missing reading)', async () => {
@@ -259,6 +275,36 @@ describe('the media watcher (re-reads)', () => {
     expect(wakes).toEqual([['poll', 'block/pmem0.3/badblocks']]);
     await watcher.readOnce();
     expect(wakes).toHaveLength(1);
+  });
+
+  it('never re-reads nfit/scrub (a read while a scrub runs makes the kernel call the firmware) but watches it for notifications', async () => {
+    const root = copyTree('two-dimm-all-modes');
+    const scrubFile = path.join(root, 'bus/nd/devices/ndbus0/nfit/scrub');
+    writeFileSync(scrubFile, '2\n');
+    const wakes: Array<[WakeReason, string]> = [];
+    const notified: string[][] = [];
+    // the addon's watcher as the MediaWatcher sees it: which paths it is asked to watch (no notification comes)
+    const recordingWatch: WatchSysfsAttributes = (paths) => {
+      notified.push([...paths]);
+      return { close: () => undefined, paths };
+    };
+    const watcher = new MediaWatcher({
+      pollMs: 0, onChange: (by, p) => wakes.push([by, path.relative(root, p)]), log: memoryLog(), watch: recordingWatch,
+    });
+    cleanups.push(() => watcher.close());
+    watcher.setPaths(mediaAttributePaths(await scan(root), root));
+    expect(watcher.watchedPaths).toContain(scrubFile);
+    expect(notified).toEqual([watcher.watchedPaths]);
+    await watcher.readOnce(); // baseline
+    writeFileSync(scrubFile, '2+\n'); // a scrub starts, then completes: neither is a re-read's business
+    await watcher.readOnce();
+    writeFileSync(scrubFile, '3\n');
+    await watcher.readOnce();
+    expect(wakes).toEqual([]);
+    // the badblocks attributes still are re-read
+    writeFileSync(regionAttr(root, 'region0'), '0 8\n');
+    await watcher.readOnce();
+    expect(wakes).toEqual([['poll', 'bus/nd/devices/region0/badblocks']]);
   });
 
   it('without the addon it says so once and keeps re-reading', async () => {

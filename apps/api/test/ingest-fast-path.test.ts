@@ -95,6 +95,19 @@ describe('ingest fast path (service, explicit times)', () => {
     for (let i = 0; i < 5; i++) expect(hostRow(`h${i}`).last_seen).toBe(sqliteTime(t(20)));
   });
 
+  it('the connection commits with synchronous=FULL; only the fast path\'s own writes relax it, and restore it', async () => {
+    const db = sqliteConnectionOf(prisma);
+    const FULL = 2;
+    expect(Number(db.pragma('synchronous', { simple: true }))).toBe(FULL);
+    await general(reportOf(base), t(0));
+    const samples = [{ dimm: 'nmem0', sampled_at: t(9).toISOString(), values: { health_state: 'ok' as const } }];
+    expect(fast.tryUnchanged(reportOf(base, { health_samples: samples }), t(10))?.samples).toBe(1);
+    expect(Number(db.pragma('synchronous', { simple: true }))).toBe(FULL);
+    expect(fast.tryUnchanged(reportOf(base), t(11))).toBeDefined();
+    expect(fast.flushNow()).toBe(1);
+    expect(Number(db.pragma('synchronous', { simple: true }))).toBe(FULL);
+  });
+
   it('an empty events list is still unchanged (acknowledged with an empty list); a non-empty one is not', async () => {
     await general(reportOf(base), t(0));
     expect(fast.tryUnchanged(reportOf(base, { events: [] }), t(1))?.ack).toEqual({

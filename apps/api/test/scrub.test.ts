@@ -12,6 +12,8 @@
  * (scrub.lab.test.ts) runs the agent's scrub against the kernel's nfit_test buses, which do implement ARS.
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ScrubJob } from '@daxfleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,7 +77,44 @@ async function startHub(): Promise<RunningDaxfleet> {
   }));
 }
 
-async function startAgent(id: string, initialCount: number | undefined): Promise<SimHost> {
+/**
+ * Stands between the hub and one agent's command listener (the agent advertises the proxy's URL). `deliver`: the
+ * command reaches the agent, which writes nfit/scrub and answers, but the hub's connection is cut before the
+ * answer (as when the hub's 60 s timeout fires first); `drop`: the connection is cut before the agent sees it.
+ */
+class CommandProxy {
+  mode: 'deliver' | 'drop' = 'deliver';
+  target = '';
+  private readonly server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (this.mode === 'drop') {
+        res.socket?.destroy();
+        return;
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers)
+        .filter(([k, v]) => typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
+      void fetch(`${this.target}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body: Buffer.concat(chunks) })
+        .then((r) => r.text())
+        .finally(() => res.socket?.destroy());
+    });
+  });
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+const proxy = new CommandProxy();
+
+async function startAgent(id: string, initialCount: number | undefined, advertiseUrl?: string): Promise<SimHost> {
   const sys = path.join(tmp.dir, id, 'sys');
   cpSync(fixtureSysfs('one-dimm-label-less'), sys, { recursive: true, verbatimSymlinks: true });
   const scrub = initialCount === undefined ? undefined
@@ -84,6 +123,7 @@ async function startAgent(id: string, initialCount: number | undefined): Promise
   const agent = await serve({
     role: 'agent', host: '127.0.0.1', port: 0, hubUrl: hub.url, joinToken: join.token, sysfsRoot: sys,
     hostname: id, hostId: id, dataDir: path.join(tmp.dir, id, 'data'), intervalMs: 200, logLevel: 'error',
+    ...(advertiseUrl !== undefined ? { advertiseUrl } : {}),
   });
   return { id, agent, ...(scrub ? { scrub } : {}) };
 }
@@ -128,6 +168,7 @@ afterAll(async () => {
     h.scrub?.stop();
     await h.agent.close();
   }
+  await proxy.close();
   await hub.close();
   tmp.remove();
 });
@@ -280,6 +321,85 @@ describe('fleet scrub jobs', () => {
     expect(again.json.code).toBe('DAXFLEET_ERR_SCRUB_JOB_FINISHED');
     const unknown = await api('GET', '/scrubs/no-such-job', viewer);
     expect(unknown.status).toBe(404);
+  }, 60_000);
+
+  it('a host whose agent answers "already running" counts as running: the next host waits for its completion', async () => {
+    const a = hosts['sim-a']!.scrub!;
+    const b = hosts['sim-b']!.scrub!;
+    const writesB = b.writes.length;
+    // a scrub already runs on sim-a (as when the job's command is sent again after a hub restart)
+    expect((await api('POST', '/hosts/sim-a/scrub', operator, {})).status).toBe(202);
+    const count = (await eventually(async () => {
+      const s = await busState('sim-a');
+      return s.scrub_state === 'active' ? s : undefined;
+    }, 'sim-a active at the hub')).scrub_count;
+    const created = await api('POST', '/scrubs', operator, { host_ids: ['sim-a', 'sim-b'] });
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    const j = await eventually(async () => {
+      const x = await job(id);
+      return ['waiting', 'starting'].includes(x.hosts[0]!.state) ? undefined : x;
+    }, 'the agent\'s answer at the hub');
+    expect(j.hosts.map((h) => h.state)).toEqual(['running', 'waiting']);
+    expect(j.hosts[0]!.buses).toEqual([expect.objectContaining({ bus: 'ndbus0', started: true, count_before: count, scrub_state: 'active' })]);
+    expect(j.hosts[0]!.buses[0]!.reason).toContain('already running');
+    expect(b.writes).toHaveLength(writesB);
+
+    a.complete();
+    await eventually(async () => (b.writes.length === writesB + 1 ? true : undefined), 'sim-b started after sim-a completed');
+    b.complete();
+    const done = await eventually(async () => {
+      const x = await job(id);
+      return x.status !== 'running' ? x : undefined;
+    }, 'the job finished');
+    expect(done.status).toBe('completed');
+    expect(done.hosts[0]!.buses[0]).toEqual(expect.objectContaining({ count_before: count, count_after: count! + 1 }));
+  }, 60_000);
+
+  it('a command cut off after the agent started the scrub: the host\'s reports show it running, the next host waits', async () => {
+    hosts['sim-d'] = await startAgent('sim-d', 4, await proxy.listen());
+    proxy.target = hosts['sim-d'].agent.url;
+    await eventually(async () => ((await api('GET', '/hosts/sim-d', viewer)).status === 200 ? true : undefined), 'sim-d\'s first report');
+    const d = hosts['sim-d'].scrub!;
+    const b = hosts['sim-b']!.scrub!;
+    const writesB = b.writes.length;
+    proxy.mode = 'deliver';
+    const created = await api('POST', '/scrubs', operator, { host_ids: ['sim-d', 'sim-b'] });
+    const id = created.json.id as string;
+    await eventually(async () => (d.writes.length === 1 ? true : undefined), 'sim-d\'s write of 1');
+    const j = await eventually(async () => {
+      const x = await job(id);
+      return ['waiting', 'starting'].includes(x.hosts[0]!.state) ? undefined : x;
+    }, 'sim-d decided at the hub');
+    expect(j.hosts.map((h) => h.state)).toEqual(['running', 'waiting']);
+    expect(j.hosts[0]!.buses).toEqual([expect.objectContaining({ bus: 'ndbus0', started: true, count_before: 4 })]);
+    expect(b.writes).toHaveLength(writesB);
+
+    d.complete();
+    await eventually(async () => (b.writes.length === writesB + 1 ? true : undefined), 'sim-b started after sim-d completed');
+    b.complete();
+    const done = await eventually(async () => {
+      const x = await job(id);
+      return x.status !== 'running' ? x : undefined;
+    }, 'the job finished');
+    expect(done.hosts.map((h) => h.state)).toEqual(['completed', 'completed']);
+  }, 60_000);
+
+  it('a command that never reached the agent: the host fails once its next report shows no scrub running', async () => {
+    const d = hosts['sim-d']!.scrub!;
+    const writesD = d.writes.length;
+    proxy.mode = 'drop';
+    const created = await api('POST', '/scrubs', operator, { host_ids: ['sim-d'] });
+    const id = created.json.id as string;
+    const done = await eventually(async () => {
+      const x = await job(id);
+      return x.status !== 'running' ? x : undefined;
+    }, 'the job finished');
+    expect(done.status).toBe('failed');
+    expect(done.hosts[0]!.state).toBe('failed');
+    expect(done.hosts[0]!.error).toContain('cannot be reached');
+    expect(done.hosts[0]!.error).toContain('its first report after that shows no scrub running');
+    expect(d.writes).toHaveLength(writesD);
   }, 60_000);
 
   it('409 DAXFLEET_ERR_SCRUB_UNSUPPORTED for a named host without nfit/scrub; 404 for an unknown host', async () => {

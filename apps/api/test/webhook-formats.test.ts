@@ -7,7 +7,8 @@ import {
   renderDaxfleet, renderTest, type EventInput, type RenderContext,
 } from '../src/services/webhooks/formats.js';
 import { newDeliveryId, subscriptionMatches } from '../src/services/webhooks/outbox.js';
-import { computeSignature, signatureHeader, verifySignature } from '../src/services/webhooks/signing.js';
+import { computeSignature, generateSecret, secretPrefix, signatureHeader, verifySignature } from '../src/services/webhooks/signing.js';
+import { createHash } from 'node:crypto';
 
 const ctx: RenderContext = { deliveryId: '0190f000-0000-7000-8000-000000000001', subscriptionName: 'oncall', externalUrl: 'https://hub.example' };
 const firstSeen = new Date('2026-11-27T10:00:00.000Z');
@@ -70,9 +71,9 @@ describe('Alertmanager webhook v4 format', () => {
     expect(firing.alerts[0].startsAt).toBe(firstSeen.toISOString());
     expect(firing.alerts[0].endsAt).toBe(ALERTMANAGER_ZERO_TIME);
     expect(firing.alerts[0].labels).toMatchObject({
-      alertname: 'DaxfleetBadRange', host_id: 'host-a', hostname: 'pmem-a', region: 'region0', region_offset: '65536',
-      length: '8', severity: 'critical', dimms: 'nmem0',
+      alertname: 'DaxfleetBadRange', host_id: 'host-a', region: 'region0', region_offset: '65536', length: '8', severity: 'critical',
     });
+    expect(firing.alerts[0].annotations).toMatchObject({ hostname: 'pmem-a', dimms: 'nmem0' });
     expect(firing.alerts[0].generatorURL).toBe('https://hub.example/hosts/host-a');
 
     expect(resolved.status).toBe('resolved');
@@ -86,6 +87,41 @@ describe('Alertmanager webhook v4 format', () => {
     // another range, or the same range on another host, is another alert
     expect(badRangeFingerprint('host-a', 'region0', 65544, 8)).not.toBe(firing.alerts[0].fingerprint);
     expect(badRangeFingerprint('host-b', 'region0', 65536, 8)).not.toBe(firing.alerts[0].fingerprint);
+  });
+
+  it('labels only the alert\'s identity: firing and resolved of one alert carry identical labels', () => {
+    // Alertmanager and its bridges identify an alert by its label set: a resolve with other labels closes nothing
+    const movedRange = { ...range, namespace: 'namespace0.1', blockdev: 'pmem0.1', dimms: [{ dimm: 'nmem0' }, { dimm: 'nmem1' }] };
+    const renamed = { ...clearedInput, hostname: 'pmem-a-renamed', event: { ...clearedEvent, range: movedRange } };
+    const firing = JSON.parse(renderAlertmanager(newInput, ctx).body).alerts[0];
+    for (const resolvedInput of [clearedInput, renamed]) {
+      const resolved = JSON.parse(renderAlertmanager(resolvedInput, ctx).body).alerts[0];
+      expect(resolved.status).toBe('resolved');
+      expect(resolved.labels).toEqual(firing.labels);
+      expect(resolved.fingerprint).toBe(firing.fingerprint);
+    }
+    expect(firing.labels).toEqual({
+      alertname: 'DaxfleetBadRange', host_id: 'host-a', region: 'region0', region_offset: '65536', length: '8', severity: 'critical',
+    });
+    // what can change between the two events is in the annotations
+    expect(firing.annotations).toMatchObject({ hostname: 'pmem-a', namespace: 'namespace0.0', blockdev: 'pmem0', dimms: 'nmem0' });
+
+    const health = (id: string, state: 'ok' | 'non-critical' | 'critical' | 'fatal', withId: boolean): EventInput => ({
+      ...base,
+      event: {
+        id, type: 'dimm-health-state', detected_at: clearedAt.toISOString(), detected_by: 'scan', summary: `nmem1 health ${state}`,
+        dimm: 'nmem1', ...(withId ? { dimm_id: '8089-a2-1234' } : {}), current: { health_state: state },
+      },
+    });
+    const states = [['critical', true], ['non-critical', false], ['fatal', true], ['ok', false]] as const;
+    const alerts = states.map(([s, withId], i) => JSON.parse(renderAlertmanager(health(`evt-h-${i}`, s, withId), ctx).body).alerts[0]);
+    expect(alerts.map((a) => a.status)).toEqual(['firing', 'firing', 'firing', 'resolved']);
+    for (const a of alerts) {
+      expect(a.labels).toEqual(alerts[0].labels);
+      expect(a.fingerprint).toBe(alerts[0].fingerprint);
+    }
+    expect(alerts[0].labels).toEqual({ alertname: 'DaxfleetDimmHealthState', host_id: 'host-a', dimm: 'nmem1', severity: 'critical' });
+    expect(alerts.map((a) => a.annotations.health_state)).toEqual(['critical', 'non-critical', 'fatal', 'ok']);
   });
 
   it('fires DIMM events by their ndctl name and resolves them when the condition is gone', () => {
@@ -166,6 +202,21 @@ describe('signatures', () => {
     expect(verifySignature(secret, header, body, 300, later)).toMatchObject({ ok: false, reason: expect.stringMatching(/tolerance/) });
     expect(verifySignature(secret, undefined, body, 300, now).ok).toBe(false);
     expect(verifySignature(secret, 'v1=abc', body, 300, now).ok).toBe(false);
+  });
+});
+
+describe('secret prefix', () => {
+  it('shows whsec_ + 2 characters of a generated secret and only a sha256 fingerprint of an admin-chosen one', () => {
+    const generated = generateSecret();
+    expect(secretPrefix(generated)).toBe(generated.slice(0, 8));
+    expect(secretPrefix(generated)).toMatch(/^whsec_.{2}$/);
+    const own = 'sixteen-chars-ok';
+    const shown = secretPrefix(own);
+    expect(shown).toBe(`sha256:${createHash('sha256').update(own).digest('hex').slice(0, 8)}`);
+    // no run of 3 characters of the admin's secret in what lists show
+    for (let i = 0; i + 3 <= own.length; i++) expect(shown).not.toContain(own.slice(i, i + 3));
+    // an admin-chosen secret that merely starts like a generated one is fingerprinted too
+    expect(secretPrefix('whsec_my-own-16-chars')).toMatch(/^sha256:[0-9a-f]{8}$/);
   });
 });
 

@@ -7,12 +7,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { MediaEvent, WebhookDelivery, WebhookSubscription } from '@daxfleet/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/server.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../src/config.js';
 import { connectPrisma } from '../src/db/client.js';
-import { enqueueDeliveries } from '../src/services/webhooks/outbox.js';
+import { enqueueDeliveries, newDeliveryId } from '../src/services/webhooks/outbox.js';
 import { verifySignature } from '../src/services/webhooks/signing.js';
 import {
   agentCredentialFor, authed, fixtureInventory, reportOf, startTestHub,
@@ -100,6 +101,17 @@ async function ingestEvents(hub: TestHub, events: MediaEvent[], hostId = 'host-a
   return n;
 }
 
+/** A delivery row as the outbox or an earlier dispatcher left it (a head backed off, a failed one...). */
+async function putDelivery(hub: TestHub, hookId: string, row: {
+  status: 'pending' | 'failed'; attempts: number; createdAt: Date; nextAttemptAt: Date | null; body: string; eventType?: string;
+}): Promise<string> {
+  const id = newDeliveryId();
+  await hub.server.prisma.webhookDelivery.create({
+    data: { id, subscriptionId: hookId, ...row, eventType: row.eventType ?? 'badblock-new' },
+  });
+  return id;
+}
+
 async function api<T>(hub: TestHub, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object): Promise<{ status: number; body: T; raw: string }> {
   const res = await hub.server.inject({ method, url, headers: authed(hub.adminToken), ...(payload ? { payload } : {}) });
   return { status: res.statusCode, body: (res.body ? JSON.parse(res.body) : undefined) as T, raw: res.body };
@@ -144,7 +156,9 @@ describe('webhooks', () => {
 
     const rotated = await api<WebhookSubscription>(hub, 'PATCH', `/api/v1/webhooks/${own.id}`, { secret: 'a-rotated-secret-value-2' });
     expect(rotated.status, rotated.raw).toBe(200);
-    expect(rotated.body.secret_prefix).toBe('a-rotate');
+    // an admin-chosen secret: a fingerprint, none of its characters
+    expect(rotated.body.secret_prefix).toBe(`sha256:${createHash('sha256').update('a-rotated-secret-value-2').digest('hex').slice(0, 8)}`);
+    expect(own.secret_prefix).toBe(`sha256:${createHash('sha256').update('an-admin-chosen-secret-1').digest('hex').slice(0, 8)}`);
     expect(await hub.server.prisma.webhookSubscription.findUniqueOrThrow({ where: { id: own.id } })).toMatchObject({ secret: 'a-rotated-secret-value-2' });
 
     const gets = [
@@ -345,6 +359,62 @@ describe('webhooks', () => {
     expect(verifySignature(hook.secret, String(got.headers['x-daxfleet-signature']), got.body).ok).toBe(true);
     expect(JSON.parse(got.body)).toMatchObject({ version: '4', alerts: [{ labels: { alertname: 'DaxfleetWebhookTest' } }] });
     await until('logged as delivered', async () => (await deliveries(hub, hook.id))[0]?.status === 'delivered');
+    await api(hub, 'DELETE', `/api/v1/webhooks/${hook.id}`);
+  });
+
+  it('PATCH makes the pending deliveries due at once: a fixed URL does not wait out the head\'s backoff', async () => {
+    const receiver = await newReceiver();
+    const hook = await createHook(hub, { name: 'patch-due', url: 'http://127.0.0.1:9/broken', enabled: false });
+    // a head that backed off to the cap against the broken URL: its next attempt is far away
+    const id = await putDelivery(hub, hook.id, {
+      status: 'pending', attempts: 12, createdAt: new Date(), nextAttemptAt: new Date(Date.now() + 3_600_000), body: '{"n":1}',
+    });
+    const res = await api<WebhookSubscription>(hub, 'PATCH', `/api/v1/webhooks/${hook.id}`, { url: receiver.url, enabled: true });
+    expect(res.status, res.raw).toBe(200);
+    const patchedAt = Date.now();
+    const row = await hub.server.prisma.webhookDelivery.findUniqueOrThrow({ where: { id } });
+    expect(row.status === 'delivered' || (row.nextAttemptAt !== null && row.nextAttemptAt.getTime() <= patchedAt),
+      `after the PATCH: ${row.status}, next attempt ${row.nextAttemptAt?.toISOString()}`).toBe(true);
+    await until('delivered to the fixed URL', async () => (await deliveries(hub, hook.id))[0]?.status === 'delivered');
+    expect(receiver.deliveryIds()).toEqual([id]);
+    await api(hub, 'DELETE', `/api/v1/webhooks/${hook.id}`);
+  });
+
+  it('sends a test delivery at once, in its own lane, while the queue\'s head waits out its backoff', async () => {
+    const receiver = await newReceiver();
+    const hook = await createHook(hub, { name: 'test-lane', url: receiver.url });
+    const head = await putDelivery(hub, hook.id, {
+      status: 'pending', attempts: 5, createdAt: new Date(), nextAttemptAt: new Date(Date.now() + 3_600_000), body: '{"n":1}',
+    });
+    const res = await api<WebhookDelivery>(hub, 'POST', `/api/v1/webhooks/${hook.id}/test`);
+    expect(res.status, res.raw).toBe(202);
+    await until('the test delivery arrived', () => receiver.received.length >= 1);
+    expect(receiver.deliveryIds()).toEqual([res.body.id]);
+    await until('the test delivery is logged as delivered', async () =>
+      (await deliveries(hub, hook.id)).find((d) => d.id === res.body.id)?.status === 'delivered');
+    // the head is untouched: still waiting for its own next attempt
+    expect(await hub.server.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: head } })).toMatchObject({ status: 'pending', attempts: 5 });
+    await api(hub, 'DELETE', `/api/v1/webhooks/${hook.id}`);
+  });
+
+  it('a redelivery joins the tail of the queue: an old "firing" cannot overtake the "resolved" queued after it', async () => {
+    const receiver = await newReceiver();
+    const hook = await createHook(hub, { name: 'redeliver-tail', url: receiver.url, enabled: false });
+    const t0 = Date.now() - 60_000;
+    // the firing failed at its max age; the resolved and a later alert wait (the subscription is disabled)
+    const firing = await putDelivery(hub, hook.id, { status: 'failed', attempts: 9, createdAt: new Date(t0), nextAttemptAt: null, body: '{"status":"firing"}' });
+    const resolved = await putDelivery(hub, hook.id, {
+      status: 'pending', attempts: 0, createdAt: new Date(t0 + 1000), nextAttemptAt: new Date(t0 + 1000), body: '{"status":"resolved"}', eventType: 'badblock-cleared',
+    });
+    const later = await putDelivery(hub, hook.id, { status: 'pending', attempts: 0, createdAt: new Date(t0 + 2000), nextAttemptAt: new Date(t0 + 2000), body: '{"status":"firing2"}' });
+    const redo = await api<WebhookDelivery>(hub, 'POST', `/api/v1/webhooks/${hook.id}/deliveries/${firing}/redeliver`);
+    expect(redo.status, redo.raw).toBe(202);
+    expect((await api(hub, 'PATCH', `/api/v1/webhooks/${hook.id}`, { enabled: true })).status).toBe(200);
+    await until('all three arrived', () => receiver.received.length >= 3);
+    expect(receiver.deliveryIds()).toEqual([resolved, later, firing]);
+    // the same idempotency key: a receiver that saw the first attempt drops it
+    expect(receiver.received[2]!.headers['idempotency-key']).toBe(firing);
+    expect(receiver.received[2]!.body).toBe('{"status":"firing"}');
     await api(hub, 'DELETE', `/api/v1/webhooks/${hook.id}`);
   });
 

@@ -196,8 +196,10 @@ export const WebhookSubscriptionSchema = Type.Object({
   enabled: Type.Boolean(),
   /** retries stop when a delivery is this old */
   max_age_seconds: Type.Integer(),
-  /** the secret is write-only: lists show only its first characters */
-  secret_prefix: Type.String(),
+  /** the secret is write-only: lists show `whsec_` + 2 characters of a generated one, a fingerprint of an admin's */
+  secret_prefix: Type.String({
+    description: 'the secret is write-only: a generated secret shows as `whsec_` + its next 2 characters; an admin-chosen one as "sha256:" + the first 8 hex digits of its SHA-256 (none of its characters)',
+  }),
   created_at: Type.String({ format: 'date-time' }),
   created_by: Type.String(),
   /** deliveries waiting for a (re)try */

@@ -104,6 +104,12 @@ export const ScrubHostStateSchema = Type.Object({
   /** the job's host timeout (seconds), kept with each host so a resumed job keeps it */
   timeout_s: Type.Integer({ minimum: 1 }),
   error: Type.Optional(Type.String()),
+  /**
+   * state starting: when sending the scrub command failed without the agent's answer (a timeout, a lost
+   * connection; `error` says how). The agent may have started the scrub anyway: the host becomes running when a
+   * report shows a bus active, and fails when the first report after this time shows none.
+   */
+  command_error_at: Type.Optional(Type.String({ format: 'date-time' })),
 });
 export type ScrubHostState = Static<typeof ScrubHostStateSchema>;
 

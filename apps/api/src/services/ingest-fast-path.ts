@@ -158,6 +158,22 @@ export class IngestFastPath {
     this.#timer.unref();
   }
 
+  /**
+   * Runs one of this class's transactions with synchronous=NORMAL (no fsync at its commit), then restores FULL
+   * (db/client.ts). What it writes may be lost in a power cut or kernel crash and nothing else: last_seen bumps
+   * (the next report bumps again) and health samples (a lost sample is a gap in a chart; agents do not resend
+   * them). Events and new inventory versions always commit through Prisma with FULL. Synchronous, so no other
+   * statement can run on the connection in between.
+   */
+  #relaxed<T>(write: () => T): T {
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return write();
+    } finally {
+      this.#db.pragma('synchronous = FULL');
+    }
+  }
+
   /** bumps waiting for the flusher */
   get pendingCount(): number {
     return this.#pending.size;
@@ -203,7 +219,7 @@ export class IngestFastPath {
     this.#pending = new Map();
     let stored: number;
     try {
-      stored = this.#writeAllWithSamples.immediate(batch, hostId, samples);
+      stored = this.#relaxed(() => this.#writeAllWithSamples.immediate(batch, hostId, samples));
     } catch (err) {
       for (const [id, bump] of batch) if (!this.#pending.has(id)) this.#pending.set(id, bump);
       throw err;
@@ -333,7 +349,7 @@ export class IngestFastPath {
     const batch = this.#pending;
     this.#pending = new Map();
     try {
-      this.#writeAll.immediate(batch);
+      this.#relaxed(() => this.#writeAll.immediate(batch));
     } catch (err) {
       // rolled back, nothing written: the bumps stay pending (none can have come meanwhile: all synchronous)
       for (const [hostId, bump] of batch) if (!this.#pending.has(hostId)) this.#pending.set(hostId, bump);

@@ -18,7 +18,7 @@ import {
 } from '@daxfleet/shared';
 import type { FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
-import { commandDestination, newCommand, sendAgentCommand } from '../agent/command-sender.js';
+import { commandDestination, newCommand, sendAgentCommand, type CommandDestination } from '../agent/command-sender.js';
 import type { PrismaClient } from '../db/client.js';
 import { ApiError } from '../errors.js';
 import { ONLINE_INTERVALS } from './hosts.js';
@@ -37,11 +37,19 @@ export function scrubBusesOf(inventory: Inventory): Array<{ bus: string; scrub_s
 }
 
 async function currentInventory(prisma: PrismaClient, hostId: string): Promise<Inventory | undefined> {
+  return (await latestReport(prisma, hostId)).inventory;
+}
+
+/** The host's current inventory and when it last reported (last_seen: every report bumps it). */
+async function latestReport(prisma: PrismaClient, hostId: string): Promise<{ inventory?: Inventory; lastSeen?: Date }> {
   const host = await prisma.host.findUnique({
-    where: { id: hostId }, select: { currentVersion: { select: { inventory: true } } },
+    where: { id: hostId }, select: { lastSeen: true, currentVersion: { select: { inventory: true } } },
   });
   const json = host?.currentVersion?.inventory;
-  return json === undefined ? undefined : JSON.parse(json) as Inventory;
+  return {
+    ...(json !== undefined ? { inventory: JSON.parse(json) as Inventory } : {}),
+    ...(host ? { lastSeen: host.lastSeen } : {}),
+  };
 }
 
 /**
@@ -49,12 +57,16 @@ async function currentInventory(prisma: PrismaClient, hostId: string): Promise<I
  * AGENT_REFUSED when the agent answered without per-bus results (an agent older than the scrub command).
  */
 export async function startHostScrub(fastify: FastifyInstance, hostId: string, bus?: string): Promise<ScrubBusResult[]> {
-  const dest = await commandDestination(fastify, hostId);
+  return sendScrubCommand(await commandDestination(fastify, hostId), bus);
+}
+
+/** The send half of startHostScrub: once it is called, the agent may have written nfit/scrub even when it throws. */
+async function sendScrubCommand(dest: CommandDestination, bus?: string): Promise<ScrubBusResult[]> {
   const command = { ...newCommand('scrub'), type: 'scrub' as const, ...(bus !== undefined ? { bus } : {}) };
   const answer = await sendAgentCommand(dest, command);
   if (!Value.Check(ScrubCommandAckSchema, answer)) {
-    throw new ApiError('DAXFLEET_ERR_AGENT_REFUSED', `the agent of host ${hostId} answered the scrub command without ` +
-      'per-bus results: it predates address range scrub; upgrade it');
+    throw new ApiError('DAXFLEET_ERR_AGENT_REFUSED', `the agent of host ${dest.hostId} answered the scrub command ` +
+      'without per-bus results: it predates address range scrub; upgrade it');
   }
   return answer.buses;
 }
@@ -263,7 +275,12 @@ export class ScrubJobRunner {
     }
   }
 
-  /** Writes the job's hosts (and status) unless it is no longer running; false when it is not. */
+  /**
+   * Writes the job's hosts (and status) unless it is no longer running; false when it is not. updateMany, because
+   * Prisma runs it in a transaction of its own (the adapter's mutex): a plain write here, while the ingest route's
+   * transaction is open on the shared connection, would run inside it and be undone by its rollback
+   * (test/scrub-jobs-db.test.ts). Same for cancelScrubJob; createScrubJob is a $transaction.
+   */
   private async save(id: string, hosts: ScrubHostState[], status: ScrubJobStatus = 'running'): Promise<boolean> {
     const updated = await this.fastify.prisma.scrubJob.updateMany({
       where: { id, status: 'running' },
@@ -295,12 +312,30 @@ export class ScrubJobRunner {
         continue;
       }
       if (host.state === 'starting') {
-        // the hub stopped while the command was on its way: a bus the reports show active took it; else send again
-        const inventory = await currentInventory(this.fastify.prisma, host.host_id);
-        const active = inventory ? scrubBusesOf(inventory).filter((b) => b.scrub_state === 'active') : [];
+        // the hub stopped while the command was on its way, or sending it failed without an answer: a bus the
+        // reports show active took it. Else, after a failed send, the first report after the failure decides (the
+        // agent may have written nfit/scrub and not answered in time); after a hub stop, send again.
+        const report = await latestReport(this.fastify.prisma, host.host_id);
+        const active = report.inventory ? scrubBusesOf(report.inventory).filter((b) => b.scrub_state === 'active') : [];
         if (active.length > 0) {
           host.buses = active.map((b) => ({ bus: b.bus, started: true, count_before: b.scrub_count, scrub_state: 'active' }));
           host.state = 'running';
+          if (host.command_error_at !== undefined) {
+            log.info({ host: host.host_id }, 'scrub command failed, but the host reports a scrub running: waiting for it');
+          }
+          delete host.command_error_at;
+          delete host.error;
+        } else if (host.command_error_at !== undefined) {
+          const failedAt = Date.parse(host.command_error_at);
+          const reported = report.lastSeen !== undefined && report.lastSeen.getTime() > failedAt;
+          const expired = host.deadline_at !== undefined && now.getTime() > Date.parse(host.deadline_at);
+          if (!reported && !expired) return host.host_id; // wait for the host's next report
+          host.state = 'failed';
+          host.finished_at = now.toISOString();
+          host.error = `${host.error ?? 'sending the scrub command failed'}; ${reported ? 'its first report after ' +
+            'that shows no scrub running' : `no report came within ${host.timeout_s} s`}`;
+          delete host.command_error_at;
+          log.warn({ host: host.host_id }, host.error);
         } else {
           await this.startHost(host, log);
         }
@@ -350,26 +385,46 @@ export class ScrubJobRunner {
     }
   }
 
-  /** Sends the command; the host becomes running, or failed/skipped with the reason. */
+  /**
+   * Sends the command; the host becomes running, or failed/skipped with the reason. A bus the agent answers is
+   * already scrubbing (e.g. the command sent again after a hub restart, or a scrub someone else started) counts as
+   * running: its completion is waited for like a started one, so the next host never starts while it runs. When
+   * the send fails without an answer, the host stays starting with command_error_at: the reports decide (advance).
+   */
   private async startHost(host: ScrubHostState, log: FastifyInstance['log']): Promise<void> {
-    let results: ScrubBusResult[];
-    try {
-      results = await startHostScrub(this.fastify, host.host_id);
-    } catch (err) {
+    const fail = (err: unknown): void => {
       host.state = 'failed';
       host.finished_at = new Date().toISOString();
       host.error = err instanceof ApiError ? err.message : `starting the scrub failed: ${(err as Error).message}`;
       log.warn({ host: host.host_id, err }, 'scrub could not be started on host');
+    };
+    let dest: CommandDestination;
+    try {
+      dest = await commandDestination(this.fastify, host.host_id);
+    } catch (err) {
+      fail(err); // nothing was sent
       return;
     }
+    let results: ScrubBusResult[];
+    try {
+      results = await sendScrubCommand(dest);
+    } catch (err) {
+      host.command_error_at = new Date().toISOString();
+      host.error = err instanceof ApiError ? err.message : `sending the scrub command failed: ${(err as Error).message}`;
+      log.warn({ host: host.host_id, err }, 'scrub command failed without an answer; the host\'s next report decides');
+      return;
+    }
+    delete host.command_error_at;
+    delete host.error;
+    const running = (r: ScrubBusResult): boolean => r.started || (r.supported && r.scrub_state === 'active');
     host.buses = results.map((r) => ({
-      bus: r.bus, started: r.started, ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      bus: r.bus, started: running(r), ...(r.reason !== undefined ? { reason: r.reason } : {}),
       ...(r.scrub_count !== undefined ? { count_before: r.scrub_count } : {}),
       ...(r.scrub_state !== undefined ? { scrub_state: r.scrub_state } : {}),
     }));
-    if (results.some((r) => r.started)) {
+    if (results.some(running)) {
       host.state = 'running';
-      log.info({ host: host.host_id, buses: results.filter((r) => r.started).map((r) => r.bus) }, 'scrub started on host');
+      log.info({ host: host.host_id, buses: results.filter(running).map((r) => r.bus) }, 'scrub started (or already running) on host');
       return;
     }
     host.state = results.every((r) => !r.supported) ? 'skipped' : 'failed';

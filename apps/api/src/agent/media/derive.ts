@@ -18,7 +18,10 @@
  * one seen. ndctl monitor reports a DIMM's set flags when it starts and again on every health notification; the
  * agent has no notification for DIMM health (it reads SMART with each scan), so it raises each one on the edge:
  * an alarm that was not tripped and now is, a shutdown state that became dirty (or stayed dirty while the
- * shutdown count went up: another unclean shutdown), a health state that changed. A DIMM seen for the first time
+ * shutdown count went up: another unclean shutdown), a health state that changed. The way back is an edge too:
+ * an alarm that was tripped and no longer is, and a dirty shutdown state that became clean, raise the same event
+ * type with `current` showing the condition gone (ndctl monitor names no such event; daxfleet sends it so that an
+ * alert can resolve). A DIMM seen for the first time
  * reports what is already tripped or dirty, as ndctl monitor does at its start (no health-state event then).
  * daxfleet adds dimm-shutdown-count-increased. DIMMs are known by their id (nmemN names can move between boots).
  *
@@ -178,16 +181,23 @@ type DimmChange = { type: MediaEvent['type']; text: string };
 
 function dimmChanges(before: DimmHealthValues | undefined, now: DimmHealthValues): DimmChange[] {
   const out: DimmChange[] = [];
-  const tripped = (flag: 'alarm_spares' | 'alarm_temperature' | 'alarm_controller_temperature'): boolean =>
-    now[flag] === true && before?.[flag] !== true;
-  if (tripped('alarm_spares')) {
-    out.push({ type: 'dimm-spares-remaining', text: `spares alarm tripped${now.spares_percentage !== undefined ? ` (${now.spares_percentage}% spares left)` : ''}` });
+  type Alarm = 'alarm_spares' | 'alarm_temperature' | 'alarm_controller_temperature';
+  // the rising edge raises the event; the falling edge (the alarm was tripped and no longer is) raises it again with
+  // `current` showing it off, so a receiver can resolve the alert (webhooks/formats.ts dimmConditionGone)
+  const edge = (flag: Alarm): 'tripped' | 'cleared' | undefined =>
+    now[flag] === true && before?.[flag] !== true ? 'tripped'
+      : now[flag] === false && before?.[flag] === true ? 'cleared' : undefined;
+  const spares = edge('alarm_spares');
+  if (spares !== undefined) {
+    out.push({ type: 'dimm-spares-remaining', text: `spares alarm ${spares}${now.spares_percentage !== undefined ? ` (${now.spares_percentage}% spares left)` : ''}` });
   }
-  if (tripped('alarm_temperature')) {
-    out.push({ type: 'dimm-media-temperature', text: `media temperature alarm tripped${now.temperature_celsius !== undefined ? ` (${now.temperature_celsius} °C)` : ''}` });
+  const media = edge('alarm_temperature');
+  if (media !== undefined) {
+    out.push({ type: 'dimm-media-temperature', text: `media temperature alarm ${media}${now.temperature_celsius !== undefined ? ` (${now.temperature_celsius} °C)` : ''}` });
   }
-  if (tripped('alarm_controller_temperature')) {
-    out.push({ type: 'dimm-controller-temperature', text: `controller temperature alarm tripped${now.controller_temperature_celsius !== undefined ? ` (${now.controller_temperature_celsius} °C)` : ''}` });
+  const ctrl = edge('alarm_controller_temperature');
+  if (ctrl !== undefined) {
+    out.push({ type: 'dimm-controller-temperature', text: `controller temperature alarm ${ctrl}${now.controller_temperature_celsius !== undefined ? ` (${now.controller_temperature_celsius} °C)` : ''}` });
   }
   if (before !== undefined && before.health_state !== undefined && now.health_state !== undefined && before.health_state !== now.health_state) {
     out.push({ type: 'dimm-health-state', text: `health state ${before.health_state} -> ${now.health_state}` });
@@ -195,6 +205,9 @@ function dimmChanges(before: DimmHealthValues | undefined, now: DimmHealthValues
   const countUp = before?.shutdown_count !== undefined && now.shutdown_count !== undefined && now.shutdown_count > before.shutdown_count;
   if (now.shutdown_state === 'dirty' && (before?.shutdown_state !== 'dirty' || countUp)) {
     out.push({ type: 'dimm-unclean-shutdown', text: `unclean shutdown${now.shutdown_count !== undefined ? ` (shutdown count ${now.shutdown_count})` : ''}` });
+  }
+  if (now.shutdown_state === 'clean' && before?.shutdown_state === 'dirty') {
+    out.push({ type: 'dimm-unclean-shutdown', text: 'shutdown state clean again' });
   }
   if (countUp) {
     out.push({ type: 'dimm-shutdown-count-increased', text: `shutdown count ${before?.shutdown_count as number} -> ${now.shutdown_count as number}` });

@@ -1,11 +1,21 @@
 /**
  * Fast detection of media errors between the agent's regular scans. The attributes that change when the kernel
  * learns of a bad range or a scrub ends are few and small: regionN/badblocks, /sys/block/pmemX/badblocks of each
- * namespace's block device, and each bus's nfit/scrub. The watcher re-reads them every `pollMs` (1 s by default)
- * and, when one changed, asks for a scan at once (detected_by 'poll'). The kernel also notifies some of them
- * (sysfs_notify on region badblocks after ARS, and on nfit/scrub): when the native addon is loaded, the same
- * files are watched with poll(POLLPRI) through watchSysfsAttributes, and a notification asks for a scan at once
- * (detected_by 'notify'). A write to /sys/block/pmemX/badblocks is not notified, hence the re-reads.
+ * namespace's block device, and each bus's nfit/scrub. The watcher re-reads the badblocks attributes every
+ * `pollMs` (250 ms by default) and, when one changed, asks for a scan at once (detected_by 'poll'). The kernel also
+ * notifies some of them (sysfs_notify on region badblocks after ARS; on nfit/scrub, the kernfs node it keeps as
+ * scrub_count_state, when a scrub completes): when the native addon is loaded, all of them are watched with
+ * poll(POLLPRI) through watchSysfsAttributes, and a notification asks for a scan at once (detected_by 'notify').
+ * A write to /sys/block/pmemX/badblocks is not notified, hence the re-reads.
+ *
+ * nfit/scrub is NEVER re-read here: reading it is not free. drivers/acpi/nfit/core.c scrub_show, on a read by a
+ * CAP_SYS_RAWIO process (the agent runs as root) while a scrub is busy, sets ARS_POLL, resets scrub_tmo to 1 and
+ * schedules the ARS work in 1 s: an ARS Status firmware call (ACPI _DSM, often an SMI) per read. Re-read every
+ * 250 ms it would make the kernel ask the firmware about every second for the whole scrub, instead of backing off
+ * to 30 min. Its completion is notified (above); its start shows in the next scan, and the agent rescans right
+ * after its own scrub command. The scan itself (dax-native sysfs/bus.ts) reads nfit/scrub once per scan, i.e.
+ * once per report interval (10 s by default) plus the scans a change wakes: what `ndctl list` / `ndctl monitor`
+ * cost too.
  *
  * The watched set comes from the latest scan (setPaths after every scan): namespaces and their block devices come
  * and go. A change that happens between a scan and the first read of a newly watched file is not seen by the
@@ -49,6 +59,14 @@ export function mediaAttributePaths(inventory: Inventory, sysfsRoot: string): st
     }
   }
   return [...out].sort();
+}
+
+/**
+ * Whether the watcher may re-read `file`: every watched attribute but nfit/scrub, whose read while a scrub runs
+ * makes the kernel issue an ARS Status firmware call (see the header). nfit/scrub is watched for notifications only.
+ */
+export function rereadable(file: string): boolean {
+  return !file.endsWith(`${path.sep}nfit${path.sep}scrub`);
 }
 
 export class MediaWatcher {
@@ -95,7 +113,7 @@ export class MediaWatcher {
     this.notifier = undefined;
   }
 
-  /** Re-reads every watched attribute once; resolves after onChange was called for a change (tests, benchmarks). */
+  /** Re-reads every watched attribute but nfit/scrub once; resolves after onChange was called for a change (tests, benchmarks). */
   async readOnce(): Promise<void> {
     while (this.reading) await this.reading;
     this.reading = this.read().finally(() => {
@@ -113,7 +131,7 @@ export class MediaWatcher {
   }
 
   private async read(): Promise<void> {
-    const paths = this.paths;
+    const paths = this.paths.filter(rereadable);
     const texts = await Promise.all(paths.map((p) => readFile(p, 'utf8').catch(() => null)));
     let changed: string | undefined;
     paths.forEach((p, i) => {

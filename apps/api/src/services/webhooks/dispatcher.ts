@@ -2,12 +2,15 @@
  * The webhook dispatcher: sends the outbox's pending deliveries (services/webhooks/outbox.ts), records every
  * attempt, and retries with exponential backoff and full jitter until the delivery's max age has passed.
  *
- * Order: each subscription's deliveries go out one at a time, in creation order (delivery ids are UUIDv7 and sort
- * that way): only the oldest pending delivery of a subscription is eligible. So a receiver sees a bad range's
- * "resolved" after its "firing", and a receiver that is down gets one request per backoff step instead of one per
- * queued alert; when it is back, the head succeeds at its next retry and the rest follow at once. The price: one
- * delivery that keeps failing holds back the later ones of its subscription until it is delivered or failed (its
- * max age). Different subscriptions go in parallel, up to `concurrency`.
+ * Order: each subscription's deliveries go out one at a time, in queue order (created_at, then id: ids are UUIDv7
+ * and sort in creation order within one created_at): only the head, the first pending delivery of a subscription,
+ * is eligible. So a receiver sees a bad range's "resolved" after its "firing", and a receiver that is down gets one
+ * request per backoff step instead of one per queued alert; when it is back, the head succeeds at its next retry
+ * and the rest follow at once. The price: one delivery that keeps failing holds back the later ones of its
+ * subscription until it is delivered or failed (its max age). A redelivery resets created_at, so it joins the
+ * TAIL (ordering by id alone would let an old "firing" overtake the "resolved" queued after it). Test sends
+ * (event type "test") are not in the queue: each is its own lane, sent at once even behind a failing head, and not
+ * counted against `concurrency`. Different subscriptions go in parallel, up to `concurrency`.
  *
  * Durability: nothing lives only in memory. The dispatcher reads due rows from the table on every pass; it wakes
  * on 'ingested' notices with deliveries, on wake() (test sends, redeliveries), after every attempt, and on a timer
@@ -17,7 +20,7 @@
 import type { PrismaClient } from '../../db/client.js';
 import type { MediaBus } from '../media-bus.js';
 import type { WebhookFormat } from '@daxfleet/shared';
-import { CLOUDEVENTS_CONTENT_TYPE } from './formats.js';
+import { CLOUDEVENTS_CONTENT_TYPE, TEST_EVENT_TYPE } from './formats.js';
 import { deliveryHeaders } from './signing.js';
 
 export const DEFAULT_BACKOFF_BASE_MS = 1_000;
@@ -82,8 +85,10 @@ export class WebhookDispatcher {
   readonly concurrency: number;
   private readonly log: NonNullable<DispatcherOptions['log']> | undefined;
 
-  /** subscription id -> the attempt in flight */
+  /** lane (a subscription id, or `test:<delivery id>` for a test send) -> the attempt in flight */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** how many ordered-queue attempts are in flight (test sends are not counted against `concurrency`) */
+  private queuedInFlight = 0;
   private readonly stopController = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private passRunning = false;
@@ -151,7 +156,10 @@ export class WebhookDispatcher {
     } while (this.passAgain && !this.stopped);
   }
 
-  /** One look at the table: start the due head of every idle subscription, sleep until the next due head. */
+  /**
+   * One look at the table: start the due head of every idle subscription and every due test send, sleep until the
+   * next due row.
+   */
   private async pass(): Promise<void> {
     if (this.stopped) return;
     const subs = await this.prisma.webhookSubscription.findMany({
@@ -160,13 +168,33 @@ export class WebhookDispatcher {
     });
     const now = Date.now();
     let nextDue = now + MAX_SLEEP_MS;
-    const due: DueDelivery[] = [];
+    const heads: Array<DueDelivery & { lane: string }> = [];
+    const tests: Array<DueDelivery & { lane: string }> = [];
+    const select = { id: true, eventType: true, body: true, attempts: true, createdAt: true, nextAttemptAt: true } as const;
     for (const sub of subs) {
+      const due = (row: { id: string; eventType: string; body: string; attempts: number; createdAt: Date }, lane: string): DueDelivery & { lane: string } => ({
+        lane, id: row.id, subscriptionId: sub.id, eventType: row.eventType, body: row.body, attempts: row.attempts,
+        createdAt: row.createdAt, url: sub.url, secret: sub.secret, format: sub.format as WebhookFormat,
+        maxAgeSeconds: sub.maxAgeSeconds,
+      });
+      // test sends: their own lane each, outside the ordered queue
+      const pendingTests = await this.prisma.webhookDelivery.findMany({
+        where: { subscriptionId: sub.id, status: 'pending', eventType: TEST_EVENT_TYPE },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        select,
+      });
+      for (const t of pendingTests) {
+        const lane = `test:${t.id}`;
+        if (this.inFlight.has(lane)) continue;
+        const at = t.nextAttemptAt?.getTime() ?? now;
+        if (at > now) nextDue = Math.min(nextDue, at);
+        else tests.push(due(t, lane));
+      }
       if (this.inFlight.has(sub.id)) continue;
       const head = await this.prisma.webhookDelivery.findFirst({
-        where: { subscriptionId: sub.id, status: 'pending' },
-        orderBy: { id: 'asc' },
-        select: { id: true, eventType: true, body: true, attempts: true, createdAt: true, nextAttemptAt: true },
+        where: { subscriptionId: sub.id, status: 'pending', eventType: { not: TEST_EVENT_TYPE } },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        select,
       });
       if (!head) continue;
       const at = head.nextAttemptAt?.getTime() ?? now;
@@ -174,23 +202,29 @@ export class WebhookDispatcher {
         nextDue = Math.min(nextDue, at);
         continue;
       }
-      due.push({
-        id: head.id, subscriptionId: sub.id, eventType: head.eventType, body: head.body, attempts: head.attempts,
-        createdAt: head.createdAt, url: sub.url, secret: sub.secret, format: sub.format as WebhookFormat,
-        maxAgeSeconds: sub.maxAgeSeconds,
-      });
+      heads.push(due(head, sub.id));
     }
-    due.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const delivery of due) {
-      if (this.stopped || this.inFlight.size >= this.concurrency) break;
-      const run = this.attempt(delivery).finally(() => {
-        this.inFlight.delete(delivery.subscriptionId);
-        // the next delivery of this subscription, or one that waited for a free slot
-        this.wake();
-      });
-      this.inFlight.set(delivery.subscriptionId, run);
+    for (const delivery of tests) {
+      if (this.stopped) break;
+      this.run(delivery, delivery.lane, false);
+    }
+    heads.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const delivery of heads) {
+      if (this.stopped || this.queuedInFlight >= this.concurrency) break;
+      this.run(delivery, delivery.lane, true);
     }
     this.schedule(nextDue - Date.now());
+  }
+
+  private run(delivery: DueDelivery, lane: string, queued: boolean): void {
+    if (queued) this.queuedInFlight += 1;
+    const run = this.attempt(delivery).finally(() => {
+      this.inFlight.delete(lane);
+      if (queued) this.queuedInFlight -= 1;
+      // the next delivery of this subscription, or one that waited for a free slot
+      this.wake();
+    });
+    this.inFlight.set(lane, run);
   }
 
   private schedule(delayMs: number): void {

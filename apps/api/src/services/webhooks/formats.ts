@@ -127,25 +127,34 @@ export function dimmConditionGone(event: MediaEvent): boolean {
   }
 }
 
-function severity(event: MediaEvent): string {
-  if (event.type === 'badblock-new') return 'critical';
-  if (event.type === 'dimm-health-state') {
-    const s = event.current?.health_state;
-    return s === 'fatal' || s === 'critical' ? 'critical' : 'warning';
-  }
-  if ((event.type as string).startsWith('scrub-')) return 'info';
+/**
+ * An alert's severity is part of its identity, so it is fixed per alertname: Alertmanager and its bridges know an
+ * alert by its label set, and a resolve whose labels differ from the firing's closes nothing. A bad range is
+ * always critical (reads of it fail); a DIMM's health state is critical whatever level it reached (the level is
+ * the `health_state` annotation); the other DIMM conditions warn; a running scrub informs.
+ */
+export function alertSeverity(eventType: string): string {
+  if (eventType.startsWith('badblock-')) return 'critical';
+  if (eventType === 'dimm-health-state') return 'critical';
+  if (eventType.startsWith('scrub-')) return 'info';
   return 'warning';
 }
 
+/**
+ * Labels carry the alert's identity only (alertname, host id, severity, and the range, DIMM or bus it is about), so
+ * the firing and the resolving delivery of one alert have the same label set; whatever can differ between the
+ * two events (hostname, namespace, block device, DIMMs of a range, DIMM id, health state) is an annotation.
+ */
 function alertFromEvent(input: EventInput, ctx: RenderContext): AlertmanagerAlert {
   const { event } = input;
   const labels: Record<string, string> = {
     alertname: alertName(event.type),
     host_id: input.hostId,
-    hostname: input.hostname,
-    severity: severity(event),
+    severity: alertSeverity(event.type),
   };
-  const annotations: Record<string, string> = { summary: event.summary, event_id: event.id, event_type: event.type };
+  const annotations: Record<string, string> = {
+    summary: event.summary, event_id: event.id, event_type: event.type, hostname: input.hostname,
+  };
   const detected = new Date(event.detected_at).toISOString();
   let status: AlertmanagerAlert['status'] = 'firing';
   let startsAt = detected;
@@ -157,9 +166,9 @@ function alertFromEvent(input: EventInput, ctx: RenderContext): AlertmanagerAler
     labels['region'] = r.region;
     labels['region_offset'] = String(r.region_offset);
     labels['length'] = String(r.length);
-    if (r.namespace) labels['namespace'] = r.namespace;
-    if (r.blockdev) labels['blockdev'] = r.blockdev;
-    if (r.dimms.length > 0) labels['dimms'] = r.dimms.map((d) => d.dimm).join(',');
+    if (r.namespace) annotations['namespace'] = r.namespace;
+    if (r.blockdev) annotations['blockdev'] = r.blockdev;
+    if (r.dimms.length > 0) annotations['dimms'] = r.dimms.map((d) => d.dimm).join(',');
     fp = badRangeFingerprint(input.hostId, r.region, r.region_offset, r.length);
     if (input.ledger) startsAt = input.ledger.firstSeen.toISOString();
     if (event.type === 'badblock-cleared') {
@@ -168,7 +177,8 @@ function alertFromEvent(input: EventInput, ctx: RenderContext): AlertmanagerAler
     }
   } else if (event.dimm) {
     labels['dimm'] = event.dimm;
-    if (event.dimm_id) labels['dimm_id'] = event.dimm_id;
+    if (event.dimm_id) annotations['dimm_id'] = event.dimm_id;
+    if (event.current?.health_state !== undefined) annotations['health_state'] = String(event.current.health_state);
     fp = fingerprint('dimm', input.hostId, event.dimm, event.type);
     if (dimmConditionGone(event)) {
       status = 'resolved';

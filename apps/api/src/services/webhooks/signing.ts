@@ -4,7 +4,7 @@
  * timestamp is signed with the body so a captured request cannot be replayed later than the receiver's tolerance;
  * the delivery id (idempotency key) lets the receiver drop the duplicates at-least-once delivery may produce.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-daxfleet-signature';
 export const DELIVERY_HEADER = 'x-daxfleet-delivery';
@@ -12,8 +12,10 @@ export const EVENT_HEADER = 'x-daxfleet-event';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** a secret the admin sets must be at least this long */
 export const MIN_SECRET_LENGTH = 16;
-/** how many characters of the secret lists show */
+/** how many characters of a generated secret lists show: `whsec_` and 2 of its 43 random ones */
 export const SECRET_PREFIX_LENGTH = 8;
+/** a secret generateSecret() could have made: 32 random bytes, so 2 shown characters reveal 12 of 256 bits */
+const GENERATED_SECRET = /^whsec_[A-Za-z0-9_-]{43}$/;
 /** the receiver-side default: refuse signatures older (or newer) than this */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
@@ -22,8 +24,14 @@ export function generateSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * What lists show of a secret (`secret_prefix`): `whsec_` + 2 characters of a generated one; of an admin-chosen one
+ * (it may be as short as 16 characters) none of its characters, only "sha256:" + the first 8 hex of its sha256, so
+ * an admin can still tell which secret is set.
+ */
 export function secretPrefix(secret: string): string {
-  return secret.slice(0, SECRET_PREFIX_LENGTH);
+  if (GENERATED_SECRET.test(secret)) return secret.slice(0, SECRET_PREFIX_LENGTH);
+  return `sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
 }
 
 export function computeSignature(secret: string, timestamp: number, body: string): string {

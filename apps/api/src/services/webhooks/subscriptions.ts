@@ -113,6 +113,11 @@ export async function createWebhook(
   return { ...toSubscription(row, { pending: 0 }), secret };
 }
 
+/**
+ * Also makes the subscription's pending deliveries due now: whatever the admin changed (a fixed URL, re-enabled,
+ * a new secret) is a reason to try again at once rather than wait out a backoff of up to 5 minutes. The caller
+ * wakes the dispatcher.
+ */
 export async function updateWebhook(prisma: PrismaClient, id: string, body: UpdateWebhookBody): Promise<WebhookSubscription> {
   await findRow(prisma, id);
   const row = await prisma.webhookSubscription.update({
@@ -128,6 +133,7 @@ export async function updateWebhook(prisma: PrismaClient, id: string, body: Upda
       ...(body.secret !== undefined ? { secret: body.secret } : {}),
     },
   });
+  await prisma.webhookDelivery.updateMany({ where: { subscriptionId: id, status: 'pending' }, data: { nextAttemptAt: new Date() } });
   return toSubscription(row, (await subscriptionStats(prisma, [id])).get(id));
 }
 
@@ -208,7 +214,10 @@ export async function getDelivery(prisma: PrismaClient, webhookId: string, deliv
   return toDelivery(row);
 }
 
-/** A signed test delivery, written to the outbox like any other (the dispatcher sends it). */
+/**
+ * A signed test delivery, written to the outbox like any other; the dispatcher sends it at once in its own lane,
+ * not behind the subscription's queue (a failing head would make the test look hung).
+ */
 export async function enqueueTestDelivery(prisma: PrismaClient, webhookId: string, requestedBy: string): Promise<WebhookDelivery> {
   const sub = await findRow(prisma, webhookId);
   const id = newDeliveryId();
@@ -226,8 +235,10 @@ export async function enqueueTestDelivery(prisma: PrismaClient, webhookId: strin
 }
 
 /**
- * Back to pending, due now, with the same idempotency key and body; the attempt log is kept. The max age counts
- * from now again (created_at is reset), else a delivery that failed at its max age would fail again at once.
+ * Back to pending, due now, with the same idempotency key and body; the attempt log is kept. created_at is reset
+ * to now: the max age counts from now again (else a delivery that failed at its max age would fail again at once),
+ * and the delivery joins the TAIL of its subscription's queue (ordered by created_at, then id), so an old "firing"
+ * redelivered cannot overtake the "resolved" queued after it.
  */
 export async function redeliver(prisma: PrismaClient, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
   await getDelivery(prisma, webhookId, deliveryId);

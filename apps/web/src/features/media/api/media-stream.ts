@@ -33,11 +33,60 @@ function parse<T>(event: MessageEvent): T | undefined {
   }
 }
 
+// a notice refreshes what is shown, but never restarts a fetch already in flight: at fleet scale notices come faster
+// than a slow query answers, and restarting it each time would keep it from ever settling
+const KEEP_IN_FLIGHT = { cancelRefetch: false } as const;
+
 export function applyIngested(queryClient: QueryClient, message: IngestedMessage | undefined): void {
-  void queryClient.invalidateQueries({ queryKey: mediaQueryKey });
+  void queryClient.invalidateQueries({ queryKey: mediaQueryKey }, KEEP_IN_FLIGHT);
   if (message === undefined || message.inventory_changed || message.events.length > 0) {
-    void queryClient.invalidateQueries({ queryKey: hostsQueryKey });
+    void queryClient.invalidateQueries({ queryKey: hostsQueryKey }, KEEP_IN_FLIGHT);
   }
+}
+
+/** At most one refresh per interval for `ingested` notices. */
+export const INGESTED_COALESCE_MS = 1000;
+
+/**
+ * Folds a burst of `ingested` notices into few refreshes: the first applies at once, the ones that follow within
+ * `intervalMs` are merged into one at its end (hosts refreshed if any of them changed an inventory or brought
+ * events). 500 hosts reporting health samples make several notices a second; each open tab then refreshes once a
+ * second, not on every notice.
+ */
+export function coalesceIngested(apply: (message: IngestedMessage | undefined) => void, intervalMs = INGESTED_COALESCE_MS): {
+  push(message: IngestedMessage | undefined): void;
+  cancel(): void;
+} {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let held: { message: IngestedMessage | undefined } | undefined;
+  const merge = (a: IngestedMessage | undefined, b: IngestedMessage | undefined): IngestedMessage | undefined => {
+    if (a === undefined || b === undefined) return undefined; // unknown: refresh everything
+    return { host_id: b.host_id, inventory_changed: a.inventory_changed || b.inventory_changed, events: [...a.events, ...b.events] };
+  };
+  const tick = (): void => {
+    if (held === undefined) {
+      timer = undefined;
+      return;
+    }
+    apply(held.message);
+    held = undefined;
+    timer = setTimeout(tick, intervalMs);
+  };
+  return {
+    push(message) {
+      if (timer === undefined) {
+        apply(message);
+        timer = setTimeout(tick, intervalMs);
+        return;
+      }
+      held = held === undefined ? { message } : { message: merge(held.message, message) };
+    },
+    cancel() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      held = undefined;
+    },
+  };
 }
 
 export function applyDelivery(queryClient: QueryClient, message: DeliveryMessage | undefined): void {
@@ -62,6 +111,7 @@ export function useMediaStream(): StreamState {
     let failures = 0;
     let wasLive = false;
     let stopped = false;
+    const ingested = coalesceIngested((message) => applyIngested(queryClient, message));
     const open = () => {
       source = new EventSource(`${env.apiBaseUrl}${MEDIA_STREAM_PATH}`, { withCredentials: true });
       source.onopen = () => {
@@ -69,12 +119,12 @@ export function useMediaStream(): StreamState {
         setState('live');
         // notices sent while the stream was down are lost: refetch what they would have refreshed
         if (wasLive) {
-          applyIngested(queryClient, undefined);
+          ingested.push(undefined);
           applyDelivery(queryClient, undefined);
         }
         wasLive = true;
       };
-      source.addEventListener('ingested', (event) => applyIngested(queryClient, parse<IngestedMessage>(event as MessageEvent)));
+      source.addEventListener('ingested', (event) => ingested.push(parse<IngestedMessage>(event as MessageEvent)));
       source.addEventListener('delivery', (event) => applyDelivery(queryClient, parse<DeliveryMessage>(event as MessageEvent)));
       source.onerror = () => {
         if (stopped || source === undefined) return;
@@ -89,6 +139,7 @@ export function useMediaStream(): StreamState {
     open();
     return () => {
       stopped = true;
+      ingested.cancel();
       if (timer !== undefined) clearTimeout(timer);
       source?.close();
     };

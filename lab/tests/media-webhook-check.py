@@ -124,16 +124,20 @@ def check_delivery(rec, r, etype):
                 p.append(f"am status {a.get('status')!r} (message {b.get('status')!r}), want {want!r}")
             if isinstance(b, dict) and b.get("version") != "4":
                 p.append(f"am version {b.get('version')!r}")
+            # labels: the alert's identity only (the same when it fires and when it resolves); where it lies
+            # beyond the range (namespace, block device, DIMMs) is in the annotations
             labels = a.get("labels") or {}
-            for k in ("region", "region_offset", "length", "namespace", "blockdev", "dimm"):
-                if k not in r:
-                    continue
-                if k == "dimm":
-                    if labels.get("dimms") != r["dimm"]:
-                        p.append(f"am label dimms={labels.get('dimms')!r}, want {r['dimm']!r}")
-                    continue
-                if labels.get(k) != str(r[k]):
+            annotations = a.get("annotations") or {}
+            for k in ("region", "region_offset", "length"):
+                if k in r and labels.get(k) != str(r[k]):
                     p.append(f"am label {k}={labels.get(k)!r}, want {str(r[k])!r}")
+            for k in ("namespace", "blockdev"):
+                if k in r and annotations.get(k) != str(r[k]):
+                    p.append(f"am annotation {k}={annotations.get(k)!r}, want {str(r[k])!r}")
+                if k in labels:
+                    p.append(f"am label {k} present: labels must not change between firing and resolved")
+            if "dimm" in r and annotations.get("dimms") != r["dimm"]:
+                p.append(f"am annotation dimms={annotations.get('dimms')!r}, want {r['dimm']!r}")
             if not a.get("fingerprint"):
                 p.append("am alert without fingerprint")
     return p

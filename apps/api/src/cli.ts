@@ -31,7 +31,7 @@ daxfleet serve [options]
   --hostname NAME        name the agent reports (default: this machine's hostname)
   --host-id ID           stable host id (default: generated once, kept in DATA-DIR/host-id)
   --interval MS          scan and report interval in milliseconds (default 10000)
-  --badblocks-poll-ms MS agent: re-read the badblocks and scrub attributes this often and report a change at
+  --badblocks-poll-ms MS agent: re-read the badblocks attributes this often and report a change at
                          once (default 250; 0: bad blocks are found by the regular scans only)
   --log-level LEVEL      fatal|error|warn|info|debug|trace (default info)
   --join-token TOKEN     role agent, first start: the one-time dxf_join_… token an admin made (or env

@@ -60,10 +60,32 @@ class SharedConnectionAdapter extends PrismaBetterSQLite3 {
     const holder = this.#holder;
     const before = (): void => holder.beforeQuery?.();
     const { queryRaw, executeRaw, startTransaction, executeScript } = adapter;
-    adapter.queryRaw = (query) => { before(); return queryRaw.call(adapter, query); };
-    adapter.executeRaw = (query) => { before(); return executeRaw.call(adapter, query); };
-    adapter.startTransaction = (isolationLevel) => { before(); return startTransaction.call(adapter, isolationLevel); };
-    adapter.executeScript = (script) => { before(); return executeScript.call(adapter, script); };
+    // The adapter's mutex serialises interactive transactions only: a plain query issued while one is open runs on
+    // the same connection INSIDE it (it reads its uncommitted rows, and a write is rolled back with it). So a
+    // plain query waits until no interactive transaction is open. A transaction's own statements go through its
+    // transaction object, not through these methods, so they never wait here.
+    let open: Promise<void> | undefined;
+    const outsideTransactions = async (): Promise<void> => {
+      while (open !== undefined) await open;
+    };
+    adapter.queryRaw = async (query) => { await outsideTransactions(); before(); return queryRaw.call(adapter, query); };
+    adapter.executeRaw = async (query) => { await outsideTransactions(); before(); return executeRaw.call(adapter, query); };
+    adapter.startTransaction = async (isolationLevel) => {
+      before();
+      const tx = await startTransaction.call(adapter, isolationLevel);
+      let ended!: () => void;
+      const gate = new Promise<void>((resolve) => { ended = resolve; });
+      open = gate;
+      const end = (): void => {
+        if (open === gate) open = undefined;
+        ended();
+      };
+      const { commit, rollback } = tx;
+      tx.commit = async () => { try { return await commit.call(tx); } finally { end(); } };
+      tx.rollback = async () => { try { return await rollback.call(tx); } finally { end(); } };
+      return tx;
+    };
+    adapter.executeScript = async (script) => { await outsideTransactions(); before(); return executeScript.call(adapter, script); };
     return adapter;
   }
 }

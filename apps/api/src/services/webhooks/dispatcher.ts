@@ -16,8 +16,14 @@
  * on 'ingested' notices with deliveries, on wake() (test sends, redeliveries), after every attempt, and on a timer
  * for the next due row (unref'd: it never keeps the process alive). After a crash or restart the pending rows are
  * simply found again: delivery is at least once, and the idempotency key lets receivers drop duplicates.
+ *
+ * Every read of the queue and every write goes through prisma.$transaction: the hub has one SQLite connection, and
+ * the Prisma adapter serialises only transactions (startTransaction takes its mutex); a plain query issued while
+ * an ingest interactive transaction is open runs INSIDE it: a write would be rolled back with it, a read would see
+ * its uncommitted deliveries (and send an alert that is then rolled back).
  */
 import type { PrismaClient } from '../../db/client.js';
+import type { Prisma } from '../../../generated/prisma/index.js';
 import type { MediaBus } from '../media-bus.js';
 import type { WebhookFormat } from '@daxfleet/shared';
 import { CLOUDEVENTS_CONTENT_TYPE, TEST_EVENT_TYPE } from './formats.js';
@@ -67,7 +73,9 @@ interface DueDelivery {
   maxAgeSeconds: number;
 }
 
-interface AttemptOutcome {
+type LaneDelivery = DueDelivery & { lane: string };
+
+export interface AttemptOutcome {
   statusCode?: number;
   error?: string;
   latencyMs: number;
@@ -162,23 +170,38 @@ export class WebhookDispatcher {
    */
   private async pass(): Promise<void> {
     if (this.stopped) return;
-    const subs = await this.prisma.webhookSubscription.findMany({
+    const { heads, tests, nextDue } = await this.prisma.$transaction((tx) => this.findDue(tx));
+    for (const delivery of tests) {
+      if (this.stopped) break;
+      this.run(delivery, delivery.lane, false);
+    }
+    heads.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const delivery of heads) {
+      if (this.stopped || this.queuedInFlight >= this.concurrency) break;
+      this.run(delivery, delivery.lane, true);
+    }
+    this.schedule(nextDue - Date.now());
+  }
+
+  /** The due head of every idle subscription, every due test send, and when the next one is due. */
+  private async findDue(tx: Prisma.TransactionClient): Promise<{ heads: LaneDelivery[]; tests: LaneDelivery[]; nextDue: number }> {
+    const subs = await tx.webhookSubscription.findMany({
       where: { enabled: true },
       select: { id: true, url: true, secret: true, format: true, maxAgeSeconds: true },
     });
     const now = Date.now();
     let nextDue = now + MAX_SLEEP_MS;
-    const heads: Array<DueDelivery & { lane: string }> = [];
-    const tests: Array<DueDelivery & { lane: string }> = [];
+    const heads: LaneDelivery[] = [];
+    const tests: LaneDelivery[] = [];
     const select = { id: true, eventType: true, body: true, attempts: true, createdAt: true, nextAttemptAt: true } as const;
     for (const sub of subs) {
-      const due = (row: { id: string; eventType: string; body: string; attempts: number; createdAt: Date }, lane: string): DueDelivery & { lane: string } => ({
+      const due = (row: { id: string; eventType: string; body: string; attempts: number; createdAt: Date }, lane: string): LaneDelivery => ({
         lane, id: row.id, subscriptionId: sub.id, eventType: row.eventType, body: row.body, attempts: row.attempts,
         createdAt: row.createdAt, url: sub.url, secret: sub.secret, format: sub.format as WebhookFormat,
         maxAgeSeconds: sub.maxAgeSeconds,
       });
       // test sends: their own lane each, outside the ordered queue
-      const pendingTests = await this.prisma.webhookDelivery.findMany({
+      const pendingTests = await tx.webhookDelivery.findMany({
         where: { subscriptionId: sub.id, status: 'pending', eventType: TEST_EVENT_TYPE },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         select,
@@ -191,7 +214,7 @@ export class WebhookDispatcher {
         else tests.push(due(t, lane));
       }
       if (this.inFlight.has(sub.id)) continue;
-      const head = await this.prisma.webhookDelivery.findFirst({
+      const head = await tx.webhookDelivery.findFirst({
         where: { subscriptionId: sub.id, status: 'pending', eventType: { not: TEST_EVENT_TYPE } },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         select,
@@ -204,16 +227,7 @@ export class WebhookDispatcher {
       }
       heads.push(due(head, sub.id));
     }
-    for (const delivery of tests) {
-      if (this.stopped) break;
-      this.run(delivery, delivery.lane, false);
-    }
-    heads.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const delivery of heads) {
-      if (this.stopped || this.queuedInFlight >= this.concurrency) break;
-      this.run(delivery, delivery.lane, true);
-    }
-    this.schedule(nextDue - Date.now());
+    return { heads, tests, nextDue };
   }
 
   private run(delivery: DueDelivery, lane: string, queued: boolean): void {
@@ -290,23 +304,9 @@ export class WebhookDispatcher {
       }
     }
     try {
-      await this.prisma.$transaction([
-        this.prisma.webhookAttempt.create({
-          data: {
-            deliveryId: d.id, at: outcome.at, latencyMs: outcome.latencyMs,
-            statusCode: outcome.statusCode ?? null, error: outcome.error ?? null,
-          },
-        }),
-        // only while it is still pending: a delete or a concurrent redelivery wins
-        this.prisma.webhookDelivery.updateMany({
-          where: { id: d.id, status: 'pending' },
-          data: {
-            status, attempts, nextAttemptAt,
-            lastStatusCode: outcome.statusCode ?? null, lastError: outcome.error ?? null,
-            ...(delivered ? { deliveredAt: new Date(finishedAt) } : {}),
-          },
-        }),
-      ]);
+      await recordAttempt(this.prisma, d.id, outcome, {
+        status, attempts, nextAttemptAt, ...(delivered ? { deliveredAt: new Date(finishedAt) } : {}),
+      });
     } catch (err) {
       // deleted meanwhile (the attempt's foreign key), or the database is closing
       if (!this.stopped) this.log?.warn({ err, delivery: d.id }, 'could not record a webhook attempt');
@@ -314,6 +314,33 @@ export class WebhookDispatcher {
     }
     this.bus.emit('delivery', { id: d.id, subscription_id: d.subscriptionId, status });
   }
+}
+
+/**
+ * Logs an attempt and moves its delivery on, in one transaction (so under the adapter's mutex: never inside an
+ * unrelated transaction open on the shared connection). Only while the delivery is still pending: a delete or a
+ * concurrent redelivery wins. Throws when the delivery was deleted (the attempt's foreign key).
+ */
+export async function recordAttempt(
+  prisma: PrismaClient, deliveryId: string, outcome: Omit<AttemptOutcome, 'aborted'>,
+  next: { status: 'pending' | 'delivered' | 'failed'; attempts: number; nextAttemptAt: Date | null; deliveredAt?: Date },
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await tx.webhookAttempt.create({
+      data: {
+        deliveryId, at: outcome.at, latencyMs: outcome.latencyMs,
+        statusCode: outcome.statusCode ?? null, error: outcome.error ?? null,
+      },
+    });
+    await tx.webhookDelivery.updateMany({
+      where: { id: deliveryId, status: 'pending' },
+      data: {
+        status: next.status, attempts: next.attempts, nextAttemptAt: next.nextAttemptAt,
+        lastStatusCode: outcome.statusCode ?? null, lastError: outcome.error ?? null,
+        ...(next.deliveredAt ? { deliveredAt: next.deliveredAt } : {}),
+      },
+    });
+  });
 }
 
 /** fetch's TypeError hides the reason in `cause` (ECONNREFUSED, ENOTFOUND, a TLS error...). */

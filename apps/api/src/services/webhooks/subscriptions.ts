@@ -1,6 +1,10 @@
 /**
  * Webhook subscriptions and their deliveries, for the admin routes. The signing secret is write-only: it is in the
- * create answer once (generated or the admin's own), lists carry only its first characters, PATCH can replace it.
+ * create answer once (generated or the admin's own), lists carry only a prefix or fingerprint, PATCH can replace it.
+ *
+ * Every write runs in prisma.$transaction: the hub's one SQLite connection is shared, and the Prisma adapter
+ * serialises only transactions (startTransaction takes its mutex); a plain query issued while an ingest
+ * interactive transaction is open would run INSIDE it and be rolled back with it.
  */
 import { randomBytes } from 'node:crypto';
 import type {
@@ -8,12 +12,16 @@ import type {
   WebhookSubscription,
 } from '@daxfleet/shared';
 import type { PrismaClient } from '../../db/client.js';
+import type { Prisma } from '../../../generated/prisma/index.js';
 import { ApiError } from '../../errors.js';
 import { TEST_EVENT_TYPE, renderTest } from './formats.js';
 import { externalUrl, newDeliveryId } from './outbox.js';
 import { generateSecret, secretPrefix } from './signing.js';
 
 export const DEFAULT_MAX_AGE_SECONDS = 24 * 60 * 60;
+
+/** the client or a transaction of it */
+type Db = Prisma.TransactionClient;
 
 type SubscriptionRow = {
   id: string; name: string; url: string; format: string; eventTypes: string; hostIds: string; secret: string;
@@ -38,7 +46,7 @@ export function validateWebhookUrl(raw: string): string {
   return url.toString();
 }
 
-async function subscriptionStats(prisma: PrismaClient, ids: string[]): Promise<Map<string, { pending: number; last?: { at: Date; status: string } }>> {
+async function subscriptionStats(prisma: Db, ids: string[]): Promise<Map<string, { pending: number; last?: { at: Date; status: string } }>> {
   const stats = new Map<string, { pending: number; last?: { at: Date; status: string } }>();
   if (ids.length === 0) return stats;
   const pending = await prisma.webhookDelivery.groupBy({
@@ -73,7 +81,7 @@ function toSubscription(row: SubscriptionRow, stat: { pending: number; last?: { 
   };
 }
 
-async function findRow(prisma: PrismaClient, id: string): Promise<SubscriptionRow> {
+async function findRow(prisma: Db, id: string): Promise<SubscriptionRow> {
   const row = await prisma.webhookSubscription.findUnique({ where: { id } });
   if (!row) throw new ApiError('DAXFLEET_ERR_WEBHOOK_NOT_FOUND', `no webhook subscription with id ${id}: list them with GET /api/v1/webhooks`);
   return row;
@@ -95,7 +103,7 @@ export async function createWebhook(
 ): Promise<WebhookSubscription & { secret: string }> {
   const url = validateWebhookUrl(body.url);
   const secret = body.secret ?? generateSecret();
-  const row = await prisma.webhookSubscription.create({
+  const row = await prisma.$transaction((tx) => tx.webhookSubscription.create({
     data: {
       id: `wh_${randomBytes(12).toString('base64url')}`,
       name: body.name,
@@ -109,7 +117,7 @@ export async function createWebhook(
       createdAt: new Date(),
       createdBy,
     },
-  });
+  }));
   return { ...toSubscription(row, { pending: 0 }), secret };
 }
 
@@ -119,29 +127,34 @@ export async function createWebhook(
  * wakes the dispatcher.
  */
 export async function updateWebhook(prisma: PrismaClient, id: string, body: UpdateWebhookBody): Promise<WebhookSubscription> {
-  await findRow(prisma, id);
-  const row = await prisma.webhookSubscription.update({
-    where: { id },
-    data: {
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.url !== undefined ? { url: validateWebhookUrl(body.url) } : {}),
-      ...(body.format !== undefined ? { format: body.format } : {}),
-      ...(body.event_types !== undefined ? { eventTypes: JSON.stringify([...new Set(body.event_types)]) } : {}),
-      ...(body.host_ids !== undefined ? { hostIds: JSON.stringify([...new Set(body.host_ids)]) } : {}),
-      ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-      ...(body.max_age_seconds !== undefined ? { maxAgeSeconds: body.max_age_seconds } : {}),
-      ...(body.secret !== undefined ? { secret: body.secret } : {}),
-    },
+  return prisma.$transaction(async (tx) => {
+    await findRow(tx, id);
+    const row = await tx.webhookSubscription.update({
+      where: { id },
+      data: {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.url !== undefined ? { url: validateWebhookUrl(body.url) } : {}),
+        ...(body.format !== undefined ? { format: body.format } : {}),
+        ...(body.event_types !== undefined ? { eventTypes: JSON.stringify([...new Set(body.event_types)]) } : {}),
+        ...(body.host_ids !== undefined ? { hostIds: JSON.stringify([...new Set(body.host_ids)]) } : {}),
+        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+        ...(body.max_age_seconds !== undefined ? { maxAgeSeconds: body.max_age_seconds } : {}),
+        ...(body.secret !== undefined ? { secret: body.secret } : {}),
+      },
+    });
+    await tx.webhookDelivery.updateMany({ where: { subscriptionId: id, status: 'pending' }, data: { nextAttemptAt: new Date() } });
+    return toSubscription(row, (await subscriptionStats(tx, [id])).get(id));
   });
-  await prisma.webhookDelivery.updateMany({ where: { subscriptionId: id, status: 'pending' }, data: { nextAttemptAt: new Date() } });
-  return toSubscription(row, (await subscriptionStats(prisma, [id])).get(id));
 }
 
 /** Deletes the subscription and (cascade) its deliveries and their attempts. */
 export async function deleteWebhook(prisma: PrismaClient, id: string): Promise<WebhookSubscription> {
-  const existing = await getWebhook(prisma, id);
-  await prisma.webhookSubscription.delete({ where: { id } });
-  return existing;
+  return prisma.$transaction(async (tx) => {
+    const row = await findRow(tx, id);
+    const existing = toSubscription(row, (await subscriptionStats(tx, [id])).get(id));
+    await tx.webhookSubscription.delete({ where: { id } });
+    return existing;
+  });
 }
 
 // deliveries ----------------------------------------------------------------------------------------------------
@@ -205,7 +218,7 @@ export async function listDeliveries(
   };
 }
 
-export async function getDelivery(prisma: PrismaClient, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
+export async function getDelivery(prisma: Db, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
   const row = await prisma.webhookDelivery.findFirst({ where: { id: deliveryId, subscriptionId: webhookId }, select: deliverySelect });
   if (!row) {
     throw new ApiError('DAXFLEET_ERR_WEBHOOK_DELIVERY_NOT_FOUND',
@@ -219,19 +232,21 @@ export async function getDelivery(prisma: PrismaClient, webhookId: string, deliv
  * not behind the subscription's queue (a failing head would make the test look hung).
  */
 export async function enqueueTestDelivery(prisma: PrismaClient, webhookId: string, requestedBy: string): Promise<WebhookDelivery> {
-  const sub = await findRow(prisma, webhookId);
-  const id = newDeliveryId();
-  const now = new Date();
-  const { body } = renderTest(sub.format as WebhookFormat, {
-    deliveryId: id, subscriptionName: sub.name, externalUrl: externalUrl(), subscriptionId: sub.id, at: now, requestedBy,
+  return prisma.$transaction(async (tx) => {
+    const sub = await findRow(tx, webhookId);
+    const id = newDeliveryId();
+    const now = new Date();
+    const { body } = renderTest(sub.format as WebhookFormat, {
+      deliveryId: id, subscriptionName: sub.name, externalUrl: externalUrl(), subscriptionId: sub.id, at: now, requestedBy,
+    });
+    await tx.webhookDelivery.create({
+      data: {
+        id, subscriptionId: sub.id, eventType: TEST_EVENT_TYPE, body, status: 'pending', attempts: 0,
+        createdAt: now, nextAttemptAt: now,
+      },
+    });
+    return getDelivery(tx, webhookId, id);
   });
-  await prisma.webhookDelivery.create({
-    data: {
-      id, subscriptionId: sub.id, eventType: TEST_EVENT_TYPE, body, status: 'pending', attempts: 0,
-      createdAt: now, nextAttemptAt: now,
-    },
-  });
-  return getDelivery(prisma, webhookId, id);
 }
 
 /**
@@ -241,11 +256,13 @@ export async function enqueueTestDelivery(prisma: PrismaClient, webhookId: strin
  * redelivered cannot overtake the "resolved" queued after it.
  */
 export async function redeliver(prisma: PrismaClient, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
-  await getDelivery(prisma, webhookId, deliveryId);
-  const now = new Date();
-  await prisma.webhookDelivery.update({
-    where: { id: deliveryId },
-    data: { status: 'pending', nextAttemptAt: now, createdAt: now, deliveredAt: null },
+  return prisma.$transaction(async (tx) => {
+    await getDelivery(tx, webhookId, deliveryId);
+    const now = new Date();
+    await tx.webhookDelivery.update({
+      where: { id: deliveryId },
+      data: { status: 'pending', nextAttemptAt: now, createdAt: now, deliveredAt: null },
+    });
+    return getDelivery(tx, webhookId, deliveryId);
   });
-  return getDelivery(prisma, webhookId, deliveryId);
 }

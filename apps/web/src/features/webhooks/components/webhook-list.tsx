@@ -35,7 +35,7 @@ function WebhookItem({ webhook }: { webhook: WebhookSubscription }) {
         <div className="description-list__item"><dt>format</dt><dd>{FORMAT_LABELS[webhook.format]}</dd></div>
         <div className="description-list__item"><dt>events</dt><dd>{webhook.event_types.length === 0 ? 'all' : webhook.event_types.join(', ')}</dd></div>
         <div className="description-list__item"><dt>hosts</dt><dd>{webhook.host_ids.length === 0 ? 'all' : webhook.host_ids.join(', ')}</dd></div>
-        <div className="description-list__item"><dt>secret</dt><dd><code>{webhook.secret_prefix}…</code></dd></div>
+        <div className="description-list__item"><dt>secret</dt><dd><code>{webhook.secret_prefix.startsWith('sha256:') ? webhook.secret_prefix : `${webhook.secret_prefix}…`}</code>{webhook.secret_prefix.startsWith('sha256:') ? ' (fingerprint of the secret you set)' : ''}</dd></div>
         <div className="description-list__item"><dt>retries for</dt><dd>{formatAge(webhook.max_age_seconds)}</dd></div>
         <div className="description-list__item"><dt>last delivery</dt><dd><OptionalTime iso={webhook.last_delivery_at} absent="never" />{webhook.last_status !== undefined && ` (${webhook.last_status})`}</dd></div>
       </dl>

@@ -119,6 +119,15 @@ describe('webhook subscriptions', () => {
     expect(within(dialog).getByLabelText('Secret').textContent).toBe(sent.secret);
   });
 
+  it('shows a secret the admin set by its fingerprint, never as the start of the secret', async () => {
+    stubHub({ 'GET /webhooks': { body: { webhooks: [subscription({ secret_prefix: 'sha256:0a1b2c3d' })] } } });
+    renderPage();
+    const item = await screen.findByRole('listitem', { name: 'Webhook pager' });
+    expect(within(item).getByText('sha256:0a1b2c3d')).toBeTruthy();
+    expect(item.textContent).toContain('fingerprint of the secret you set');
+    expect(item.textContent).not.toContain('sha256:0a1b2c3d…');
+  });
+
   it('shows the delivery log, redelivers, and refreshes on a live delivery notice', async () => {
     vi.stubGlobal('EventSource', TestEventSource);
     TestEventSource.instances = [];

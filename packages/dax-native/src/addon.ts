@@ -72,7 +72,8 @@ function load(): LoadResult {
   return loaded;
 }
 
-function binding(): NativeBinding {
+/** The loaded raw binding; throws NativeAddonUnavailableError when it did not load. Internal: not in index.ts. */
+export function binding(): NativeBinding {
   const result = load();
   if ('error' in result) throw result.error;
   return result.binding;
@@ -100,8 +101,8 @@ export function compiledVersions(): { libndctl: string; libdaxctl: string; napi:
   return { ...binding().compiledAgainst };
 }
 
-/** Gives an error settled in the addon's main-thread callback the stack of the awaiting caller. */
-async function withCallSite<T>(call: () => Promise<T>, site: (...args: never[]) => unknown): Promise<T> {
+/** Gives an error settled in the addon's main-thread callback the stack of the awaiting caller. Internal. */
+export async function withCallSite<T>(call: () => Promise<T>, site: (...args: never[]) => unknown): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -144,7 +145,8 @@ function toFsxattr(raw: RawFsxattr): Fsxattr {
   return { ...raw, dax: (raw.xflags & FS_XFLAG_DAX) !== 0 };
 }
 
-function checkPath(path: unknown, name = 'path'): asserts path is string {
+/** Validates a path argument as Node's fs does (code ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE). Internal. */
+export function checkPath(path: unknown, name = 'path'): asserts path is string {
   if (typeof path !== 'string' || path.length === 0) {
     throw Object.assign(new TypeError(`${name} must be a non-empty string`), { code: 'ERR_INVALID_ARG_TYPE' });
   }

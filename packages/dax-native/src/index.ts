@@ -6,7 +6,11 @@ export { scanInventory, type ScanOptions, type SysfsRootError } from './sysfs/sc
 export { toNdctlList, type NdctlListOptions } from './ndctl/ndctl-list.js';
 export { toDaxctlList, type DaxctlListOptions } from './ndctl/daxctl-list.js';
 export { stringifyNdctl, type NdctlJson } from './ndctl/json-c.js';
-export * from './addon.js';
+// the addon's public API; addon.ts also exports internals (binding, withCallSite, checkPath) for src/files
+export {
+  FS_XFLAG_DAX, NativeAddonUnavailableError, isAvailable, loadError, addonPath, compiledVersions, readDimmHealth,
+  getFsxattr, setFsxattr, statxDax, type NativeError, type Fsxattr,
+} from './addon.js';
 export { mapDeviceRange, type MapDeviceRangeOptions, type DeviceRangeFiles } from './files/map-range.js';
 export { readFsmap, readFiemap, type Fsmap, type FsmapRecord, type Fiemap, type FiemapExtent } from './files/ioctl.js';
 export { specialOwner, type SpecialOwner } from './files/owners.js';

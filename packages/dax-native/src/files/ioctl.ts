@@ -4,9 +4,7 @@
  * device; both reject with the NativeError shape (code, errno, syscall 'open' | 'ioctl', path, detail naming
  * the ioctl).
  */
-import { createRequire } from 'node:module';
-import { addonPath, loadError } from '../addon.js';
-import type { NativeBinding } from '../native/native.js';
+import { binding, checkPath, withCallSite } from '../addon.js';
 
 /** One reverse-map record (struct fsmap). Declared here in full: native.d.ts is not part of the built output. */
 export interface FsmapRecord {
@@ -55,21 +53,6 @@ export interface Fiemap {
   extents: FiemapExtent[];
 }
 
-function native(): NativeBinding {
-  const error = loadError(); // loads the addon on first call
-  if (error !== undefined) throw error;
-  return createRequire(import.meta.url)(addonPath()!) as NativeBinding;
-}
-
-function checkPath(path: unknown, name: string): asserts path is string {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw Object.assign(new TypeError(`${name} must be a non-empty string`), { code: 'ERR_INVALID_ARG_TYPE' });
-  }
-  if (path.includes('\0')) {
-    throw Object.assign(new TypeError(`${name} must not contain null bytes`), { code: 'ERR_INVALID_ARG_VALUE' });
-  }
-}
-
 function checkBytes(start: number, end: number): void {
   for (const [name, value] of [['deviceByteStart', start], ['deviceByteEnd', end]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -85,15 +68,6 @@ function checkBytes(start: number, end: number): void {
   }
 }
 
-async function withCallSite<T>(call: () => Promise<T>, site: (...args: never[]) => unknown): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof Error) Error.captureStackTrace(err, site);
-    throw err;
-  }
-}
-
 /**
  * FS_IOC_GETFSMAP on the mount root `mountPath`: every reverse-map record overlapping the data device's bytes
  * [deviceByteStart, deviceByteEnd). Needs CAP_SYS_ADMIN; rejects ENOTTY or EOPNOTSUPP where the filesystem has
@@ -103,8 +77,8 @@ async function withCallSite<T>(call: () => Promise<T>, site: (...args: never[]) 
 export async function readFsmap(mountPath: string, deviceByteStart: number, deviceByteEnd: number): Promise<Fsmap> {
   checkPath(mountPath, 'mountPath');
   checkBytes(deviceByteStart, deviceByteEnd);
-  const binding = native();
-  return withCallSite(() => binding.getFsmap(mountPath, deviceByteStart, deviceByteEnd), readFsmap);
+  const native = binding();
+  return withCallSite(() => native.getFsmap(mountPath, deviceByteStart, deviceByteEnd), readFsmap);
 }
 
 /**
@@ -113,8 +87,8 @@ export async function readFsmap(mountPath: string, deviceByteStart: number, devi
  */
 export async function readFiemap(path: string, device?: { start: number; end: number }): Promise<Fiemap> {
   checkPath(path, 'path');
-  const binding = native();
-  if (device === undefined) return withCallSite(() => binding.fiemap(path), readFiemap);
+  const native = binding();
+  if (device === undefined) return withCallSite(() => native.fiemap(path), readFiemap);
   checkBytes(device.start, device.end);
-  return withCallSite(() => binding.fiemap(path, device.start, device.end), readFiemap);
+  return withCallSite(() => native.fiemap(path, device.start, device.end), readFiemap);
 }

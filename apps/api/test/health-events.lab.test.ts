@@ -40,18 +40,15 @@
  * Runs only where the lab is set up and nfit_test is built for the guest kernel (packages/dax-native/test/
  * native.nfit.test.ts builds it into /var/tmp/daxfleet-nfit-test/<kernel>).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DimmHealthValues, MediaEvent } from '@daxfleet/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAB_CACHE, labUnavailable, outputTail, runInGuest } from '../../../packages/dax-native/test/lab-guest.js';
+import { NFIT_TEST_MODULES, NFIT_TEST_SWAP, labUnavailable, outputTail, runInGuest } from '../../../packages/dax-native/test/lab-guest.js';
 import type { KnownDimm } from '../src/agent/media/derive.js';
 
 const DERIVE_MODULE = fileURLToPath(new URL('../dist/agent/media/derive.js', import.meta.url));
 const DAX_NATIVE = fileURLToPath(new URL('../../../packages/dax-native/dist/index.js', import.meta.url));
-const kver = existsSync(join(LAB_CACHE, 'kernel-version')) ? readFileSync(join(LAB_CACHE, 'kernel-version'), 'utf8').trim() : 'none';
-const MODULES = `/var/tmp/daxfleet-nfit-test/${kver}/modules`;
 
 /** The health fields a health event carries (DimmHealthValuesSchema), compared with `ndctl list -DH`. */
 const VALUE_FIELDS = [
@@ -158,14 +155,7 @@ monitor.kill();
 const GUEST_SCRIPT = (dir: string): string => String.raw`
 set -u
 modules=$1 derive=$2 daxnative=$3
-ndctl disable-region all >/dev/null; ndctl disable-dimm all >/dev/null
-for m in dax_hmem kmem virtio_pmem nd_virtio dax_pmem device_dax nd_pmem nd_btt nd_e820 nfit libnvdimm; do
-  if lsmod | grep -q "^$m "; then rmmod "$m" || exit 11; fi
-done
-for m in nfit_test_iomap libnvdimm nd_btt nd_pmem nd_e820 nfit device_dax dax_pmem nfit_test; do
-  insmod "$modules/$m.ko" || exit 12
-done
-udevadm settle 2>/dev/null || sleep 1
+${NFIT_TEST_SWAP}
 echo "PHASE nfit_test loaded at $(cut -d' ' -f1 /proc/uptime) s of guest uptime"
 node ${dir}/driver.mjs "$derive" "$daxnative" || exit 13
 `;
@@ -188,7 +178,7 @@ interface Step {
   monitor: MonitorLine[];
 }
 
-const unavailable = labUnavailable({ files: [DERIVE_MODULE, DAX_NATIVE, join(MODULES, '.complete')] });
+const unavailable = labUnavailable({ files: [DERIVE_MODULE, DAX_NATIVE, join(NFIT_TEST_MODULES, '.complete')] });
 
 describe.skipIf(unavailable !== undefined)(`DIMM health events on nfit_test's SMART injection${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let target: NdctlDimm;
@@ -200,7 +190,7 @@ describe.skipIf(unavailable !== undefined)(`DIMM health events on nfit_test's SM
       prefix: 'daxfleet-health-',
       files: { 'driver.mjs': DRIVER },
       script: GUEST_SCRIPT,
-      args: [MODULES, DERIVE_MODULE, DAX_NATIVE],
+      args: [NFIT_TEST_MODULES, DERIVE_MODULE, DAX_NATIVE],
       env: { NDIMM: '1', REGION_MB: '256', MEM: '1G', LAB_TIMEOUT: '400' },
     });
     output = run.output;

@@ -9,18 +9,15 @@
  * (packages/dax-native/test/native.nfit.test.ts) builds it into /var/tmp/daxfleet-nfit-test/<kernel>. About 45 s
  * (QEMU under TCG).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScrubBusResult } from '@daxfleet/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAB_CACHE, jsonAfter, labUnavailable, outputTail, runInGuest } from '../../../packages/dax-native/test/lab-guest.js';
+import { NFIT_TEST_MODULES, NFIT_TEST_SWAP, jsonAfter, labUnavailable, outputTail, runInGuest } from '../../../packages/dax-native/test/lab-guest.js';
 import { NO_SCRUB_REASON } from '../src/agent/scrub.js';
 
 const SCRUB_MODULE = fileURLToPath(new URL('../dist/agent/scrub.js', import.meta.url));
 const DAX_NATIVE = fileURLToPath(new URL('../../../packages/dax-native/dist/index.js', import.meta.url));
-const kver = existsSync(join(LAB_CACHE, 'kernel-version')) ? readFileSync(join(LAB_CACHE, 'kernel-version'), 'utf8').trim() : 'none';
-const MODULES = `/var/tmp/daxfleet-nfit-test/${kver}/modules`;
 
 /**
  * In the guest: swap the libnvdimm stack for the nfit_test build (as the dax-native nfit test does), let the
@@ -30,14 +27,7 @@ const MODULES = `/var/tmp/daxfleet-nfit-test/${kver}/modules`;
 const GUEST_SCRIPT = String.raw`
 set -u
 modules=$1 scrub=$2 daxnative=$3
-ndctl disable-region all >/dev/null; ndctl disable-dimm all >/dev/null
-for m in dax_hmem kmem virtio_pmem nd_virtio dax_pmem device_dax nd_pmem nd_btt nd_e820 nfit libnvdimm; do
-  if lsmod | grep -q "^$m "; then rmmod "$m" || exit 11; fi
-done
-for m in nfit_test_iomap libnvdimm nd_btt nd_pmem nd_e820 nfit device_dax dax_pmem nfit_test; do
-  insmod "$modules/$m.ko" || exit 12
-done
-udevadm settle 2>/dev/null || sleep 1
+${NFIT_TEST_SWAP}
 ndctl wait-scrub all >/dev/null 2>&1
 attrs() { for b in /sys/bus/nd/devices/ndbus*; do
   printf '"%s":"%s",' "$(basename "$b")" "$(cat "$b/nfit/scrub" 2>/dev/null || echo none)"; done; }
@@ -51,7 +41,7 @@ const inv = await scanInventory({ sysfsRoot: '/sys', health: false });
 console.log('INVENTORY-JSON ' + JSON.stringify(inv.buses.map((b) => ({ dev: b.dev, provider: b.provider, scrub_state: b.scrub_state, scrub_count: b.scrub_count }))));" "$daxnative" || exit 15
 `;
 
-const unavailable = labUnavailable({ files: [SCRUB_MODULE, DAX_NATIVE, join(MODULES, '.complete')] });
+const unavailable = labUnavailable({ files: [SCRUB_MODULE, DAX_NATIVE, join(NFIT_TEST_MODULES, '.complete')] });
 
 describe.skipIf(unavailable !== undefined)(`address range scrub on nfit_test's buses${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let before: Record<string, string>;
@@ -63,7 +53,7 @@ describe.skipIf(unavailable !== undefined)(`address range scrub on nfit_test's b
     const run = await runInGuest({
       prefix: 'daxfleet-scrub-',
       script: () => GUEST_SCRIPT,
-      args: [MODULES, SCRUB_MODULE, DAX_NATIVE],
+      args: [NFIT_TEST_MODULES, SCRUB_MODULE, DAX_NATIVE],
       env: { NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
     });
     expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);

@@ -4,7 +4,7 @@
  * its own /tmp, so the scripts go under /var/tmp.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,32 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const LAB = join(REPO, 'lab/lab');
 export const LAB_CACHE = join(REPO, 'lab/.cache');
+
+/** The guest kernel's version (lab/.cache/kernel-version), 'none' before `lab/lab setup`. */
+export const GUEST_KERNEL = existsSync(join(LAB_CACHE, 'kernel-version'))
+  ? readFileSync(join(LAB_CACHE, 'kernel-version'), 'utf8').trim()
+  : 'none';
+
+/**
+ * Where native.nfit.test.ts builds tools/testing/nvdimm (nfit_test) for the guest kernel; the other nfit_test
+ * lab tests use that build. Its modules/ holds the .ko files and is complete once it has modules/.complete.
+ */
+export const NFIT_TEST_BUILD = `/var/tmp/daxfleet-nfit-test/${GUEST_KERNEL}`;
+export const NFIT_TEST_MODULES = `${NFIT_TEST_BUILD}/modules`;
+
+/**
+ * Guest shell lines that swap the libnvdimm stack for the nfit_test build: disable every region and DIMM, unload
+ * the real modules, insmod the nfit_test ones from "$modules" (the script must set it), wait for udev. Exits 11
+ * when an rmmod fails, 12 when an insmod does.
+ */
+export const NFIT_TEST_SWAP = String.raw`ndctl disable-region all >/dev/null; ndctl disable-dimm all >/dev/null
+for m in dax_hmem kmem virtio_pmem nd_virtio dax_pmem device_dax nd_pmem nd_btt nd_e820 nfit libnvdimm; do
+  if lsmod | grep -q "^$m "; then rmmod "$m" || exit 11; fi
+done
+for m in nfit_test_iomap libnvdimm nd_btt nd_pmem nd_e820 nfit device_dax dax_pmem nfit_test; do
+  insmod "$modules/$m.ko" || exit 12
+done
+udevadm settle 2>/dev/null || sleep 1`;
 
 export interface LabRequirements {
   /** commands needed on this host besides qemu-system-x86_64 */

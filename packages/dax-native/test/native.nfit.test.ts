@@ -10,11 +10,13 @@
  * (about 70 s on 2 cores); later runs reuse them and take about 35 s (QEMU under TCG).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addonPath } from '../src/addon.js';
-import { LAB_CACHE, jsonAfter, labUnavailable, outputTail, runInGuest } from './lab-guest.js';
+import {
+  GUEST_KERNEL, LAB_CACHE, NFIT_TEST_BUILD, NFIT_TEST_MODULES, NFIT_TEST_SWAP, jsonAfter, labUnavailable, outputTail, runInGuest,
+} from './lab-guest.js';
 
 /**
  * Builds tools/testing/nvdimm of the guest kernel against that kernel's Debian headers. Everything goes
@@ -64,14 +66,7 @@ touch modules/.complete
 const GUEST_SCRIPT = String.raw`
 set -u
 modules=$1 addon=$2
-ndctl disable-region all >/dev/null; ndctl disable-dimm all >/dev/null
-for m in dax_hmem kmem virtio_pmem nd_virtio dax_pmem device_dax nd_pmem nd_btt nd_e820 nfit libnvdimm; do
-  if lsmod | grep -q "^$m "; then rmmod "$m" || exit 11; fi
-done
-for m in nfit_test_iomap libnvdimm nd_btt nd_pmem nd_e820 nfit device_dax dax_pmem nfit_test; do
-  insmod "$modules/$m.ko" || exit 12
-done
-udevadm settle 2>/dev/null || sleep 1
+${NFIT_TEST_SWAP}
 echo 0x2 > /sys/class/nfit_test_dimm/test_dimm0/fail_cmd || exit 13
 echo 0x4 > /sys/class/nfit_test_dimm/test_dimm1/fail_cmd || exit 13
 echo "NDCTL-JSON $(ndctl list -D -H | tr -d '\n')"
@@ -99,12 +94,12 @@ describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated S
   let addonDebugLog: AddonDimm[];
 
   it('builds nfit_test for the guest kernel and runs it in the guest', async () => {
-    const kver = readFileSync(join(LAB_CACHE, 'kernel-version'), 'utf8').trim();
+    const kver = GUEST_KERNEL;
     const deb = readdirSync(join(LAB_CACHE, 'debs')).find((f) => f.startsWith(`linux-image-${kver}_`));
     const debVersion = deb?.split('_')[1];
     expect(debVersion, `no linux-image-${kver}_*.deb in lab/.cache/debs`).toBeDefined();
-    const cache = `/var/tmp/daxfleet-nfit-test/${kver}`;
-    mkdirSync('/var/tmp/daxfleet-nfit-test', { recursive: true });
+    const cache = NFIT_TEST_BUILD;
+    mkdirSync(dirname(cache), { recursive: true });
     const prepare = spawnSync('flock', [`${cache}.lock`, 'bash', '-c', PREPARE_SCRIPT, 'prepare', cache, kver, debVersion!], {
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
@@ -114,7 +109,7 @@ describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated S
     const run = await runInGuest({
       prefix: 'dax-native-nfit-',
       script: () => GUEST_SCRIPT,
-      args: [`${cache}/modules`, addonPath()!],
+      args: [NFIT_TEST_MODULES, addonPath()!],
       env: { NDIMM: '2', REGION_MB: '1024', MEM: '2G', LAB_TIMEOUT: '400' },
     });
     expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);

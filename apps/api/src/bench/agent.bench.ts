@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { whenListening } from './listening.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const FIXTURE_NAME = process.env.AGENT_FIXTURE ?? 'two-dimm-all-modes';
@@ -25,17 +26,7 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux x86_64: /proc/PID/stat times are in
 /** Starts `daxfleet serve ...` and resolves with the process and its URL once it prints "listening on". */
 function startDaxfleet(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`daxfleet ${args.join(' ')} exited with ${code}: ${stderr.trim()}`)));
-  });
+  return whenListening(child, `daxfleet ${args.join(' ')}`);
 }
 
 function procStatus(pid: number): { rssKiB: number; hwmKiB: number } {

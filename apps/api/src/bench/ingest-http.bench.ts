@@ -35,6 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { scanInventory } from '@daxfleet/dax-native';
 import type { AgentReport, Inventory, MediaEvent } from '@daxfleet/shared';
+import { whenListening } from './listening.js';
 
 /** HUB_CLI=path/to/cli.js runs another build of the hub (to compare two builds under the same load) */
 const CLI = process.env.HUB_CLI ? path.resolve(process.env.HUB_CLI) : fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -91,17 +92,7 @@ function startHub(dataDir: string, pin: boolean): Promise<{ child: ChildProcess;
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DAXFLEET_ADMIN_USERNAME: 'admin', DAXFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD },
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`the hub exited with ${code}: ${stderr.trim()}`)));
-  });
+  return whenListening(child, 'the hub');
 }
 
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });

@@ -7,6 +7,7 @@ import { InventorySchema, NamespaceModeSchema } from './inventory.js';
 import { HealthSampleSchema, MediaEventSchema } from './media.js';
 import { RangeFilesSchema } from './recovery.js';
 import { ScrubAgentCommandSchema } from './scrub.js';
+import { RecoveryExecuteAgentCommandSchema, RecoveryPlanAgentCommandSchema } from './recovery.js';
 
 /** Every error response: one shape (DAXFLEET_ERR_<AREA>_<WHAT> codes). */
 export const ErrorSchema = Type.Object({
@@ -155,8 +156,13 @@ export const RescanAgentCommandSchema = Type.Object({
   type: Type.Literal('rescan'),
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
 }, { additionalProperties: false });
-/** rescan: scan and report now; scrub: start an address range scrub (scrub.ts), answered by ScrubCommandAck */
-export const AgentCommandSchema = Type.Union([RescanAgentCommandSchema, ScrubAgentCommandSchema]);
+/**
+ * rescan: scan and report now; scrub: start an address range scrub (scrub.ts), answered by ScrubCommandAck;
+ * recovery-plan / recovery-execute: recovery.ts, answered by RecoveryPlanCommandAck / RecoveryExecuteCommandAck
+ */
+export const AgentCommandSchema = Type.Union([
+  RescanAgentCommandSchema, ScrubAgentCommandSchema, RecoveryPlanAgentCommandSchema, RecoveryExecuteAgentCommandSchema,
+]);
 export type AgentCommand = Static<typeof AgentCommandSchema>;
 export const AgentCommandAckSchema = Type.Object({ accepted: Type.Literal(true), id: Type.String() });
 export type AgentCommandAck = Static<typeof AgentCommandAckSchema>;

@@ -21,6 +21,8 @@ export interface MediaBusEvents {
   ingested: [IngestedNotice];
   /** a webhook delivery changed state (attempted, delivered, failed, redelivered) */
   delivery: [{ id: string; subscription_id: string; status: string }];
+  /** a recovery plan was created or changed state or progress (services/recovery-plans.ts) */
+  recovery: [{ id: string; host_id: string; status: string; seq: number }];
 }
 
 export class MediaBus extends EventEmitter<MediaBusEvents> {

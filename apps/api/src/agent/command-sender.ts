@@ -22,8 +22,13 @@ export interface CommandDestination {
   local?: FastifyInstance;
 }
 
-export function newCommand(type: AgentCommand['type']): AgentCommand {
+/** A command without parameters (rescan); the others are built by their callers with newCommandId(). */
+export function newCommand(type: 'rescan'): AgentCommand {
   return { type, id: randomUUID() };
+}
+
+export function newCommandId(): string {
+  return randomUUID();
 }
 
 /**

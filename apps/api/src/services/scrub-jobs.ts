@@ -18,7 +18,7 @@ import {
 } from '@daxfleet/shared';
 import type { FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
-import { commandDestination, newCommand, sendAgentCommand, type CommandDestination } from '../agent/command-sender.js';
+import { commandDestination, newCommandId, sendAgentCommand, type CommandDestination } from '../agent/command-sender.js';
 import type { PrismaClient } from '../db/client.js';
 import { ApiError } from '../errors.js';
 import { ONLINE_INTERVALS } from './hosts.js';
@@ -62,7 +62,7 @@ export async function startHostScrub(fastify: FastifyInstance, hostId: string, b
 
 /** The send half of startHostScrub: once it is called, the agent may have written nfit/scrub even when it throws. */
 async function sendScrubCommand(dest: CommandDestination, bus?: string): Promise<ScrubBusResult[]> {
-  const command = { ...newCommand('scrub'), type: 'scrub' as const, ...(bus !== undefined ? { bus } : {}) };
+  const command = { type: 'scrub' as const, id: newCommandId(), ...(bus !== undefined ? { bus } : {}) };
   const answer = await sendAgentCommand(dest, command);
   if (!Value.Check(ScrubCommandAckSchema, answer)) {
     throw new ApiError('DAXFLEET_ERR_AGENT_REFUSED', `the agent of host ${dest.hostId} answered the scrub command ` +

@@ -172,6 +172,10 @@ export const RecoveryTargetSchema = Type.Object({
   inode: Type.Optional(Type.Integer()),
   file_size: Type.Optional(Type.Integer({ minimum: 0 })),
   file_ranges: Type.Optional(Type.Array(Type.Object({ offset: Type.Integer({ minimum: 0 }), length: Type.Integer({ minimum: 1 }) }))),
+  /** truncate: the size the file is truncated to (the request's size, or the computed default) */
+  new_size: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** delete-restore: where the backup is copied before it replaces the file (same directory, so rename is atomic) */
+  temp_path: Type.Optional(Type.String()),
   /** delete-restore: the backup's size, mode (octal string), uid, gid, mtime */
   backup: Type.Optional(Type.Object({
     path: Type.String(), size: Type.Integer({ minimum: 0 }), mode: Type.String(), uid: Type.Integer(), gid: Type.Integer(),

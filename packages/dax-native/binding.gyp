@@ -13,7 +13,8 @@
         "src/native/fsxattr.cc",
         "src/native/statx.cc",
         "src/native/fsmap.cc",
-        "src/native/watch.cc"
+        "src/native/watch.cc",
+        "src/native/recover.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -13,6 +13,10 @@ export {
 } from './addon.js';
 export { mapDeviceRange, type MapDeviceRangeOptions, type DeviceRangeFiles } from './files/map-range.js';
 export { readFsmap, readFiemap, type Fsmap, type FsmapRecord, type Fiemap, type FiemapExtent } from './files/ioctl.js';
+export {
+  punchHole, writeZeros, deviceInUse, clearErrorsOnBus, type WriteZerosResult, type WriteZerosFailure, type ClearErrorsOptions,
+  type ClearErrorsResult,
+} from './files/recover.js';
 export { specialOwner, type SpecialOwner } from './files/owners.js';
 export { watchSysfsAttributes, type SysfsChange, type SysfsWatch } from './watch.js';
 export type {

@@ -9,6 +9,7 @@
 #include "fsmap.h"
 #include "fsxattr.h"
 #include "health.h"
+#include "recover.h"
 #include "statx.h"
 #include "watch.h"
 
@@ -27,6 +28,11 @@ Napi::Value DimmHealthEntry(const Napi::CallbackInfo& info) {
   return DimmHealth(info, data->ndctl);
 }
 
+Napi::Value ClearErrorsOnBusEntry(const Napi::CallbackInfo& info) {
+  auto* data = static_cast<AddonData*>(info.Data());
+  return ClearErrorsOnBus(info, data->ndctl);
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -40,6 +46,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statxDax", Napi::Function::New(env, StatxDax, "statxDax"));
   exports.Set("getFsmap", Napi::Function::New(env, GetFsmap, "getFsmap"));
   exports.Set("fiemap", Napi::Function::New(env, Fiemap, "fiemap"));
+  exports.Set("punchHole", Napi::Function::New(env, PunchHole, "punchHole"));
+  exports.Set("writeZeros", Napi::Function::New(env, WriteZeros, "writeZeros"));
+  exports.Set("deviceInUse", Napi::Function::New(env, DeviceInUse, "deviceInUse"));
+  exports.Set("clearErrorsOnBus",
+              Napi::Function::New(env, ClearErrorsOnBusEntry, "clearErrorsOnBus", data));
   InitSysfsWatcher(env, exports);
 
   // The library versions this binary was compiled against (pkg-config at build time).

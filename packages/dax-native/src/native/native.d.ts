@@ -108,6 +108,25 @@ export interface RawSysfsWatcher {
   close(): void;
 }
 
+/** writeZeros(): what reached the device and which blocks failed (adjacent blocks failing alike merged). */
+export interface RawWriteZeros {
+  /** bytes written */
+  written: number;
+  /** the device's logical block size (BLKSSZGET): the unit of the retries and of `failed` */
+  sectorSize: number;
+  failed: { offset: number; length: number; code: string; errno: number }[];
+}
+
+/** clearErrorsOnBus(): `range` is present when the bus supports the commands (supported true). */
+export interface RawClearErrors {
+  supported: boolean;
+  /** bytes the platform reports cleared */
+  cleared: number;
+  detail: string;
+  /** the SPA range sent to clear_error, aligned to the platform's clear unit */
+  range?: { address: bigint; length: number; clearUnit: number };
+}
+
 /**
  * Rejections carry Node's fs error shape: code ('ENOENT'), errno (negative), syscall ('open',
  * 'ioctl', 'statx', or the libndctl function such as 'ndctl_new'), path when there is one, and
@@ -130,6 +149,14 @@ export interface NativeBinding {
    * extents overlapping [deviceByteStart, deviceByteEnd) are returned.
    */
   fiemap(path: string, deviceByteStart?: number, deviceByteEnd?: number): Promise<RawFiemap>;
+  /** open O_WRONLY (regular files only), fallocate(PUNCH_HOLE|KEEP_SIZE), fsync. */
+  punchHole(path: string, offset: number, length: number): Promise<void>;
+  /** open O_WRONLY|O_DIRECT|O_EXCL|O_SYNC of a block device, zeros in 1 MiB chunks, failed chunks retried per block, fdatasync. */
+  writeZeros(devicePath: string, offset: number, length: number): Promise<RawWriteZeros>;
+  /** open O_RDONLY|O_EXCL of a block device: EBUSY → true. */
+  deviceInUse(devicePath: string): Promise<boolean>;
+  /** ARS_CAP then CLEAR_ERROR on bus `bus` (ndbusN) for the SPA range, widened to the clear unit. */
+  clearErrorsOnBus(bus: string, address: bigint, length: number): Promise<RawClearErrors>;
   SysfsWatcher: new (
     paths: string[],
     onChange: (path: string, text: string) => void,

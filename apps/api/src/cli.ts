@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { scanInventory, stringifyNdctl, toDaxctlList, toNdctlList } from '@daxfleet/dax-native';
 import { HOST_ID_PATTERN } from './agent/host-identity.js';
+import { RECOVERY_USAGE, recoveryCommand } from './cli/recovery.js';
+import { UsageError } from './cli/usage-error.js';
 import { DATABASE_FILE, VERSION, type Role } from './config.js';
 
 const USAGE = `usage: daxfleet <command> [options]
@@ -20,6 +22,9 @@ commands:
               replace this agent's credential (the old one stops working at once)
   admin reset-password
               give a hub user (default admin) a new one-time password, e.g. when the printed one was lost
+  recovery plan|execute|show|list
+              recover from media errors through the hub: plan an action (a dry run on the host), review its
+              data loss, execute it and follow it to the verification
 
 daxfleet serve [options]
   --role all|hub|agent   all: hub + local agent (default); hub: REST API and UI; agent: scan and report
@@ -55,16 +60,11 @@ daxfleet inventory [options]
                          daxctl: what \`daxctl list -DRM\` prints (ndctl and daxctl print nothing when there is
                          nothing to list)
 
+${RECOVERY_USAGE}
   -h, --help             this help
   --version              print the version
 `;
 
-/** Exit 2: the command line is wrong. `withUsage` false for a valid flag whose value the machine refuses. */
-class UsageError extends Error {
-  constructor(message: string, readonly withUsage = true) {
-    super(message);
-  }
-}
 
 const SERVE_OPTIONS = {
   role: { type: 'string', default: 'all' },
@@ -314,6 +314,9 @@ async function main(argv: string[]): Promise<void> {
     case 'agent': return agentCommand(rest);
     case 'admin': return adminCommand(rest);
     case 'inventory': return inventoryCommand(rest);
+    case 'recovery':
+      process.exitCode = await recoveryCommand(rest);
+      return;
     case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
       return;

@@ -79,6 +79,11 @@ export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(import('./plugins/app/scrub-jobs.js'));
   await fastify.register(import('./routes/api/v1/hosts/scrub.js'), { prefix: '/api/v1/hosts' });
   await fastify.register(import('./routes/api/v1/scrubs/index.js'), { prefix: '/api/v1/scrubs' });
+  // recovery plans: the expiry sweep (onReady/preClose), planning per host, the fleet list and execute, agent progress
+  await fastify.register(import('./plugins/app/recovery-plans.js'));
+  await fastify.register(import('./routes/api/v1/hosts/recovery.js'), { prefix: '/api/v1/hosts' });
+  await fastify.register(import('./routes/api/v1/recovery/index.js'), { prefix: '/api/v1/recovery' });
+  await fastify.register(import('./routes/api/v1/agents/recovery.js'), { prefix: '/api/v1/agents' });
   await fastify.register(webhooks);
   await fastify.register(webhookRoutes, { prefix: '/api/v1/webhooks' });
   if (opts.agentCommands) await fastify.register(agentCommandRoutes, { prefix: '/api/v1/agent/commands', target: opts.agentCommands });

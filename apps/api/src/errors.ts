@@ -87,6 +87,21 @@ export const ERROR_STATUS = {
   /** cancel of a job that already finished */
   DAXFLEET_ERR_SCRUB_JOB_FINISHED: 409,
   // --- end address range scrub ---
+  // --- recovery plans (issue 6) ---
+  /** the request's range is not an open bad range of the host in the hub's ledger */
+  DAXFLEET_ERR_RECOVERY_RANGE_NOT_FOUND: 404,
+  DAXFLEET_ERR_RECOVERY_PLAN_NOT_FOUND: 404,
+  /** execute: the plan was not executed before its expires_at (it is now expired): plan again */
+  DAXFLEET_ERR_RECOVERY_PLAN_EXPIRED: 409,
+  /** execute: the agent refused the plan (a precondition failed): nothing can run */
+  DAXFLEET_ERR_RECOVERY_NOT_EXECUTABLE: 409,
+  /** execute: the plan is executing or finished (only a planned plan can be executed, once) */
+  DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED: 409,
+  /** execute: the body's digest is not this plan's (review the plan you execute) */
+  DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH: 409,
+  /** execute: the agent planned again and its plan differs (the host changed) or it cannot start: plan again */
+  DAXFLEET_ERR_RECOVERY_HOST_CHANGED: 409,
+  // --- end recovery plans ---
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,
 } as const;

@@ -12,7 +12,8 @@ export type AuditRecord = Omit<AuditEntry, 'id' | 'at'> & { at?: Date };
 const MAX_FIELD = 512;
 const clip = (value: string): string => (value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD - 1)}…` : value);
 
-export async function recordAudit(prisma: PrismaClient, entry: AuditRecord): Promise<void> {
+/** `prisma` may be a transaction client: entries a hub service writes with the change they describe. */
+export async function recordAudit(prisma: Pick<PrismaClient, 'auditEntry'>, entry: AuditRecord): Promise<void> {
   await prisma.auditEntry.create({
     data: {
       at: entry.at ?? new Date(),

@@ -1,7 +1,8 @@
 /**
  * GET /api/v1/media/stream (viewer): Server-Sent Events for the UI, so it hears of new bad ranges within a second
  * instead of polling. `event: ingested` after every report that stored something (a new inventory version,
- * events, health samples), `event: delivery` when a webhook delivery changes state, a comment heartbeat every
+ * events, health samples), `event: delivery` when a webhook delivery changes state, `event: recovery` when a
+ * recovery plan is created or changes state or progress (the UI refetches the plan), a comment heartbeat every
  * 15 s (keeps proxies and the hub's own idle-socket timeout from closing the stream) and a `retry:` hint. Nothing
  * is replayed: a client that reconnects re-reads the REST lists.
  *
@@ -64,7 +65,9 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'text/event-stream; send Accept: text/event-stream (EventSource does; with curl: -N -H ' +
         '"Accept: text/event-stream"). Works with the session cookie and with Authorization: Bearer. Events: ' +
         '`ingested` {host_id, inventory_changed, inventory_version, events} after a report stored something; ' +
-        '`delivery` {id, subscription_id, status} when a webhook delivery changes state; a `:` comment every ' +
+        '`delivery` {id, subscription_id, status} when a webhook delivery changes state; `recovery` {id, host_id, ' +
+        'status, seq} when a recovery plan is created or its status or progress changes (GET ' +
+        '/api/v1/recovery/plans/{id} for the rest); a `:` comment every ' +
         `${heartbeatMs / 1000} s; retry: ${RETRY_MS}. The stream ends when the credential stops being valid.`,
       querystring: closed(Type.Object({})),
       response: {
@@ -111,6 +114,9 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const onDelivery = (...[delivery]: MediaBusEvents['delivery']): void => {
       send(frame('delivery', delivery));
     };
+    const onRecovery = (...[plan]: MediaBusEvents['recovery']): void => {
+      send(frame('recovery', { id: plan.id, host_id: plan.host_id, status: plan.status, seq: plan.seq }));
+    };
     const heartbeat = setInterval(() => {
       stillAuthorized(request).then((ok) => {
         if (ok) send(`: heartbeat ${new Date().toISOString()}\n\n`);
@@ -126,11 +132,13 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       clearInterval(heartbeat);
       bus.off('ingested', onIngested);
       bus.off('delivery', onDelivery);
+      bus.off('recovery', onRecovery);
       open.delete(end);
       if (!res.writableEnded) res.end();
     }
     bus.on('ingested', onIngested);
     bus.on('delivery', onDelivery);
+    bus.on('recovery', onRecovery);
     open.add(end);
     // the client went away (or the socket failed): drop the listeners
     res.on('close', end);

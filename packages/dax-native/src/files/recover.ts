@@ -49,6 +49,24 @@ export interface ClearErrorsResult {
 
 const SECTOR = 512;
 
+/**
+ * Node (libuv) names errno 95 ENOTSUP; the kernel returns it as EOPNOTSUPP ("this filesystem cannot do that",
+ * fallocate(2)), and that is the name callers of these calls test for. Internal.
+ */
+async function kernelNames<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const e = err as Partial<{ code: string; errno: number; message: string }>;
+    if (err instanceof Error && e.errno === -95 && e.code === 'ENOTSUP') {
+      e.code = 'EOPNOTSUPP';
+      // libuv's text for it reads "operation not supported on socket", which misleads about a file
+      err.message = err.message.replace(/^ENOTSUP: [^,]*,/, 'EOPNOTSUPP: operation not supported,');
+    }
+    throw err;
+  }
+}
+
 function outOfRange(message: string): RangeError {
   return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' });
 }
@@ -74,7 +92,7 @@ export async function punchHole(path: string, offset: number, length: number): P
   checkPath(path);
   checkByteRange(offset, length);
   const native = binding();
-  await withCallSite(() => native.punchHole(path, offset, length), punchHole);
+  await withCallSite(() => kernelNames(() => native.punchHole(path, offset, length)), punchHole);
 }
 
 /**
@@ -93,7 +111,7 @@ export async function writeZeros(devicePath: string, offset: number, length: num
     throw outOfRange(`offset (${offset}) and length (${length}) must be multiples of ${SECTOR}`);
   }
   const native = binding();
-  const raw = await withCallSite(() => native.writeZeros(devicePath, offset, length), writeZeros);
+  const raw = await withCallSite(() => kernelNames(() => native.writeZeros(devicePath, offset, length)), writeZeros);
   return { written: raw.written, failed: raw.failed.map((f) => ({ ...f })), sectorSize: raw.sectorSize };
 }
 
@@ -107,7 +125,7 @@ export async function writeZeros(devicePath: string, offset: number, length: num
 export async function deviceInUse(devicePath: string): Promise<boolean> {
   checkPath(devicePath, 'devicePath');
   const native = binding();
-  return withCallSite(() => native.deviceInUse(devicePath), deviceInUse);
+  return withCallSite(() => kernelNames(() => native.deviceInUse(devicePath)), deviceInUse);
 }
 
 /**
@@ -138,7 +156,7 @@ export async function clearErrorsOnBus(opts: ClearErrorsOptions): Promise<ClearE
   if (!Number.isSafeInteger(length) || length <= 0) throw outOfRange(`length must be a positive safe integer (got ${String(length)})`);
   if (spa + BigInt(length) > 1n << 64n) throw outOfRange('address + length passes the end of the 64-bit address space');
   const native = binding();
-  const raw = await withCallSite(() => native.clearErrorsOnBus(bus, spa, length), clearErrorsOnBus);
+  const raw = await withCallSite(() => kernelNames(() => native.clearErrorsOnBus(bus, spa, length)), clearErrorsOnBus);
   const result: ClearErrorsResult = { supported: raw.supported, cleared: raw.cleared, detail: raw.detail };
   if (raw.range !== undefined) result.range = { ...raw.range };
   return result;

@@ -12,8 +12,8 @@ LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab
 LAB_CACHE=${LAB_CACHE:-$LAB_DIR/.cache}; export LAB_CACHE
 # default: ~2-2.5 min on 2 idle cores; LAB_TEST_FULL=1: a check after every transition step and every layout
-if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less agent media-webhook"}
-else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed agent media-webhook"}; fi
+if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less agent media-webhook recovery-walk"}
+else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed agent media-webhook recovery-walk"}; fi
 T0=$SECONDS
 
 why=$("$LAB" _unavailable)
@@ -81,11 +81,22 @@ for t in $TESTS; do
              "$(mktemp -d /tmp/daxfleet-lab-alerts.XXXXXX)" $$ "$LAB_CACHE/runs/$id/out") \
         || { echo "FAIL media-webhook: $mw"; failed=$((failed + 1)); continue; }
       args=(tests/media-webhook.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=2 REGION_MB=512 $mw" ;;
+    recovery-walk)
+      # a recovery through the web UI end to end: hub + Playwright (Chromium) on this host (tools/recovery-stack.sh),
+      # the agent, ext4 -o dax, the file and its bad block in the guest (tests/recovery-walk.sh); the hub sends its
+      # commands to the agent through a forwarded loopback port (LAB_HOSTFWD)
+      if [ ! -f "$CLI" ] || [ "${LAB_COMPARE_SELF:-0}" = 1 ]; then echo "SKIP recovery-walk: no daxfleet CLI to run"; skipped=$((skipped + 1)); continue; fi
+      RW_STATE=$(mktemp -d /tmp/daxfleet-lab-recovery.XXXXXX)
+      rw=$("$LAB_DIR/tools/recovery-stack.sh" "$CLI" "$RW_STATE" $$ "$LAB_CACHE/runs/$id/out") \
+        || { echo "FAIL recovery-walk: $rw"; failed=$((failed + 1)); continue; }
+      # its own guest timeout: node starts the agent slowly under TCG, then the UI walk runs (LAB_RW_TIMEOUT)
+      args=(tests/recovery-walk.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=1 REGION_MB=512 $rw"; tmo=${LAB_RW_TIMEOUT:-360} ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;
   esac
   s=$SECONDS
   echo "--- $t"
-  ( cd "$LAB_DIR" && env "${cfg[@]}" LAB_RUN_ID="$id" LAB_VERBOSE=0 LAB_TIMEOUT="${LAB_TEST_TIMEOUT:-240}" \
+  tmo=${tmo:-${LAB_TEST_TIMEOUT:-240}}
+  ( cd "$LAB_DIR" && env "${cfg[@]}" LAB_RUN_ID="$id" LAB_VERBOSE=0 LAB_TIMEOUT="$tmo" \
       ${LAB_CLI:+LAB_CLI="$LAB_CLI"} "$LAB" run "${args[@]}" ) >/dev/null 2>"$LAB_CACHE/$id.stderr"
   rc=$?
   rd=$LAB_CACHE/runs/$id
@@ -94,6 +105,7 @@ for t in $TESTS; do
     [ "$rc" = 0 ] && grep -q '^PASS agent-reported' "$res" 2>/dev/null && hub_checks "$rd/out"
     stop_hub; rm -rf "$HUB_DIR"
   fi
+  [ "$t" = recovery-walk ] && touch "$RW_STATE/stop"     # stops the host side (hub, Playwright if still running)
   [ -f "$res" ] && sed -n '/^\(PASS\|FAIL\|SKIP\)/p' "$res"
   # print the diffs of failed checks
   [ -f "$res" ] && grep '^FAIL' "$res" | while read -r _ name _; do
@@ -106,7 +118,7 @@ for t in $TESTS; do
     echo "FAIL $t: guest exit $rc ${reason:-} (console: $rd/console.log)"; failed=$((failed + 1))
     { cat "$LAB_CACHE/$id.stderr"; tail -15 "$rd/console.log" 2>/dev/null; } | sed 's/^/    /'
   fi
-  rm -f "$LAB_CACHE/$id.stderr"
+  rm -f "$LAB_CACHE/$id.stderr"; tmo=""
   echo "    ($t: $((SECONDS - s)) s, artifacts in $rd/out)"
 done
 echo "lab tests took $((SECONDS - T0)) s$([ "$skipped" -gt 0 ] && echo ", $skipped check(s) skipped")"

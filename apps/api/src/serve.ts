@@ -7,10 +7,14 @@
  * token at its first start, or, in role all, issued by the local hub directly. Its listener runs the hub's
  * signed commands (agent/command-routes.ts). Its media journal (DATA-DIR/media-journal.json) keeps the known bad
  * ranges and the events not yet acknowledged; its media watcher wakes it when a badblocks attribute changes.
+ * Its recovery executor (agent/recovery/) plans and runs the hub's recovery commands on the live /sys, posts
+ * their progress to the hub, and at start reports a run a restart cut off (DATA-DIR/recovery-journal.json).
  */
 import os from 'node:os';
 import path from 'node:path';
-import { mapDeviceRange, scanInventory, watchSysfsAttributes } from '@daxfleet/dax-native';
+import {
+  clearErrorsOnBus, deviceInUse, mapDeviceRange, punchHole, scanInventory, watchSysfsAttributes, writeZeros,
+} from '@daxfleet/dax-native';
 import type { FastifyInstance } from 'fastify';
 import { Agent, type ReportSender } from './agent/agent.js';
 import type { AgentCommandTarget } from './agent/command-routes.js';
@@ -22,7 +26,9 @@ import { resolveHostId } from './agent/host-identity.js';
 import { RangeFileMapper } from './agent/media/files.js';
 import { MediaJournal } from './agent/media/journal.js';
 import { MediaWatcher, mediaAttributePaths } from './agent/media/watch.js';
-import { httpSender, inProcessSender, type AgentRevokedError } from './agent/senders.js';
+import { RecoveryExecutor } from './agent/recovery/execute.js';
+import { recoveryProgressSender } from './agent/recovery/progress.js';
+import { hubPoster, httpSender, inProcessSender, type AgentRevokedError } from './agent/senders.js';
 import { DATABASE_FILE, DEFAULT_MIGRATIONS_DIR, DEFAULT_WEB_DIST, VERSION, type AppConfig, type Role } from './config.js';
 import { buildServer, closeGracefullyOnSignals, type TlsFiles } from './server.js';
 import { issueAgentCredential, verifyAgentCredential } from './services/agent-credentials.js';
@@ -140,6 +146,7 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
   }
 
   let watcher: MediaWatcher | undefined;
+  let recovery: RecoveryExecutor | undefined;
   if (runsAgent && hostId) {
     const agentLog = server.log.child({ component: 'agent' });
     const sysfsRoot = path.resolve(opts.sysfsRoot);
@@ -177,12 +184,33 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       },
     });
     agent.start();
+
+    // recovery changes files and devices: only on the live kernel, never on a recorded tree
+    if (sysfsRoot === '/sys' && agentCommands) {
+      const post = opts.role === 'all' ? hubPoster({ hub: server }, agentCredential)
+        : hubPoster({ hubUrl: opts.hubUrl as string }, agentCredential);
+      recovery = new RecoveryExecutor({
+        hostId,
+        host: {
+          sysfsRoot, procRoot: '/proc', map: mapDeviceRange, deviceInUse,
+          scan: () => scanInventory({ sysfsRoot, health: false }),
+        },
+        native: { punchHole, writeZeros, clearErrorsOnBus },
+        dataDir,
+        send: recoveryProgressSender(post),
+        rescan: async () => agent?.rescanNow(),
+        log: agentLog.child({ component: 'recovery' }),
+      });
+      recovery.resume();
+      agentCommands.recovery = recovery;
+    }
   }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       watcher?.close();
+      await recovery?.close();
       await agent?.stop();
       await server.close();
     })();

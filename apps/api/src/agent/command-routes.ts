@@ -2,14 +2,18 @@
  * POST /api/v1/agent/commands on the agent's listener (role agent, and the in-process agent of role all):
  * runs a command only when the hub signed it with this agent's command key (command-signing.ts). Anything
  * else is a 401 and runs nothing. Registered without fastify-plugin: its raw-body JSON parser stays here.
+ * recovery-plan answers the agent's dry run; recovery-execute answers as soon as the run started (or why it did
+ * not), the run reports its progress to the hub on its own (agent/recovery/).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  AgentCommandAckSchema, AgentCommandSchema, ScrubCommandAckSchema, type AgentCommand, type ScrubBusResult,
+  AgentCommandAckSchema, AgentCommandSchema, RecoveryExecuteCommandAckSchema, RecoveryPlanCommandAckSchema,
+  ScrubCommandAckSchema, type AgentCommand, type ScrubBusResult,
 } from '@daxfleet/shared';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
+import type { RecoveryExecutor } from './recovery/execute.js';
 import { startScrub } from './scrub.js';
 import {
   NONCE_HEADER, NonceCache, REFUSAL_MESSAGES, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCommand,
@@ -23,9 +27,12 @@ export interface AgentCommandTarget {
   sysfsRoot?: string;
   /** rescan: scan and report; scrub: runs after the scrub was started here, to report the new state at once */
   run(command: AgentCommand): Promise<void>;
+  /** plans and runs recovery actions; without it the recovery commands are refused (read per command) */
+  recovery?: RecoveryExecutor;
 }
 
-const COMMAND_BODY_LIMIT = 4096;
+/** a recovery-execute carries a whole request and a digest: more than the 4 KiB the other commands need */
+export const COMMAND_BODY_LIMIT = 16 * 1024;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -80,16 +87,39 @@ const agentCommandRoutes: FastifyPluginAsyncTypebox<{ target: AgentCommandTarget
     config: { auth: 'signed', audit: false },
     schema: {
       tags: ['agent'],
-      summary: 'Run a command signed by the hub (rescan: scan and report now; scrub: start an address range scrub)',
+      summary: 'Run a command signed by the hub (rescan, scrub, recovery-plan, recovery-execute)',
       description: `Headers ${TIMESTAMP_HEADER} (unix ms), ${NONCE_HEADER}, ${SIGNATURE_HEADER} = hex ` +
         'HMAC-SHA256(command_key, `${timestamp}.${nonce}.${rawBody}`). Answers after the command ran; a scrub ' +
-        'is answered per bus (started or why not) after the write to nfit/scrub and a report of the new state.',
+        'is answered per bus (started or why not) after the write to nfit/scrub and a report of the new state. ' +
+        'recovery-plan is answered with the dry run (nothing changed); recovery-execute as soon as the run started ' +
+        '(started: false with the refusal and, when the host changed, the fresh plan). An agent that cannot run ' +
+        'recovery answers 400 "this agent cannot run recovery (...)".',
       body: AgentCommandSchema,
-      response: { 202: Type.Union([ScrubCommandAckSchema, AgentCommandAckSchema]), ...errorResponses(400, 401, 413, 415, 500) },
+      // the most specific answer first: the serializer takes the first schema the value fits
+      response: {
+        202: Type.Union([RecoveryPlanCommandAckSchema, ScrubCommandAckSchema, RecoveryExecuteCommandAckSchema, AgentCommandAckSchema]),
+        ...errorResponses(400, 401, 413, 415, 500),
+      },
     },
   }, async (request, reply) => {
     const command = request.body;
     request.log.info({ command: command.type, id: command.id }, 'running signed command from the hub');
+    if (command.type === 'recovery-plan' || command.type === 'recovery-execute') {
+      const recovery = opts.target.recovery;
+      if (recovery === undefined) {
+        // a plain 400 (errors.ts has no recovery code for the agent side): the message says what is missing
+        throw new ApiError('DAXFLEET_ERR_REQUEST_INVALID',
+          'this agent cannot run recovery (it was started without the recovery executor: a recorded sysfs tree, or an older agent)');
+      }
+      if (command.type === 'recovery-plan') {
+        const plan = await recovery.plan(command.request);
+        request.log.info({ id: command.id, action: plan.action, executable: plan.executable, digest: plan.digest }, 'recovery planned');
+        return reply.code(202).send({ accepted: true as const, id: command.id, plan });
+      }
+      const ack = await recovery.execute(command);
+      request.log.info({ id: command.id, planId: command.plan_id, started: ack.started, refusal: ack.refusal }, 'recovery execute');
+      return reply.code(202).send(ack);
+    }
     if (command.type === 'scrub') {
       if (opts.target.sysfsRoot === undefined) throw new Error('scrub command on an agent without a sysfs root');
       const buses: ScrubBusResult[] = await startScrub(opts.target.sysfsRoot, command.bus);

@@ -1,7 +1,7 @@
 /**
  * The two ways a report reaches the hub. Both go through the hub's POST /api/v1/agents/report route
  * (authentication with the agent's credential, validation, ingest), so role all exercises the same path as a
- * remote agent.
+ * remote agent. The same two ways carry any other agent -> hub POST (recovery progress: hubPoster).
  */
 import type { AgentReportAck, ApiError } from '@daxfleet/shared';
 import type { FastifyInstance } from 'fastify';
@@ -73,5 +73,20 @@ export function inProcessSender(hub: FastifyInstance, credential: () => string):
     });
     if (res.statusCode !== 200) throw refusalOf(res.statusCode, res.body);
     return res.json<AgentReportAck>();
+  };
+}
+
+/** POSTs a JSON body to one of the hub's agent routes with the agent's credential; resolves with the 200 answer. */
+export type HubPoster = <T>(pathname: string, body: unknown) => Promise<T>;
+
+/** Over HTTP (role agent), or through the local hub's router (role all): the same routes and checks either way. */
+export function hubPoster(to: { hubUrl: string } | { hub: FastifyInstance }, credential: () => string): HubPoster {
+  if ('hubUrl' in to) return async <T>(pathname: string, body: unknown) => postToHub<T>(to.hubUrl, pathname, body, credential());
+  return async <T>(pathname: string, body: unknown) => {
+    const res = await to.hub.inject({
+      method: 'POST', url: pathname, payload: body as object, headers: { authorization: `Bearer ${credential()}` },
+    });
+    if (res.statusCode !== 200) throw refusalOf(res.statusCode, res.body);
+    return res.json<T>();
   };
 }

@@ -1,0 +1,114 @@
+/**
+ * Recovery progress, agent -> hub: POST /api/v1/agents/recovery with the agent's credential (over HTTP, or through
+ * the local hub in role all: senders.ts hubPoster). Every report is journaled (journal.ts) before it is posted;
+ * the hub's acknowledgement removes it. Reports of one run go out one at a time in seq order; while the hub cannot
+ * be reached or refuses, the poster retries with backoff (1 s, doubling, at most 30 s) and keeps only the run's
+ * newest report in the queue (each report carries the whole execution, so an older one adds nothing).
+ */
+import type { RecoveryProgressAck, RecoveryProgressReport } from '@daxfleet/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { HubPoster } from '../senders.js';
+import type { RecoveryJournal } from './journal.js';
+
+export const RECOVERY_PROGRESS_PATH = '/api/v1/agents/recovery';
+export const RETRY_FIRST_MS = 1000;
+export const RETRY_MAX_MS = 30_000;
+
+export type RecoveryProgressSender = (report: RecoveryProgressReport) => Promise<RecoveryProgressAck>;
+
+export function recoveryProgressSender(post: HubPoster): RecoveryProgressSender {
+  return (report) => post<RecoveryProgressAck>(RECOVERY_PROGRESS_PATH, report);
+}
+
+export interface RecoveryProgressPosterOptions {
+  send: RecoveryProgressSender;
+  journal: RecoveryJournal;
+  log: Pick<FastifyBaseLogger, 'info' | 'warn'>;
+  /** first retry delay, doubling up to retryMaxMs (defaults 1 s and 30 s) */
+  retryFirstMs?: number;
+  retryMaxMs?: number;
+}
+
+export class RecoveryProgressPoster {
+  private readonly opts: RecoveryProgressPosterOptions;
+  /** per plan: reports not yet acknowledged, oldest first */
+  private readonly queues = new Map<string, RecoveryProgressReport[]>();
+  private readonly loops = new Map<string, Promise<void>>();
+  private readonly timers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private closed = false;
+
+  constructor(opts: RecoveryProgressPosterOptions) {
+    this.opts = opts;
+  }
+
+  /** Journals the report durably, then posts it (in the background). */
+  post(device: string, report: RecoveryProgressReport): void {
+    this.opts.journal.record(device, report);
+    this.enqueue(report);
+  }
+
+  /** Posts a report already in the journal again (resume after a restart). */
+  repost(report: RecoveryProgressReport): void {
+    this.enqueue(report);
+  }
+
+  /** Resolves when every queued report was acknowledged, or the poster was closed. */
+  async idle(): Promise<void> {
+    while (this.loops.size > 0) await Promise.all([...this.loops.values()]);
+  }
+
+  /** Stops retrying: what was not acknowledged stays in the journal and is posted at the next start. */
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) {
+      clearTimeout(t.timer);
+      t.wake();
+    }
+    this.timers.clear();
+  }
+
+  private enqueue(report: RecoveryProgressReport): void {
+    if (this.closed) return;
+    const queue = this.queues.get(report.plan_id) ?? [];
+    queue.push(report);
+    this.queues.set(report.plan_id, queue);
+    if (!this.loops.has(report.plan_id)) {
+      const loop = this.drain(report.plan_id).finally(() => this.loops.delete(report.plan_id));
+      this.loops.set(report.plan_id, loop);
+    }
+  }
+
+  private async drain(planId: string): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      const queue = this.queues.get(planId);
+      const report = queue?.[0];
+      if (queue === undefined || report === undefined || this.closed) {
+        this.queues.delete(planId);
+        return;
+      }
+      try {
+        const ack = await this.opts.send(report);
+        queue.shift();
+        this.opts.journal.acknowledge(planId, Math.min(ack.seq, report.seq));
+        if (failures > 0) this.opts.log.info({ planId, seq: report.seq }, 'recovery progress reached the hub again');
+        failures = 0;
+      } catch (err) {
+        failures++;
+        // only the newest report matters once the hub fell behind
+        queue.splice(0, queue.length - 1);
+        const delay = Math.min((this.opts.retryFirstMs ?? RETRY_FIRST_MS) * 2 ** (failures - 1), this.opts.retryMaxMs ?? RETRY_MAX_MS);
+        this.opts.log.warn({ planId, seq: queue[0]?.seq, err: (err as Error).message, retryInMs: delay },
+          `recovery progress not delivered (${(err as Error).message}); retrying in ${delay} ms`);
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = { timer: setTimeout(() => { this.timers.delete(entry); resolve(); }, ms), wake: resolve };
+      this.timers.add(entry);
+    });
+  }
+}

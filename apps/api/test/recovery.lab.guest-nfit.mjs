@@ -1,0 +1,83 @@
+/**
+ * Guest driver of recovery.lab.test.ts with the libnvdimm stack swapped for nfit_test (the guest script loads it
+ * first). nfit_test's bus nfit_test.0 emulates ARS, error injection and the clear-error command, so clearing is
+ * real here: a raw namespace and a devdax namespace get an error each through `ndctl inject-error` (the platform's
+ * error-injection command) and a scrub (`ndctl start-scrub` / `wait-scrub`) that puts it into regionN/badblocks.
+ * Then the agent's recovery code runs scrub-recheck (a real ARS) and clear-errors on both; the bad-block lists and
+ * the bus's scrub count are read here independently of the agent. Prints one RECOVERY-NFIT-RESULT line of JSON.
+ */
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { badblocksAt, makeExecutor, sh } from './recovery.lab.guest-common.mjs';
+
+const MARKER = 'RECOVERY-NFIT-RESULT ';
+const BUS = 'nfit_test.0';
+/** namespace-relative 512 B block of each injected error, and its length */
+const INJECT_BLOCK = 1024;
+const INJECT_COUNT = 8;
+
+const busDir = readdirSync('/sys/bus/nd/devices').filter((d) => d.startsWith('ndbus'))
+  .map((d) => `/sys/bus/nd/devices/${d}`).find((d) => readFileSync(`${d}/provider`, 'utf8').trim() === BUS);
+const scrubText = () => readFileSync(`${busDir}/nfit/scrub`, 'utf8').trim();
+const regionBadblocks = (region) => badblocksAt(`/sys/bus/nd/devices/${region}/badblocks`);
+const regionOf = (ns) => realpathSync(`/sys/bus/nd/devices/${ns}`).split('/').at(-2);
+
+sh('ndctl', 'wait-scrub', BUS);
+sh('ndctl', 'disable-region', '-b', BUS, 'all');
+sh('ndctl', 'init-labels', '-f', '-b', BUS, 'all');
+sh('ndctl', 'enable-region', '-b', BUS, 'all');
+// two regions on the bus: the larger for device DAX (the pfn info block and the 2 MiB alignment take room)
+const regions = JSON.parse(sh('ndctl', 'list', '-R', '-b', BUS)).sort((a, b) => b.size - a.size);
+const daxNs = JSON.parse(sh('ndctl', 'create-namespace', '-b', BUS, '-r', regions[0].dev, '-m', 'devdax', '-a', '4K'));
+const rawNs = JSON.parse(sh('ndctl', 'create-namespace', '-b', BUS, '-r', regions[1].dev, '-m', 'raw'));
+for (const ns of [rawNs, daxNs]) sh('ndctl', 'inject-error', `--block=${INJECT_BLOCK}`, `--count=${INJECT_COUNT}`, ns.dev);
+sh('ndctl', 'start-scrub', BUS);
+sh('ndctl', 'wait-scrub', BUS);
+
+const out = { bus: busDir.split('/').pop(), raw: { namespace: rawNs.dev, blockdev: rawNs.blockdev }, dax: { namespace: daxNs.dev, chardev: daxNs.daxregion?.devices?.[0]?.chardev } };
+for (const side of [out.raw, out.dax]) {
+  side.region = regionOf(side.namespace);
+  side.regionBadblocksBefore = regionBadblocks(side.region);
+  const [first] = side.regionBadblocksBefore;
+  // the range as the region lists it: the request names it by this identity
+  side.range = first && { region: side.region, region_offset: first.offset, length: first.length };
+}
+out.raw.blockdevBadblocksBefore = badblocksAt(`/sys/block/${rawNs.blockdev}/badblocks`);
+
+const { plan, execute, close } = makeExecutor();
+
+// --- scrub-recheck: a real ARS over the bus; the injected error is still there afterwards
+{
+  const req = { action: 'scrub-recheck', range: out.raw.range };
+  const scrubBefore = scrubText();
+  const reviewed = await plan(req);
+  const run = await execute(req, reviewed);
+  out.scrub = { plan: reviewed, run, scrubBefore, scrubAfter: scrubText(), regionBadblocksAfter: regionBadblocks(out.raw.region) };
+}
+
+// --- clear-errors on the raw namespace: zeros written through the pmem driver, which sends clear-error
+{
+  const req = { action: 'clear-errors', range: out.raw.range };
+  const reviewed = await plan(req);
+  const run = await execute(req, reviewed);
+  Object.assign(out.raw, {
+    plan: reviewed, run,
+    regionBadblocksAfter: regionBadblocks(out.raw.region),
+    blockdevBadblocksAfter: badblocksAt(`/sys/block/${rawNs.blockdev}/badblocks`),
+  });
+}
+
+// --- clear-errors on the devdax namespace: the bus's clear-error command
+{
+  const req = { action: 'clear-errors', range: out.dax.range };
+  const reviewed = await plan(req);
+  const run = await execute(req, reviewed);
+  Object.assign(out.dax, { plan: reviewed, run, regionBadblocksAfter: regionBadblocks(out.dax.region) });
+}
+
+// --- a fresh scrub after the clears: does the platform report the errors again?
+sh('ndctl', 'start-scrub', BUS);
+sh('ndctl', 'wait-scrub', BUS);
+out.rescrub = { raw: regionBadblocks(out.raw.region), dax: regionBadblocks(out.dax.region) };
+
+await close();
+console.log(MARKER + JSON.stringify(out));

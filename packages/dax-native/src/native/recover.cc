@@ -324,8 +324,8 @@ class ClearErrorsWorker : public PromiseWorker {
       return;
     }
     // ndctl_bus_cmd_new_clear_error() also insists on ARS status being supported.
-    for (auto [cmd, name] : {std::pair{ND_CMD_ARS_CAP, "ars_cap"}, std::pair{ND_CMD_ARS_STATUS, "ars_status"},
-                             std::pair{ND_CMD_CLEAR_ERROR, "clear_error"}}) {
+    for (auto [cmd, name] : {std::pair{ND_CMD_CLEAR_ERROR, "clear_error"}, std::pair{ND_CMD_ARS_CAP, "ars_cap"},
+                             std::pair{ND_CMD_ARS_STATUS, "ars_status"}}) {
       if (!ndctl_bus_is_cmd_supported(bus, cmd)) {
         detail_ = "bus " + bus_name_ + " does not support " + name;
         if (cmd != ND_CMD_CLEAR_ERROR) detail_ += " (libndctl needs it to send clear_error)";

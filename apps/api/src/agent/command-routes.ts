@@ -95,9 +95,10 @@ const agentCommandRoutes: FastifyPluginAsyncTypebox<{ target: AgentCommandTarget
         '(started: false with the refusal and, when the host changed, the fresh plan). An agent that cannot run ' +
         'recovery answers 400 "this agent cannot run recovery (...)".',
       body: AgentCommandSchema,
-      // the most specific answer first: the serializer takes the first schema the value fits
+      // the most specific answer first: the serializer takes the first schema the value fits, and drops what that
+      // schema does not name (an execute ack that carries a fresh plan also fits the plan ack: it must come after)
       response: {
-        202: Type.Union([RecoveryPlanCommandAckSchema, ScrubCommandAckSchema, RecoveryExecuteCommandAckSchema, AgentCommandAckSchema]),
+        202: Type.Union([RecoveryExecuteCommandAckSchema, ScrubCommandAckSchema, RecoveryPlanCommandAckSchema, AgentCommandAckSchema]),
         ...errorResponses(400, 401, 413, 415, 500),
       },
     },

@@ -31,6 +31,7 @@ const CHUNK = 1 << 20;
 export const PROGRESS_INTERVAL_MS = 250;
 export const SCRUB_POLL_MS = 1000;
 export const SCRUB_TIMEOUT_MS = 30 * 60_000;
+const MAX_REMEMBERED_PLANS = 1000;
 
 /** The native calls a run makes (@daxfleet/dax-native files/recover.ts). */
 export interface RecoveryNative {
@@ -99,6 +100,8 @@ export class RecoveryExecutor {
   /** device -> plan id of the run on it */
   private readonly busy = new Map<string, string>();
   private readonly runs = new Map<string, Promise<void>>();
+  /** plan ids this agent started since it started (the hub lets a plan run once; this guards a resent command) */
+  private readonly started = new Set<string>();
   private stopping = false;
 
   constructor(opts: RecoveryExecutorOptions) {
@@ -120,7 +123,7 @@ export class RecoveryExecutor {
     const refuse = (refusal: string, plan?: RecoveryAgentPlan): RecoveryExecuteCommandAck =>
       ({ accepted: true, id: cmd.id, started: false, refusal, ...(plan ? { plan } : {}) });
     if (this.stopping) return refuse('the agent is stopping: execute the plan again when it is back');
-    if (this.runs.has(cmd.plan_id) || this.journal.get(cmd.plan_id) !== undefined) {
+    if (this.started.has(cmd.plan_id) || this.journal.get(cmd.plan_id) !== undefined) {
       return refuse(`plan ${cmd.plan_id} was already executed on this host: plan again`);
     }
     const plan = await this.plan(cmd.request);
@@ -135,6 +138,8 @@ export class RecoveryExecutor {
     if (this.stopping) return refuse('the agent is stopping: execute the plan again when it is back');
 
     this.busy.set(device, cmd.plan_id);
+    this.started.add(cmd.plan_id);
+    if (this.started.size > MAX_REMEMBERED_PLANS) this.started.delete(this.started.values().next().value as string);
     const state = this.newRun(plan, cmd, device);
     this.report(state, 'executing');
     this.opts.log.info({ planId: cmd.plan_id, action: plan.action, device, by: cmd.executed_by }, 'recovery started');

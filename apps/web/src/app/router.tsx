@@ -11,6 +11,9 @@ import { ChangePasswordRoute } from './routes/change-password';
 import { FleetRoute } from './routes/fleet';
 import { HostRoute } from './routes/host';
 import { MediaRoute } from './routes/media';
+import { RecoveryListRoute } from './routes/recovery/recovery-list';
+import { RecoveryNewRoute } from './routes/recovery/recovery-new';
+import { RecoveryPlanRoute } from './routes/recovery/recovery-plan';
 import { AdminWebhooksRoute } from './routes/admin/webhooks';
 import { LoginRoute } from './routes/login';
 import { NotFoundRoute } from './routes/not-found';
@@ -25,6 +28,9 @@ export const routes = [
       { path: paths.fleet.path, element: <FleetRoute /> },
       { path: paths.host.path, element: <HostRoute /> },
       { path: paths.media.path, element: <MediaRoute /> },
+      { path: paths.recovery.list.path, element: <RecoveryListRoute /> },
+      { path: paths.recovery.new.path, element: <RecoveryNewRoute /> },
+      { path: paths.recovery.plan.path, element: <RecoveryPlanRoute /> },
       { path: paths.changePassword.path, element: <ChangePasswordRoute /> },
       {
         path: paths.admin.root.path,

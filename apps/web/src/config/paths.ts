@@ -18,6 +18,33 @@ export const paths = {
     /** `host`: the media errors of one host */
     getHref: (host?: string) => (host === undefined ? '/media' : `/media?host=${encodeURIComponent(host)}`),
   },
+  recovery: {
+    /** recent recovery plans; `host`, `status`: the list's filters */
+    list: {
+      path: '/recovery',
+      getHref: (filter: { host?: string | undefined; status?: string | undefined } = {}) => {
+        const search = new URLSearchParams();
+        if (filter.host !== undefined) search.set('host', filter.host);
+        if (filter.status !== undefined) search.set('status', filter.status);
+        const qs = search.toString();
+        return qs === '' ? '/recovery' : `/recovery?${qs}`;
+      },
+    },
+    /** choose an action for a bad range (and a file it hits) */
+    new: {
+      path: '/recovery/new',
+      getHref: (start: { host: string; region: string; offset: number; length: number; path?: string | undefined }) => {
+        const search = new URLSearchParams({ host: start.host, region: start.region, offset: String(start.offset), length: String(start.length) });
+        if (start.path !== undefined) search.set('path', start.path);
+        return `/recovery/new?${search.toString()}`;
+      },
+    },
+    /** one plan: review, execute, follow, result */
+    plan: {
+      path: '/recovery/:planId',
+      getHref: (planId: string) => `/recovery/${encodeURIComponent(planId)}`,
+    },
+  },
   changePassword: {
     path: '/change-password',
     getHref: () => '/change-password',
@@ -41,7 +68,13 @@ export const paths = {
     },
     audit: {
       path: '/admin/audit',
-      getHref: () => '/admin/audit',
+      /** the audit log under filters (AuditQuerySchema's names), e.g. the time a recovery plan was alive */
+      getHref: (filter: { action?: string; since?: string; until?: string } = {}) => {
+        const search = new URLSearchParams();
+        for (const [key, value] of Object.entries(filter)) if (value !== undefined) search.set(key, value);
+        const qs = search.toString();
+        return qs === '' ? '/admin/audit' : `/admin/audit?${qs}`;
+      },
     },
     webhooks: {
       path: '/admin/webhooks',

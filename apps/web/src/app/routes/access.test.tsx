@@ -20,6 +20,7 @@ function hubFor(role: Role, extra: StubRoutes = {}) {
     'GET /hosts': { body: { hosts: [hostSummary()] } },
     'GET /hosts/host-a': { body: host },
     'GET /hosts/host-a/inventory/history': { body: { versions: [] } },
+    'GET /hosts/host-a/recovery/plans': { body: { plans: [] } },
     'GET /info': { body: { version: '0.1.0', role: 'hub' } },
     ...extra,
   });
@@ -61,7 +62,7 @@ describe('what each role sees', () => {
     renderApp('/');
     await screen.findByRole('heading', { name: 'Fleet' });
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors']);
+    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Recovery']);
   });
 
   it("an admin's navigation has Admin", async () => {
@@ -69,7 +70,7 @@ describe('what each role sees', () => {
     renderApp('/');
     await screen.findByRole('heading', { name: 'Fleet' });
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Admin']);
+    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Recovery', 'Admin']);
   });
 
   it.each(['viewer', 'operator'] as const)('a %s who opens /admin/users directly is told it needs the admin role', async (role) => {

@@ -8,6 +8,7 @@ import { useHost } from '@/features/hosts/api/get-host';
 import { IfRole } from '@/features/auth/components/require-role';
 import { HostHeader } from '@/features/hosts/components/host-header';
 import { RescanButton } from '@/features/hosts/components/rescan-button';
+import { RecoveryPlanList } from '@/features/recovery/components/plan-list';
 import { BusScrubPanel } from '@/features/scrub/components/bus-scrub-panel';
 
 export function HostRoute() {
@@ -33,6 +34,11 @@ export function HostRoute() {
           <IfRole role="operator"><RescanButton hostId={host.data.id} /></IfRole>
           <p><Link to={paths.media.getHref(host.data.id)}>Media errors of {host.data.hostname}</Link>: its bad-block ledger, health over time and events</p>
           <BusScrubPanel hostId={host.data.id} buses={host.data.inventory.buses} />
+          <section aria-labelledby="host-recovery-heading">
+            <h2 id="host-recovery-heading">Recovery plans</h2>
+            <RecoveryPlanList filter={{ host: host.data.id }} showHost={false} />
+            <p><Link to={paths.recovery.list.getHref({ host: host.data.id })}>All recovery plans of {host.data.hostname}</Link></p>
+          </section>
           <TopologyTree inventory={host.data.inventory} />
           <InventoryHistory hostId={host.data.id} />
         </>

@@ -15,6 +15,7 @@ export function AppLayout({ userMenu, showAdmin = false, children }: { userMenu?
         <nav aria-label="Main">
           <NavLink to={paths.fleet.getHref()} end className="app-header__link">Fleet</NavLink>
           <NavLink to={paths.media.path} className="app-header__link">Media errors</NavLink>
+          <NavLink to={paths.recovery.list.path} className="app-header__link">Recovery</NavLink>
           {showAdmin && <NavLink to={paths.admin.root.path} className="app-header__link">Admin</NavLink>}
         </nav>
         <span className="app-header__tagline">persistent memory across the fleet</span>

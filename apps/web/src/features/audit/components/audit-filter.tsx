@@ -8,13 +8,22 @@ function toIso(local: string): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
-/** Filters for the audit log; applied on submit so typing does not fire a request per key. */
-export function AuditFilterForm({ onApply }: { onApply: (filter: AuditFilter) => void }) {
-  const [actor, setActor] = useState('');
-  const [action, setAction] = useState('');
-  const [result, setResult] = useState('');
-  const [since, setSince] = useState('');
-  const [until, setUntil] = useState('');
+/** An ISO date-time as datetime-local's value (local time, to the minute). */
+function toLocal(iso: string | undefined): string {
+  if (iso === undefined) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** Filters for the audit log; applied on submit so typing does not fire a request per key. `initial`: the filter shown first. */
+export function AuditFilterForm({ onApply, initial = {} }: { onApply: (filter: AuditFilter) => void; initial?: AuditFilter }) {
+  const [actor, setActor] = useState(initial.actor ?? '');
+  const [action, setAction] = useState(initial.action ?? '');
+  const [result, setResult] = useState<string>(initial.result ?? '');
+  const [since, setSince] = useState(toLocal(initial.since));
+  const [until, setUntil] = useState(toLocal(initial.until));
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const filter: AuditFilter = {};

@@ -6,14 +6,14 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { useAudit, type AuditFilter } from '../api/get-audit';
 import { AuditFilterForm } from './audit-filter';
 
-/** Who did what, from where, to what, when, and whether it worked; newest first. */
-export function AuditLog() {
-  const [filter, setFilter] = useState<AuditFilter>({});
+/** Who did what, from where, to what, when, and whether it worked; newest first. `initialFilter`: from a link. */
+export function AuditLog({ initialFilter = {} }: { initialFilter?: AuditFilter }) {
+  const [filter, setFilter] = useState<AuditFilter>(initialFilter);
   const audit = useAudit(filter);
   const entries = audit.data?.pages.flatMap((page) => page.entries) ?? [];
   return (
     <section aria-label="Audit log">
-      <AuditFilterForm onApply={setFilter} />
+      <AuditFilterForm initial={initialFilter} onApply={setFilter} />
       {audit.isPending && <Loading label="Loading the audit log" />}
       {audit.isError && <ErrorMessage title="Could not load the audit log" error={audit.error} onRetry={() => void audit.refetch()} />}
       {audit.isSuccess && entries.length === 0 && <p className="muted">No audit entries match these filters.</p>}

@@ -3,13 +3,15 @@
  * `ingested` after a report's transaction committed and `delivery` when a webhook delivery changed state; the UI
  * does not patch caches from them but invalidates the queries they touch (ledger, events, hosts; webhooks), so
  * what shows is always the hub's answer. After the stream was down, everything it covers is refetched once, since
- * notices sent meanwhile are lost (the rows are not).
+ * notices sent meanwhile are lost (the rows are not). `recovery` says a recovery plan was created or moved on
+ * (a step, progress, its verdict): the plan and the plan lists are refetched.
  */
 import type { StoredEvent } from '@daxfleet/shared';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { env } from '@/config/env';
 import { hostsQueryKey } from '@/features/hosts/api/get-hosts';
+import { recoveryPlanQueryKey, recoveryQueryKey } from '@/features/recovery/api/recovery-plans';
 import { webhooksQueryKey } from '@/features/webhooks/api/webhooks';
 import { mediaQueryKey } from './ledger';
 
@@ -17,6 +19,7 @@ export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'unsupported'
 
 export type IngestedMessage = { host_id: string; inventory_changed: boolean; events: StoredEvent[] };
 export type DeliveryMessage = { id: string; subscription_id: string; status: string };
+export type RecoveryMessage = { id: string; host_id: string; status: string; seq: number };
 
 export const MEDIA_STREAM_PATH = '/media/stream';
 
@@ -95,6 +98,38 @@ export function applyDelivery(queryClient: QueryClient, message: DeliveryMessage
   void queryClient.invalidateQueries({ queryKey: webhooksQueryKey, exact: true });
 }
 
+/** A plan moved on: refetch it and the lists that show its status; unknown (after an outage): every recovery query. */
+export function applyRecovery(queryClient: QueryClient, message: RecoveryMessage | undefined): void {
+  if (message === undefined) {
+    void queryClient.invalidateQueries({ queryKey: recoveryQueryKey });
+    return;
+  }
+  void queryClient.invalidateQueries({ queryKey: recoveryPlanQueryKey(message.id) }, KEEP_IN_FLIGHT);
+  void queryClient.invalidateQueries({ queryKey: [...recoveryQueryKey, 'list'] }, KEEP_IN_FLIGHT);
+}
+
+/*
+ * The stream's state, for pages that fall back to polling while it is down (a recovery in progress). The one
+ * EventSource is owned by useMediaStream (mounted once); others read its state here without opening another.
+ */
+let currentStreamState: StreamState = 'connecting';
+const streamStateListeners = new Set<() => void>();
+function publishStreamState(state: StreamState): void {
+  currentStreamState = state;
+  for (const listener of streamStateListeners) listener();
+}
+
+/** The live stream's state as the mounted useMediaStream last saw it (no stream mounted: 'connecting'). */
+export function useMediaStreamState(): StreamState {
+  return useSyncExternalStore(
+    (listener) => {
+      streamStateListeners.add(listener);
+      return () => streamStateListeners.delete(listener);
+    },
+    () => currentStreamState,
+  );
+}
+
 /**
  * Opens the stream while mounted (mount it once, in the layout of logged-in pages) and returns its state.
  * EventSource reconnects by itself after a dropped connection; when the hub refuses or closes it for good
@@ -104,6 +139,7 @@ export function useMediaStream(): StreamState {
   const queryClient = useQueryClient();
   const supported = typeof EventSource !== 'undefined';
   const [state, setState] = useState<StreamState>(supported ? 'connecting' : 'unsupported');
+  useEffect(() => publishStreamState(state), [state]);
   useEffect(() => {
     if (!supported) return undefined;
     let source: EventSource | undefined;
@@ -121,11 +157,13 @@ export function useMediaStream(): StreamState {
         if (wasLive) {
           ingested.push(undefined);
           applyDelivery(queryClient, undefined);
+          applyRecovery(queryClient, undefined);
         }
         wasLive = true;
       };
       source.addEventListener('ingested', (event) => ingested.push(parse<IngestedMessage>(event as MessageEvent)));
       source.addEventListener('delivery', (event) => applyDelivery(queryClient, parse<DeliveryMessage>(event as MessageEvent)));
+      source.addEventListener('recovery', (event) => applyRecovery(queryClient, parse<RecoveryMessage>(event as MessageEvent)));
       source.onerror = () => {
         if (stopped || source === undefined) return;
         setState(wasLive ? 'reconnecting' : 'connecting');
@@ -139,6 +177,7 @@ export function useMediaStream(): StreamState {
     open();
     return () => {
       stopped = true;
+      publishStreamState('connecting');
       ingested.cancel();
       if (timer !== undefined) clearTimeout(timer);
       source?.close();

@@ -7,6 +7,7 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { paths } from '@/config/paths';
 import { formatInteger } from '@/lib/format';
 import { RangeFilesCell, RangeFilesPanel } from './range-files';
+import { RecoverLink } from './recover-link';
 
 const SECTOR_BYTES = 512;
 
@@ -37,7 +38,7 @@ export function LedgerTable({ entries, showHost = true }: { entries: readonly Le
     if (!next.delete(id)) next.add(id);
     return next;
   });
-  const columns = showHost ? 12 : 11;
+  const columns = showHost ? 13 : 12;
   return (
     <div className="table-wrap">
       <table className="table table--compact ledger-table" aria-label="Bad-block ledger">
@@ -55,6 +56,7 @@ export function LedgerTable({ entries, showHost = true }: { entries: readonly Le
             <th scope="col">Last seen</th>
             <th scope="col">Cleared</th>
             <th scope="col">Found by</th>
+            <th scope="col"><span className="visually-hidden">Actions</span></th>
           </tr>
         </thead>
         <tbody>
@@ -86,6 +88,7 @@ export function LedgerTable({ entries, showHost = true }: { entries: readonly Le
                   <td><RelativeTime iso={entry.last_seen} /></td>
                   <td>{entry.cleared_at === undefined ? <span className="muted">-</span> : <><RelativeTime iso={entry.cleared_at} />{entry.cleared_by !== undefined && <span className="muted"> ({entry.cleared_by})</span>}</>}</td>
                   <td>{entry.found_by}</td>
+                  <td><RecoverLink entry={entry} /></td>
                 </tr>
                 {open && entry.files !== undefined && (
                   <tr id={detailsId} className="ledger-table__details">

@@ -3,6 +3,7 @@ import { Badge } from '@/components/ui/badge';
 import { Bytes } from '@/components/ui/bytes';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { formatInteger } from '@/lib/format';
+import { RecoverLink } from './recover-link';
 
 /**
  * What an open bad range hits on the filesystem over it (issue 6), as the host's agent last mapped it
@@ -64,6 +65,11 @@ function hitNotes(hit: RangeHit): string[] {
   return notes;
 }
 
+/** A file hit by several pieces of the range gets one "Recover…", on its first piece. */
+function firstHitOf(files: RangeFiles, hit: RangeHit): boolean {
+  return files.hits.find((other) => other.kind === 'file' && other.path === hit.path) === hit;
+}
+
 /** The details of one range's mapping: where, how, and every piece it hits. */
 export function RangeFilesPanel({ entry, files }: { entry: LedgerEntry; files: RangeFiles }) {
   const name = `${entry.range.region}+${entry.range.region_offset}`;
@@ -91,6 +97,7 @@ export function RangeFilesPanel({ entry, files }: { entry: LedgerEntry; files: R
               <th scope="col">Bytes</th>
               <th scope="col">Device offset</th>
               <th scope="col">Notes</th>
+              <th scope="col"><span className="visually-hidden">Actions</span></th>
             </tr>
           </thead>
           <tbody>
@@ -101,6 +108,7 @@ export function RangeFilesPanel({ entry, files }: { entry: LedgerEntry; files: R
                 <td><Bytes value={hit.length} /></td>
                 <td>{formatInteger(hit.device_offset)}</td>
                 <td>{hitNotes(hit).join('; ') || <span className="muted">-</span>}</td>
+                <td>{hit.kind === 'file' && hit.path !== undefined && firstHitOf(files, hit) && <RecoverLink entry={entry} path={hit.path} />}</td>
               </tr>
             ))}
           </tbody>

@@ -222,7 +222,7 @@ describe('delete-restore', () => {
     expect(plan.executable).toBe(true);
     expect(plan.checks.map((c) => c.id)).toEqual([
       'range-still-bad', 'namespace-mode', 'file-on-namespace', 'file-regular', 'mounted-rw', 'file-covers-range', 'not-open',
-      'backup-readable', 'backup-not-on-range', 'free-space',
+      'backup-readable', 'backup-not-on-range', 'temp-path-free', 'free-space',
     ]);
     expect(check(plan, 'backup-not-on-range').detail).toContain('on another filesystem');
     expect(plan.target.temp_path).toBe(path.join(ext4.mountpoint, 'data', '.known.bin.daxfleet-restore'));
@@ -258,6 +258,19 @@ describe('delete-restore', () => {
     expect(none.refusal).toContain('give backup_path');
     const missing = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: path.join(outside.dir, 'gone') }));
     expect(check(missing, 'backup-readable').ok).toBe(false);
+
+    // a leftover copy of an interrupted restore: the O_EXCL copy would fail, so the plan says so now
+    const backup = path.join(outside.dir, 'small.bak');
+    writeFileSync(backup, 'x');
+    const leftover = path.join(ext4.mountpoint, 'data', '.known.bin.daxfleet-restore');
+    writeFileSync(leftover, 'half a copy');
+    try {
+      const blocked = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: backup }));
+      expect(check(blocked, 'temp-path-free').ok).toBe(false);
+      expect(blocked.refusal).toContain(`${leftover} exists`);
+    } finally {
+      rmSync(leftover);
+    }
 
     // 128 MiB (sparse) cannot fit on the 64 MiB filesystem
     const big = path.join(outside.dir, 'big.bak');

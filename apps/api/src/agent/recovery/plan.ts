@@ -545,6 +545,15 @@ async function planDeleteRestore(host: RecoveryHost, request: RecoveryRequest, l
     checks.add('backup-not-on-range', true, `${backupPath} is on the same filesystem, but none of its bytes lies on the bad range`);
   }
 
+  // the copy creates temp_path with O_EXCL: a leftover of an interrupted restore would stop it at step 1
+  try {
+    await lstat(temp);
+    checks.add('temp-path-free', false, `${temp} exists (left by an earlier restore?): compare it with the backup, remove it and plan again`);
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    checks.add('temp-path-free', missing, missing ? `${temp} does not exist yet` : `cannot check ${temp} (${errText(err)})`);
+  }
+
   try {
     const fs = await statfs(path.dirname(f.path));
     const free = fs.bavail * fs.bsize;

@@ -40,7 +40,8 @@ daxfleet recovery execute PLAN_ID [--yes]
                          shows the plan's data loss, asks you to type the plan id (unless --yes), runs it on
                          the host and follows its steps to the verification; exit 0 verified (range cleared),
                          3 refused, 4 still-present, 5 failed or interrupted
-daxfleet recovery show PLAN_ID [--follow]   one plan, its execution and verification (--follow: until it ends)
+daxfleet recovery show PLAN_ID [--follow]   one plan, its execution and verification (--follow: until it ends,
+                         exit codes as for execute)
 daxfleet recovery list [--host HOST_ID] [--status S] [--limit N] [--before CURSOR]   newest first
   exit codes: 0 done, 1 the hub failed or was unreachable (or no confirmation), 2 usage, 3 refused,
               4 still-present, 5 failed or interrupted
@@ -271,7 +272,8 @@ async function showCommand(ctx: Context, id: string, follows: boolean): Promise<
   const plan = await ctx.client.request<RecoveryPlan>('GET', planPath(id));
   if (!follows || plan.status !== 'executing') {
     print(ctx, plan, () => formatPlan(plan, new Date()));
-    return EXIT.ok;
+    // --follow answers for the outcome, also when the execution ended before it looked
+    return follows && plan.status !== 'planned' ? exitFor(plan.status) : EXIT.ok;
   }
   const final = await follow(ctx, id);
   print(ctx, final, () => resultText(final));

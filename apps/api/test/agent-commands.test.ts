@@ -1,24 +1,35 @@
 /**
  * Hub -> agent commands: the agent's listener runs a command only when the hub signed it with this agent's
  * command key, within the clock window, with a nonce it has not seen. Everything else is a 401 and runs nothing.
+ * The recovery commands answer the agent's dry run (recovery-plan) and the start or refusal of a run
+ * (recovery-execute), here on a recorded QEMU tree (nothing on this machine is changed).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentCommand } from '@daxfleet/shared';
+import { clearErrorsOnBus, punchHole, writeZeros } from '@daxfleet/dax-native';
+import {
+  RecoveryExecuteCommandAckSchema, RecoveryPlanCommandAckSchema, type AgentCommand, type RecoveryExecuteCommandAck,
+  type RecoveryPlanCommandAck, type RecoveryRequest,
+} from '@daxfleet/shared';
+import { Value } from 'typebox/value';
 import {
   COMMANDS_PATH, commandHeaders, NONCE_HEADER, NonceCache, SIGNATURE_HEADER, signCommand, TIMESTAMP_HEADER,
   verifyCommand,
 } from '../src/agent/command-signing.js';
+import type { AgentCommandTarget } from '../src/agent/command-routes.js';
+import { RecoveryExecutor } from '../src/agent/recovery/execute.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../src/config.js';
 import { buildServer } from '../src/server.js';
 import { tempDir } from './helpers.js';
+import { recordedHost } from './recovery-fixtures.js';
 
 const KEY = randomBytes(32).toString('base64url');
 const tmp = tempDir('daxfleet-agent-commands-');
 let agent: FastifyInstance;
 const ran: AgentCommand[] = [];
+const target: AgentCommandTarget = { commandKey: () => KEY, run: async (command) => void ran.push(command) };
 
 beforeAll(async () => {
   agent = await buildServer({
@@ -26,7 +37,7 @@ beforeAll(async () => {
       role: 'agent', version: '0.0.0-test', databaseFile: path.join(tmp.dir, 'unused.db'),
       migrationsDir: DEFAULT_MIGRATIONS_DIR, webDist: path.join(tmp.dir, 'no-web'),
     },
-    agentCommands: { commandKey: () => KEY, run: async (command) => void ran.push(command) },
+    agentCommands: target,
   });
 });
 afterAll(async () => {
@@ -137,5 +148,64 @@ describe('verifyCommand', () => {
     expect(nonces.remember('n1', 599_999)).toBe(false);
     expect(nonces.remember('n2', 600_000)).toBe(true);
     expect(nonces.size).toBe(1);
+  });
+});
+
+describe('the recovery commands', () => {
+  const RAW: RecoveryRequest = { action: 'clear-errors', range: { region: 'region2', region_offset: 131072, length: 8 } };
+  const recorded = recordedHost('four-dimm-mixed');
+  const posted: unknown[] = [];
+  afterAll(async () => {
+    await target.recovery?.close();
+    delete target.recovery;
+    recorded.remove();
+  });
+
+  function signed(cmd: object, pad = 0) {
+    const body = JSON.stringify(cmd) + ' '.repeat(pad);
+    return send(body, commandHeaders(KEY, body));
+  }
+
+  it('an agent without the recovery executor answers 400 and runs nothing', async () => {
+    const res = await signed({ type: 'recovery-plan', id: 'r1', request: RAW });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ message: string }>().message).toContain('this agent cannot run recovery');
+    expect(ran).toEqual([]);
+  });
+
+  it('recovery-plan answers the dry run whole; recovery-execute with another digest answers the refusal and the fresh plan', async () => {
+    target.recovery = new RecoveryExecutor({
+      hostId: 'h1', host: recorded.host(), native: { punchHole, writeZeros, clearErrorsOnBus },
+      dataDir: path.join(tmp.dir, 'agent-data'), send: async (r) => { posted.push(r); return { plan_id: r.plan_id, seq: r.seq }; },
+      rescan: async () => undefined, log: agent.log,
+    });
+    const res = await signed({ type: 'recovery-plan', id: 'r2', request: RAW });
+    expect(res.statusCode).toBe(202);
+    const ack = res.json<RecoveryPlanCommandAck>();
+    expect(Value.Errors(RecoveryPlanCommandAckSchema, ack)).toEqual([]);
+    expect(ack.plan).toMatchObject({
+      action: 'clear-errors', executable: true,
+      target: { namespace: 'namespace2.0', mode: 'raw', blockdev: 'pmem2', sector: 131072, sectors: 8 },
+    });
+    expect(ack.plan.steps.map((s) => s.op)).toEqual(['write-zeros', 'reread-badblocks']);
+
+    const exec = await signed({
+      type: 'recovery-execute', id: 'r3', plan_id: 'plan-1', request: RAW, digest: '0'.repeat(64), executed_by: 'alice',
+    });
+    expect(exec.statusCode).toBe(202);
+    const answer = exec.json<RecoveryExecuteCommandAck>();
+    expect(Value.Errors(RecoveryExecuteCommandAckSchema, answer)).toEqual([]);
+    expect(answer).toMatchObject({ accepted: true, id: 'r3', started: false });
+    expect(answer.refusal).toContain('host changed');
+    expect(answer.plan?.digest).toBe(ack.plan.digest);
+    expect(posted).toEqual([]);
+    expect(ran).toEqual([]);
+  });
+
+  it('takes bodies up to 16 KiB (a recovery command is larger than the 4 KiB of the others), not beyond', async () => {
+    const fits = await signed({ type: 'recovery-plan', id: 'r4', request: RAW }, 12 * 1024);
+    expect(fits.statusCode).toBe(202);
+    const tooLarge = await signed({ type: 'recovery-plan', id: 'r5', request: RAW }, 17 * 1024);
+    expect(tooLarge.statusCode).toBe(413);
   });
 });

@@ -25,6 +25,7 @@ import { RecoveryExecutor } from '../src/agent/recovery/execute.js';
 import { recoveryProgressSender } from '../src/agent/recovery/progress.js';
 import { hubPoster } from '../src/agent/senders.js';
 import { issueAgentCredential } from '../src/services/agent-credentials.js';
+import { executeRecoveryPlan } from '../src/services/recovery-plans.js';
 import { authed, reportOf, startTestHub, tempDir, withEnv, type TestHub } from './helpers.js';
 import { eventually } from './processes.js';
 import { recordedHost, setAttribute, type RecordedHost } from './recovery-fixtures.js';
@@ -377,6 +378,14 @@ describe('execution', () => {
     const after = await getPlan('remote-plan-unreachable');
     expect(after.status).toBe('planned');
     expect(after.execution).toBeUndefined();
+
+    // two executes whose reads both see it planned (the database runs their queries in order: read, read, claim,
+    // claim): the conditional claim lets exactly one through to the agent
+    const input = { planId: 'remote-plan-unreachable', digest: source.plan.digest, executedBy: 'user:ops' };
+    const both = await Promise.allSettled([executeRecoveryPlan(hub.server, input), executeRecoveryPlan(hub.server, input)]);
+    expect(both.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'started')).sort())
+      .toEqual(['DAXFLEET_ERR_AGENT_UNREACHABLE', 'DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED']);
+    expect((await getPlan('remote-plan-unreachable')).status).toBe('planned');
   });
 });
 
@@ -443,6 +452,26 @@ describe('progress reports from the agent', () => {
     // a re-sent final report writes no second result
     await post(report(3, ['done', 'failed', 'pending'], 'failed'));
     expect((await audit('recovery.result')).filter((e) => e.target === `plan:${PLAN_ID}`)).toHaveLength(1);
+  });
+
+  it('a plan left executing without any report (the hub stopped mid-execute) becomes interrupted; a late report still applies', async () => {
+    const source = await plan(SCRUB);
+    const row = await hub.server.prisma.recoveryPlan.findUniqueOrThrow({ where: { id: source.id } });
+    const claimedAt = new Date(Date.now() - 6 * 60_000);
+    await hub.server.prisma.recoveryPlan.create({
+      data: {
+        ...row, id: 'remote-plan-unstarted', hostId: REMOTE, status: 'executing', executedBy: 'user:ops', updatedAt: claimedAt,
+        execution: JSON.stringify({ executed_by: 'user:ops', started_at: claimedAt.toISOString(), steps: [] }),
+      },
+    });
+    const interrupted = await eventually(async () => {
+      const p = await getPlan('remote-plan-unstarted');
+      return p.status === 'interrupted' ? p : undefined;
+    }, 'the sweep to end the plan', 5000);
+    expect(interrupted.execution?.error).toContain('no progress report came from the agent within 5 min');
+    const late = { ...report(1, ['running']), plan_id: 'remote-plan-unstarted' };
+    expect((await post(late)).status).toBe(200);
+    expect((await getPlan('remote-plan-unstarted')).status).toBe('executing');
   });
 
   it('refuses another host\'s credential (403), a report in another host\'s name (403), an unknown plan (404), a user token (403)', async () => {

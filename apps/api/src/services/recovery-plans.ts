@@ -10,7 +10,8 @@
  * (the SSE stream forwards it; the UI refetches the plan).
  *
  * Expiry: a planned plan past its expires_at reads as expired everywhere (toRecoveryPlan and the list filters);
- * the row itself is updated when an execute finds it expired and by the periodic sweep (RecoveryPlanSweeper).
+ * the row itself is updated when an execute finds it expired and by the periodic sweep (RecoveryPlanSweeper), which
+ * also ends a plan left executing without a single report (interruptUnstartedPlans).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -231,6 +232,38 @@ export async function expireDuePlans(fastify: FastifyInstance, now = new Date())
   return expired;
 }
 
+/**
+ * An agent posts its first report (seq 1) the moment a run starts, and retries it until the hub takes it. A plan
+ * still executing without any report this long after the execute was claimed was never started: the hub stopped
+ * between the claim and the command's answer. It becomes interrupted (a plan is never sent twice; plan again); a
+ * report that still comes from the agent applies over it.
+ */
+export const NO_REPORT_AFTER_MS = 5 * 60_000;
+
+export async function interruptUnstartedPlans(fastify: FastifyInstance, now = new Date()): Promise<number> {
+  const stale = await fastify.prisma.recoveryPlan.findMany({
+    where: { status: 'executing', seq: 0, updatedAt: { lte: new Date(now.getTime() - NO_REPORT_AFTER_MS) } },
+  });
+  let interrupted = 0;
+  for (const row of stale) {
+    const execution = row.execution !== null ? JSON.parse(row.execution) as RecoveryExecution : undefined;
+    const error = `no progress report came from the agent within ${NO_REPORT_AFTER_MS / 60_000} min of the execute ` +
+      '(the hub stopped while sending the command, or the agent never got it): plan again';
+    const updated = await fastify.prisma.recoveryPlan.updateMany({
+      where: { id: row.id, status: 'executing', seq: 0, updatedAt: row.updatedAt },
+      data: {
+        status: 'interrupted', updatedAt: now,
+        ...(execution ? { execution: JSON.stringify({ ...execution, finished_at: now.toISOString(), error }) } : {}),
+      },
+    });
+    if (updated.count === 1) {
+      interrupted += 1;
+      publish(fastify, { ...row, status: 'interrupted' });
+    }
+  }
+  return interrupted;
+}
+
 // --- execution --------------------------------------------------------------------------------------------------
 
 export interface ExecuteInput {
@@ -404,7 +437,7 @@ export async function applyProgressReport(fastify: FastifyInstance, input: Progr
 
 // --- the expiry sweep -------------------------------------------------------------------------------------------
 
-/** Marks expired plans every `intervalMs` (started when the hub is ready, stopped before it closes). */
+/** Marks expired and never-started plans every `intervalMs` (started when the hub is ready, stopped before it closes). */
 export class RecoveryPlanSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -414,11 +447,18 @@ export class RecoveryPlanSweeper {
   start(): void {
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = expireDuePlans(this.fastify).then(() => undefined, (err: unknown) => {
-        this.fastify.log.error({ err }, 'recovery plan expiry sweep failed; retrying at the next one');
-      }).finally(() => { this.running = undefined; });
+      this.running = this.sweep().finally(() => { this.running = undefined; });
     }, this.intervalMs);
     this.timer.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      await expireDuePlans(this.fastify);
+      await interruptUnstartedPlans(this.fastify);
+    } catch (err) {
+      this.fastify.log.error({ err }, 'recovery plan sweep failed; retrying at the next one');
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,8 @@
 /**
- * The recovery plans' expiry sweep on the hub (roles hub and all): started when the server is ready, stopped before
- * it closes (preClose, while Prisma is still connected). Reads already show a planned plan past its expiry as
- * expired; the sweep writes it into the row and tells the SSE streams. DAXFLEET_RECOVERY_SWEEP_MS sets its period
- * (default 30 s); tests shorten it.
+ * The recovery plans' sweep on the hub (roles hub and all): started when the server is ready, stopped before it
+ * closes (preClose, while Prisma is still connected). Reads already show a planned plan past its expiry as expired;
+ * the sweep writes it into the row, ends a plan left executing without any report from its agent (interrupted), and
+ * tells the SSE streams. DAXFLEET_RECOVERY_SWEEP_MS sets its period (default 30 s); tests shorten it.
  */
 import fp from 'fastify-plugin';
 import { DEFAULT_SWEEP_MS, RecoveryPlanSweeper } from '../../services/recovery-plans.js';

@@ -12,7 +12,7 @@ import { RecoveryAgentPlanSchema, type RecoveryAgentPlan, type RecoveryRequest }
 import { Value } from 'typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planDigest, planRecovery } from '../src/agent/recovery/plan.js';
-import { recordedHost, setAttribute, type RecordedHost } from './recovery-fixtures.js';
+import { holdOpen, recordedHost, setAttribute, stop, type RecordedHost } from './recovery-fixtures.js';
 import { FIXTURES_DIR } from './helpers.js';
 
 const hosts: RecordedHost[] = [];
@@ -50,7 +50,7 @@ describe('clear-errors on a raw namespace (four-dimm-mixed namespace2.0, pmem2)'
     expect(plan.refusal).toBeUndefined();
     expect(plan.target).toEqual({ namespace: 'namespace2.0', mode: 'raw', blockdev: 'pmem2', sector: 131072, sectors: 8, spa: '0x104000000' });
     expect(plan.checks.map((c) => [c.id, c.ok])).toEqual([
-      ['range-still-bad', true], ['namespace-mode', true], ['not-mounted', true], ['device-not-busy', true],
+      ['range-still-bad', true], ['namespace-mode', true], ['not-mounted', true], ['device-not-busy', true], ['not-open', true],
     ]);
     expect(check(plan, 'range-still-bad').detail).toContain('8 of the 8 sectors');
     expect(h.inUseAsked).toEqual(['/dev/pmem2']);
@@ -78,6 +78,21 @@ describe('clear-errors on a raw namespace (four-dimm-mixed namespace2.0, pmem2)'
     expect(check(plan, 'device-not-busy').detail).toContain('EBUSY');
     // what would be done is still shown
     expect(plan.steps.map((s) => s.op)).toEqual(['write-zeros', 'reread-badblocks']);
+  });
+
+  it('is refused while a process has the device open without O_EXCL (which deviceInUse cannot see)', async () => {
+    // the copied tree's pmem2 gets the device number of /dev/null, which a child holds open; the real /proc
+    const h = recorded('four-dimm-mixed', { copy: true });
+    setAttribute(h.sysfsRoot, 'class/block/pmem2/dev', '1:3\n');
+    const holder = await holdOpen('/dev/null');
+    try {
+      const plan = valid(await planRecovery(h.host({ procRoot: '/proc' }), RAW));
+      expect(check(plan, 'not-open').ok).toBe(false);
+      expect(check(plan, 'not-open').detail).toContain(`pid ${holder.pid} (sleep, open fd)`);
+      expect(plan.refusal).toBeDefined();
+    } finally {
+      await stop(holder);
+    }
   });
 
   it('finds a mount by device number when its source is another name for the device', async () => {

@@ -651,6 +651,12 @@ async function planWriteZeros(host: RecoveryHost, loc: Located, sectors: number,
     checks.add('device-not-busy', false, `cannot open ${node} to check whether it is in use (${errText(err)})`);
   }
 
+  // an exclusive open does not see a plain open(2) of the device (a database on the raw device, dd): look in /proc
+  const number = await blockDevNumber(host, blockdev);
+  const m = number !== undefined ? /^(\d+):(\d+)$/.exec(number) : null;
+  if (m === null) checks.add('not-open', false, `cannot read ${blockdev}'s device number from sysfs (class/block/${blockdev}/dev)`);
+  else await notOpen(host, node, { rdev: makeDev(Number(m[1]), Number(m[2])) }, checks);
+
   draft.data_loss = [{
     kind: 'device-sectors', device: blockdev, sector, count: sectors,
     detail: `${sectorsText(sector, sectors)} of ${node} (${sectors * SECTOR} bytes) are overwritten with zeros`,

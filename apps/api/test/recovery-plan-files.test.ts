@@ -14,7 +14,7 @@ import { RecoveryAgentPlanSchema, type Inventory, type RecoveryAgentPlan, type R
 import { Value } from 'typebox/value';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileRangesOf, planDigest, planRecovery } from '../src/agent/recovery/plan.js';
-import { FILE_SIZE, holdMapped, holdOpen, loopHost, loopInventory, makeLoopFs, stop, type LoopFs } from './recovery-fixtures.js';
+import { FILE_SIZE, fileBlocksOf, holdMapped, holdOpen, loopHost, loopInventory, makeLoopFs, stop, type LoopFs } from './recovery-fixtures.js';
 import { tempDir } from './helpers.js';
 
 const root = process.getuid?.() === 0;
@@ -178,6 +178,31 @@ describe('not-open', () => {
     await stop(mapper);
     const after = valid(await planOn(ext4, sector, 8, { action: 'punch-hole', path: ext4.file }));
     expect(after.executable).toBe(true);
+  });
+});
+
+describe('preallocated space past the end of a file', () => {
+  it.skipIf(!root)('nothing to punch and nothing truncate can cut off: both refused, saying why', async (ctx) => {
+    if (!ext4) return ctx.skip(skipReason);
+    const file = path.join(ext4.mountpoint, 'data', 'prealloc.bin');
+    writeFileSync(file, Buffer.alloc(8192, 9));
+    // two blocks preallocated past the end (FALLOC_FL_KEEP_SIZE): unwritten extents beyond EOF
+    execFileSync('fallocate', ['-n', '-o', '8192', '-l', '8192', file]);
+    execFileSync('sync');
+    try {
+      const blocks = fileBlocksOf(file);
+      expect(blocks.length, 'filefrag lists the preallocated blocks').toBe(4);
+      const sector = blocks[2]! * 8;
+      const punch = valid(await planOn(ext4, sector, 8, { action: 'punch-hole', path: file }));
+      expect(check(punch, 'file-covers-range').ok).toBe(false);
+      expect(punch.refusal).toContain('only in preallocated (unwritten) extents or past its end');
+      const truncate = valid(await planOn(ext4, sector, 8, { action: 'truncate', path: file }));
+      expect(check(truncate, 'size-valid').ok).toBe(false);
+      expect(truncate.refusal).toContain('only past its end');
+      expect(truncate.refusal).toContain('use delete-restore');
+    } finally {
+      rmSync(file);
+    }
   });
 });
 

@@ -477,7 +477,8 @@ async function planTruncate(host: RecoveryHost, request: RecoveryRequest, loc: L
   const newSize = request.size ?? limit;
   let sizeDetail: string;
   let sizeOk = false;
-  if (newSize >= f.size) sizeDetail = `the new size ${newSize} is not below the file's size ${f.size}: nothing would be cut off; give a size of at most ${limit}`;
+  if (limit >= f.size) sizeDetail = `${rangeText(loc.range)} hits ${f.path} only past its end (preallocated blocks beyond byte ${f.size}): reads never reach it and truncate cannot cut it off; use delete-restore`;
+  else if (newSize >= f.size) sizeDetail = `the new size ${newSize} is not below the file's size ${f.size}: nothing would be cut off; give a size of at most ${limit}`;
   else if (newSize > limit) sizeDetail = `the new size ${newSize} keeps bytes from ${limit} on, which lie on the bad range (first bad byte at file offset ${firstBad}): give a size of at most ${limit}`;
   else {
     sizeOk = true;

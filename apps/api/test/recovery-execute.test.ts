@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAvailable, loadError, punchHole, writeZeros, clearErrorsOnBus } from '@daxfleet/dax-native';
+import { clearErrorsOnBus, deviceInUse, isAvailable, loadError, punchHole, writeZeros } from '@daxfleet/dax-native';
 import {
   RecoveryProgressReportSchema, type Inventory, type RecoveryAgentPlan, type RecoveryProgressReport, type RecoveryRequest,
 } from '@daxfleet/shared';
@@ -339,6 +339,51 @@ describe('journal and restarts', () => {
     // the damaged file is untouched and no copy is left behind
     expect(readFileSync(fs!.file).equals(Buffer.alloc(FILE_SIZE, 0xa5))).toBe(true);
     expect(existsSync(plan.target.temp_path!)).toBe(false);
+  });
+});
+
+describe('clear-errors on an unused block device', () => {
+  it('writes zeros over the range\'s sectors through /dev/loopN (O_DIRECT), reports sector progress, and verifies', async (ctx) => {
+    onLoopFs(ctx);
+    // a raw "namespace" whose block device is an unmounted loop device over an image of 0xa5 bytes
+    const image = path.join(tmp.dir, 'raw.img');
+    writeFileSync(image, Buffer.alloc(4 * 1024 * 1024, 0xa5));
+    const loopdev = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+    try {
+      const blockdev = path.basename(loopdev);
+      const raw = loopInventory(blockdev, 2048, 8);
+      const ns = raw.buses[0]!.regions[0]!.namespaces[0]!;
+      ns.mode = 'raw';
+      delete ns.data_offset;
+      inventory = raw;
+      const e = new RecoveryExecutor({
+        hostId: 'host-loop', host: loopHost(() => inventory, deviceInUse), native: { punchHole, writeZeros, clearErrorsOnBus },
+        dataDir: path.join(tmp.dir, 'data-raw'), send: recoveryProgressSender(hubPoster({ hubUrl }, () => 'agent-credential')),
+        rescan: async () => { rescans++; }, log: silent,
+      });
+      executors.push(e);
+      const plan = await e.plan({ action: 'clear-errors', range: { region: 'region0', region_offset: 2048, length: 8 } });
+      expect(plan.target).toMatchObject({ mode: 'raw', blockdev, sector: 2048, sectors: 8 });
+      const reports = await run(e, plan);
+      const last = expectInOrder(reports);
+      expect(last.execution.steps.map((s) => [s.op, s.status])).toEqual([['write-zeros', 'done'], ['reread-badblocks', 'done']]);
+      expect(reports.some((r) => r.execution.progress?.unit === 'sectors' && r.execution.progress.done === 8 && r.execution.progress.total === 8)).toBe(true);
+      // read back through the image: exactly the 8 sectors are zeros
+      const fd = openSync(image, 'r');
+      const buf = Buffer.alloc(3 * 4096);
+      readSync(fd, buf, 0, buf.length, 2048 * 512 - 4096);
+      closeSync(fd);
+      expect(buf.subarray(0, 4096).equals(Buffer.alloc(4096, 0xa5))).toBe(true);
+      expect(buf.subarray(4096, 8192).equals(Buffer.alloc(4096))).toBe(true);
+      expect(buf.subarray(8192).equals(Buffer.alloc(4096, 0xa5))).toBe(true);
+      // the inventory still lists the range: written, yet not cleared, and the verification says so
+      const v = last.execution.verification!;
+      expect(last.status).toBe('still-present');
+      expect(v.checks.find((c) => c.id === 'sectors-written')).toMatchObject({ ok: true });
+      expect(v.detail).toContain('The sectors were written, but the platform did not clear the poison');
+    } finally {
+      execFileSync('losetup', ['-d', loopdev]);
+    }
   });
 });
 

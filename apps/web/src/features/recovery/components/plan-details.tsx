@@ -50,9 +50,9 @@ export function PlanSteps({ plan }: { plan: RecoveryPlan }) {
           return (
             <li key={step.n} className={`recovery-steps__step recovery-steps__step--${executed ? status : 'planned'}`}>
               <span className="recovery-steps__n">{step.n}.</span>{' '}
-              <code>{step.op}</code>{executed && <> <Badge tone={STEP_TONE[status]}>{status}</Badge></>}
+              <code>{step.op}</code>{executed && <> <Badge tone={STEP_TONE[status]}>{status}</Badge></>}{' '}
               <div className="recovery-steps__description">{step.description}</div>
-              {result?.detail !== undefined && <div className="recovery-steps__detail">{result.detail}</div>}
+              {result?.detail !== undefined && <>{' '}<div className="recovery-steps__detail">{result.detail}</div></>}
             </li>
           );
         })}

@@ -99,22 +99,23 @@ export function RecoveryRequestForm({ hostId, range, initialPath, entry }: {
         })}
       </fieldset>
       {action === 'delete-restore' && (
-        <label className="form__field">
-          <span>Backup path</span>
-          <input value={backupPath} required maxLength={1024} placeholder="/backup/orders.tbl" onChange={(event) => setBackupPath(event.target.value)} />
-          <small className="muted">A regular file on the host, readable by the agent, not on the bad range.</small>
-        </label>
+        <div className="form__field">
+          <label htmlFor={`${ids}-backup`}>Backup path</label>
+          <input id={`${ids}-backup`} value={backupPath} required maxLength={1024} placeholder="/backup/orders.tbl"
+            aria-describedby={`${ids}-backup-hint`} onChange={(event) => setBackupPath(event.target.value)} />
+          <small id={`${ids}-backup-hint`} className="muted">A regular file on the host, readable by the agent, not on the bad range.</small>
+        </div>
       )}
       {action === 'truncate' && (
-        <label className="form__field">
-          <span>New size (bytes)</span>
-          <input value={size} inputMode="numeric" placeholder={truncateDefault === undefined ? 'default' : String(truncateDefault)}
-            onChange={(event) => setSize(event.target.value)} />
-          <small className="muted">
+        <div className="form__field">
+          <label htmlFor={`${ids}-size`}>New size (bytes)</label>
+          <input id={`${ids}-size`} value={size} inputMode="numeric" placeholder={truncateDefault === undefined ? 'default' : String(truncateDefault)}
+            aria-describedby={`${ids}-size-hint`} onChange={(event) => setSize(event.target.value)} />
+          <small id={`${ids}-size-hint`} className="muted">
             Optional. Default: the first bad byte&apos;s offset in the file, rounded down to 512 B
             {truncateDefault !== undefined ? ` (here ${formatInteger(truncateDefault)} bytes)` : ''}.
           </small>
-        </label>
+        </div>
       )}
       <label className="form__field">
         <span>Plan valid for</span>

@@ -56,6 +56,20 @@ export function regionOffsetOfBlockdevSector(blockdev, sector) {
   return { region, region_offset: byte / 512 };
 }
 
+/** Wall-clock milliseconds of each phase of a driver, for the figures in the test's output. */
+export function phases() {
+  const timings = {};
+  let last = Date.now();
+  return {
+    timings,
+    mark(name) {
+      const now = Date.now();
+      timings[name] = now - last;
+      last = now;
+    },
+  };
+}
+
 /** Console logger with the shape the agent's code logs through (fastify's pino): warnings and errors only. */
 function makeLog() {
   const log = {

@@ -6,8 +6,9 @@
  * Then the agent's recovery code runs scrub-recheck (a real ARS) and clear-errors on both; the bad-block lists and
  * the bus's scrub count are read here independently of the agent. Prints one RECOVERY-NFIT-RESULT line of JSON.
  */
-import { readFileSync, readdirSync, realpathSync } from 'node:fs';
-import { badblocksAt, makeExecutor, sh } from './recovery.lab.guest-common.mjs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { badblocksAt, makeExecutor, phases, sh } from './recovery.lab.guest-common.mjs';
 
 const MARKER = 'RECOVERY-NFIT-RESULT ';
 const BUS = 'nfit_test.0';
@@ -21,6 +22,7 @@ const scrubText = () => readFileSync(`${busDir}/nfit/scrub`, 'utf8').trim();
 const regionBadblocks = (region) => badblocksAt(`/sys/bus/nd/devices/${region}/badblocks`);
 const regionOf = (ns) => realpathSync(`/sys/bus/nd/devices/${ns}`).split('/').at(-2);
 
+const { timings, mark } = phases();
 sh('ndctl', 'wait-scrub', BUS);
 sh('ndctl', 'disable-region', '-b', BUS, 'all');
 sh('ndctl', 'init-labels', '-f', '-b', BUS, 'all');
@@ -33,7 +35,8 @@ for (const ns of [rawNs, daxNs]) sh('ndctl', 'inject-error', `--block=${INJECT_B
 sh('ndctl', 'start-scrub', BUS);
 sh('ndctl', 'wait-scrub', BUS);
 
-const out = { bus: busDir.split('/').pop(), raw: { namespace: rawNs.dev, blockdev: rawNs.blockdev }, dax: { namespace: daxNs.dev, chardev: daxNs.daxregion?.devices?.[0]?.chardev } };
+mark('setup: labels, namespaces, inject-error, scrub');
+const out = { timings, bus: busDir.split('/').pop(), raw: { namespace: rawNs.dev, blockdev: rawNs.blockdev }, dax: { namespace: daxNs.dev, chardev: daxNs.daxregion?.devices?.[0]?.chardev } };
 for (const side of [out.raw, out.dax]) {
   side.region = regionOf(side.namespace);
   side.regionBadblocksBefore = regionBadblocks(side.region);
@@ -51,6 +54,7 @@ const { plan, execute, close } = makeExecutor();
   const scrubBefore = scrubText();
   const reviewed = await plan(req);
   const run = await execute(req, reviewed);
+  mark('scrub-recheck');
   out.scrub = { plan: reviewed, run, scrubBefore, scrubAfter: scrubText(), regionBadblocksAfter: regionBadblocks(out.raw.region) };
 }
 
@@ -64,19 +68,31 @@ const { plan, execute, close } = makeExecutor();
     regionBadblocksAfter: regionBadblocks(out.raw.region),
     blockdevBadblocksAfter: badblocksAt(`/sys/block/${rawNs.blockdev}/badblocks`),
   });
+  mark('raw clear-errors');
 }
 
-// --- clear-errors on the devdax namespace: the bus's clear-error command
+// --- clear-errors on the devdax namespace: the bus's clear-error command; first refused while a process has the
+// dax device open
 {
   const req = { action: 'clear-errors', range: out.dax.range };
+  const fd = openSync(`/dev/${out.dax.chardev}`, 'r');
+  const child = spawn('sleep', ['600'], { stdio: [fd, 'ignore', 'ignore'] });
+  closeSync(fd);
+  await new Promise((resolve) => child.once('spawn', resolve));
+  const held = await plan(req);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  out.dax.held = { pid: child.pid, plan: held };
   const reviewed = await plan(req);
   const run = await execute(req, reviewed);
+  mark('devdax open refusal and clear-errors');
   Object.assign(out.dax, { plan: reviewed, run, regionBadblocksAfter: regionBadblocks(out.dax.region) });
 }
 
 // --- a fresh scrub after the clears: does the platform report the errors again?
 sh('ndctl', 'start-scrub', BUS);
 sh('ndctl', 'wait-scrub', BUS);
+mark('rescrub');
 out.rescrub = { raw: regionBadblocks(out.raw.region), dax: regionBadblocks(out.dax.region) };
 
 await close();

@@ -12,9 +12,12 @@
  * action under test.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import {
-  badblocksAt, makeExecutor, readWhole, regionOffsetOfBlockdevSector, sh, sha256,
+  appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, statSync,
+  utimesSync, writeFileSync,
+} from 'node:fs';
+import {
+  badblocksAt, hexAttr, makeExecutor, phases, readWhole, regionOffsetOfBlockdevSector, sh, sha256,
 } from './recovery.lab.guest-common.mjs';
 
 const MARKER = 'RECOVERY-QEMU-RESULT ';
@@ -25,6 +28,21 @@ const BAD_BLOCK = { open: 3, restore: 7, punch: 5, trunc: 9 };
 /** raw namespace: the bad sectors, and the size of the filesystem made on it for the mounted refusal */
 const RAW_SECTOR = 65536;
 const RAW_FS = '16M';
+/**
+ * python3: mmap(2) the file's first MiB read-only through libc (Python's own mmap keeps a duplicate descriptor),
+ * close the descriptor, say so, wait: the process holds a DAX mapping of the file's blocks and no open file.
+ */
+const MAP_AND_WAIT = `import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+fd = os.open(sys.argv[1], os.O_RDONLY)
+addr = libc.mmap(None, 1 << 20, 1, 1, fd, 0)  # PROT_READ, MAP_SHARED
+if addr is None or addr == ctypes.c_void_p(-1).value:
+    sys.exit("mmap failed: errno %d" % ctypes.get_errno())
+os.close(fd)
+print("mapped", flush=True)
+time.sleep(600)`;
 
 /** 1 MiB of text that names the file and the block at every 4 KiB */
 function content(tag) {
@@ -66,8 +84,10 @@ function injectUnder(fstype, blockdev, file, block) {
 }
 
 const { plan, execute, close } = makeExecutor();
-const out = { fs: {} };
+const { timings, mark } = phases();
+const out = { fs: {}, timings };
 sh('ndctl', 'disable-region', 'all'); sh('ndctl', 'init-labels', '-f', 'all'); sh('ndctl', 'enable-region', 'all');
+mark('labels');
 
 for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
   const ns = JSON.parse(sh('ndctl', 'create-namespace', '-m', 'fsdax', '-s', size));
@@ -85,6 +105,7 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
     writeFileSync(files[name], content(`${fstype}-${name}`));
   }
   sh('sync');
+  mark(`${fstype} mkfs, mount, files`);
   const inj = {};
   for (const [name, block] of Object.entries(BAD_BLOCK)) inj[name] = injectUnder(fstype, blockdev, files[name], block);
   const r = { blockdev, mountinfo: sh('cat', '/proc/self/mountinfo').split('\n').find((l) => l.split(' ')[4] === mnt) };
@@ -105,6 +126,18 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
     await new Promise((resolve) => child.once('exit', resolve));
     const free = await plan(req);
     r.open = { pid: child.pid, held, free };
+    mark(`${fstype} open refusal`);
+    // the same file only mapped (the descriptor closed after mmap): found through /proc/<pid>/maps
+    const mapper = spawn('python3', ['-c', MAP_AND_WAIT, files.open], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve, reject) => {
+      mapper.stdout.once('data', resolve);
+      mapper.once('exit', (code) => reject(new Error(`python3 mmap exited ${code}`)));
+    });
+    const mapped = await plan(req);
+    mapper.kill('SIGKILL');
+    await new Promise((resolve) => mapper.once('exit', resolve));
+    r.mapped = { pid: mapper.pid, plan: mapped };
+    mark(`${fstype} mapped refusal`);
   }
 
   // --- digest mismatch: plan a truncate, append to the file, execute the reviewed plan
@@ -114,6 +147,7 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
     appendFileSync(files.trunc, Buffer.alloc(BLOCK, 'x'));
     const run = await execute(req, reviewed);
     r.stale = { reviewed, ack: run.ack, reports: run.statuses.length, sizeAfter: statSync(files.trunc).size };
+    mark(`${fstype} digest mismatch`);
   }
 
   // --- delete-restore from a backup on the guest's /tmp (tmpfs): other content, mode, owner and mtime
@@ -143,6 +177,7 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
       fileHoldsBadByte: fileHoldsDeviceByte(fstype, files.restore, inj.restore.device_byte),
       badblocksAfter: badblocksAt(`/sys/block/${blockdev}/badblocks`),
     };
+    mark(`${fstype} delete-restore`);
   }
 
   // --- punch-hole over the bad block
@@ -165,6 +200,7 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
     };
   }
 
+  mark(`${fstype} punch-hole`);
   // --- truncate (the plan made after the append above)
   {
     const req = { action: 'truncate', range: inj.trunc.range, path: files.trunc };
@@ -182,6 +218,7 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
     };
   }
 
+  mark(`${fstype} truncate`);
   // --- clear-errors on the mounted fsdax block device is refused
   r.mountedClear = await plan({ action: 'clear-errors', range: inj.open.range });
   out.fs[fstype] = r;
@@ -189,7 +226,7 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
 
 // --- raw namespace: clear-errors writes zeros through the pmem driver; QEMU cannot clear, the write fails EIO
 {
-  const ns = JSON.parse(sh('ndctl', 'create-namespace', '-m', 'raw', '-s', '128M'));
+  const ns = JSON.parse(sh('ndctl', 'create-namespace', '-m', 'raw', '-s', '64M'));
   const blockdev = ns.blockdev;
   writeFileSync(`/sys/block/${blockdev}/badblocks`, `${RAW_SECTOR} 8\n`);
   const range = { ...regionOffsetOfBlockdevSector(blockdev, RAW_SECTOR), length: 8 };
@@ -205,6 +242,31 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
   sh('umount', '/mnt/recovery-raw');
   raw.unmountedAgain = await plan(req);
   out.raw = raw;
+  mark('raw clear-errors and mounted refusal');
+}
+
+// --- device DAX with region-level poison (a software-injected machine check, lab/guest/lib.sh mce_poison): QEMU's
+// bus has neither clear-error nor ARS, so clear-errors and scrub-recheck are refused
+{
+  const ns = JSON.parse(sh('ndctl', 'create-namespace', '-m', 'devdax', '-a', '4K', '-s', '64M'));
+  const nsDir = realpathSync(`/sys/bus/nd/devices/${ns.dev}`);
+  const region = nsDir.split('/').at(-2);
+  const regionDir = `/sys/bus/nd/devices/${region}`;
+  // 16 MiB into the namespace: past its info block and the 4 KiB-aligned start of the data
+  const byteInRegion = hexAttr(`${nsDir}/resource`) - hexAttr(`${regionDir}/resource`) + (16 << 20);
+  const before = badblocksAt(`${regionDir}/badblocks`);
+  sh('bash', '-c', `source "$LAB_DIR/guest/lib.sh" && mce_poison ${region} ${byteInRegion}`);
+  const after = badblocksAt(`${regionDir}/badblocks`);
+  const added = after.filter((a) => !before.some((b) => b.offset === a.offset && b.length === a.length));
+  const range = added[0] && { region, region_offset: added[0].offset, length: added[0].length };
+  out.devdax = {
+    namespace: ns.dev, chardev: ns.daxregion?.devices?.[0]?.chardev, expectedOffset: byteInRegion / 512, added,
+    buses: readdirSync('/sys/bus/nd/devices').filter((d) => d.startsWith('ndbus'))
+      .map((d) => ({ bus: d, commands: readFileSync(`/sys/bus/nd/devices/${d}/commands`, 'utf8').trim() })),
+    clear: range && await plan({ action: 'clear-errors', range }),
+    scrub: range && await plan({ action: 'scrub-recheck', range }),
+  };
+  mark('devdax MCE and refusals');
 }
 
 await close();

@@ -264,7 +264,6 @@ interface FileFacts {
   hits: RangeHit[];
   /** every hit of the range (the backup check looks for the backup's inode in them) */
   allHits: RangeHit[];
-  mapError: string | undefined;
 }
 
 async function planFileAction(host: RecoveryHost, request: RecoveryRequest, loc: Located, checks: Checks, draft: Draft): Promise<void> {
@@ -353,7 +352,7 @@ async function planFileAction(host: RecoveryHost, request: RecoveryRequest, loc:
   }
   const hits = mapped.hits.filter((h) => h.kind === 'file' && h.inode === ino && h.file_offset !== undefined);
   const facts: FileFacts = {
-    path: file, mount, blockdev, sector, sectors, dev: st.dev, ino, size, hits, allHits: mapped.hits, mapError: mapped.error,
+    path: file, mount, blockdev, sector, sectors, dev: st.dev, ino, size, hits, allHits: mapped.hits,
   };
   const partial = mapped.error !== undefined ? ` (the mapping is partial: ${mapped.error})` : '';
   if (hits.length === 0) {

@@ -181,6 +181,32 @@ describe('punch-hole', () => {
   });
 });
 
+describe('a step that fails', () => {
+  beforeEach(onLoopFs);
+  it('skips the rest, still re-reads the bad blocks, and ends failed with the step\'s error', async () => {
+    const e = executor();
+    const plan = await e.plan(request({ action: 'punch-hole' }));
+    // immutable after planning (no planned field changes): fallocate answers EPERM
+    execFileSync('chattr', ['+i', fs!.file]);
+    try {
+      const last = expectInOrder(await run(e, plan));
+      expect(last.status).toBe('failed');
+      expect(last.execution.steps.map((s) => s.status)).toEqual(['failed', 'skipped', 'skipped', 'skipped', 'skipped']);
+      expect(last.execution.steps[0]!.detail).toContain('EPERM');
+      expect(last.execution.steps[1]!.detail).toBe('not run: step 1 (punch-hole) failed');
+      expect(last.execution.error).toMatch(/^step 1 \(punch-hole\) failed: .*EPERM/);
+      const v = last.execution.verification!;
+      expect(v.verdict).toBe('failed');
+      expect(v.remaining).toEqual([{ region_offset: sector, length: 8 }]);
+      expect(v.checks.map((c) => c.id)).toEqual(['range-reread']);
+      expect(readFileSync(fs!.file).equals(Buffer.alloc(FILE_SIZE, 0xa5))).toBe(true);
+      expect(rescans).toBe(1);
+    } finally {
+      execFileSync('chattr', ['-i', fs!.file]);
+    }
+  });
+});
+
 describe('truncate', () => {
   beforeEach(onLoopFs);
   it('cuts the file at the first bad byte rounded down to 512 B and checks the size', async () => {

@@ -126,7 +126,12 @@ export class RecoveryExecutor {
     if (this.started.has(cmd.plan_id) || this.journal.get(cmd.plan_id) !== undefined) {
       return refuse(`plan ${cmd.plan_id} was already executed on this host: plan again`);
     }
-    const plan = await this.plan(cmd.request);
+    let plan: RecoveryAgentPlan;
+    try {
+      plan = await this.plan(cmd.request);
+    } catch (err) {
+      return refuse(`planning again failed (${errText(err)}): nothing was changed; try again`);
+    }
     if (!plan.executable) return refuse(`the plan cannot be executed now: ${plan.refusal ?? 'a precondition failed'}`, plan);
     if (plan.digest !== cmd.digest) {
       return refuse('the host changed since the plan was made (its digest differs): review the fresh plan and execute that one', plan);
@@ -474,7 +479,12 @@ export class RecoveryExecutor {
     try {
       const size = (await src.stat()).size;
       // O_EXCL: never overwrite anything, not even a leftover of an earlier run (its name is in the plan)
-      dst = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        dst = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        throw new Error(`${temp} already exists (left by an interrupted restore?): check it, remove it and plan again`);
+      }
       state.createdTemp = temp;
       const buf = Buffer.allocUnsafe(CHUNK);
       for (;;) {

@@ -64,13 +64,14 @@ export function useCreateRecoveryPlan(hostId: string) {
   });
 }
 
-/** The hub's 409 codes for an execute it will not start. */
+/** The hub's 409 codes for an execute it will not start (apps/api/src/routes/api/v1/recovery/index.ts). */
 export const RECOVERY_EXECUTE_CONFLICTS = {
   expired: 'DAXFLEET_ERR_RECOVERY_PLAN_EXPIRED',
-  notExecutable: 'DAXFLEET_ERR_RECOVERY_PLAN_NOT_EXECUTABLE',
-  alreadyExecuted: 'DAXFLEET_ERR_RECOVERY_PLAN_ALREADY_EXECUTED',
-  digestMismatch: 'DAXFLEET_ERR_RECOVERY_PLAN_DIGEST_MISMATCH',
-  hostChanged: 'DAXFLEET_ERR_RECOVERY_PLAN_HOST_CHANGED',
+  notExecutable: 'DAXFLEET_ERR_RECOVERY_NOT_EXECUTABLE',
+  alreadyExecuted: 'DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED',
+  digestMismatch: 'DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH',
+  /** the agent planned again and got another plan: the stored plan is now refused with the fresh one */
+  hostChanged: 'DAXFLEET_ERR_RECOVERY_HOST_CHANGED',
 } as const;
 
 /** POST /recovery/plans/:planId/execute with the reviewed digest (202: the agent started it). */

@@ -38,8 +38,8 @@ export function NewRecoveryPage({ hostId, range, path }: { hostId: string; range
         {entry.isError && <ErrorMessage title="Could not look the range up in the ledger" error={entry.error} />}
         {entry.data === null && (
           <p className="text-warning" role="note">
-            The ledger has no open range {name} on this host (cleared since, or not reported yet). You can still plan: the agent checks
-            whether the range is still bad.
+            The ledger has no open range {name} on this host (cleared since, or not reported yet). The hub plans only open ranges of
+            its ledger: it says so if you ask for a plan.
           </p>
         )}
       </section>

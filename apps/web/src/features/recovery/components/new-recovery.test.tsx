@@ -161,7 +161,7 @@ describe('choosing an action', { timeout: 15_000 }, () => {
     }]);
   });
 
-  it('a range the ledger no longer lists open can still be planned, and says so', async () => {
+  it('a range the ledger no longer lists open says so', async () => {
     hub('operator', []);
     renderApp(NEW_URL);
     expect((await screen.findByRole('note')).textContent).toContain(`The ledger has no open range region2+${OFFSET} on this host`);

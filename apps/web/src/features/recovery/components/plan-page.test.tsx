@@ -146,10 +146,10 @@ describe('executing a plan', { timeout: 15_000 }, () => {
 
   const conflicts: { code: string; message: string; next: RegExp; replan: boolean }[] = [
     { code: 'DAXFLEET_ERR_RECOVERY_PLAN_EXPIRED', message: 'the plan expired at 15:40:00', next: /expired before it was executed/, replan: true },
-    { code: 'DAXFLEET_ERR_RECOVERY_PLAN_NOT_EXECUTABLE', message: 'the plan is not executable: not-open failed', next: /A precondition failed/, replan: true },
-    { code: 'DAXFLEET_ERR_RECOVERY_PLAN_ALREADY_EXECUTED', message: 'the plan was executed by operator-2', next: /already executed/, replan: false },
-    { code: 'DAXFLEET_ERR_RECOVERY_PLAN_DIGEST_MISMATCH', message: 'the digest does not match the stored plan', next: /not the stored one/, replan: true },
-    { code: 'DAXFLEET_ERR_RECOVERY_PLAN_HOST_CHANGED', message: 'the host changed since the plan: the file size is now 8192', next: /The host changed since this plan was made/, replan: true },
+    { code: 'DAXFLEET_ERR_RECOVERY_NOT_EXECUTABLE', message: 'the plan is not executable: not-open failed', next: /A precondition failed/, replan: true },
+    { code: 'DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED', message: 'the plan was executed by operator-2', next: /already executed/, replan: false },
+    { code: 'DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH', message: 'the digest does not match the stored plan', next: /not the stored one/, replan: true },
+    { code: 'DAXFLEET_ERR_RECOVERY_HOST_CHANGED', message: 'the host changed since the plan: the file size is now 8192', next: /The host changed since this plan was made/, replan: true },
   ];
   it.each(conflicts)('shows the hub\'s refusal $code with its message and the next action', async ({ code, message, next, replan }) => {
     const calls = hub('operator', () => planned(), {

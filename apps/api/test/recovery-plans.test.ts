@@ -24,7 +24,10 @@ import { deriveEvents } from '../src/agent/media/derive.js';
 import { RecoveryExecutor } from '../src/agent/recovery/execute.js';
 import { recoveryProgressSender } from '../src/agent/recovery/progress.js';
 import { hubPoster } from '../src/agent/senders.js';
+import { DEFAULT_MIGRATIONS_DIR } from '../src/config.js';
+import { buildServer } from '../src/server.js';
 import { issueAgentCredential } from '../src/services/agent-credentials.js';
+import { createApiToken } from '../src/services/api-tokens.js';
 import { executeRecoveryPlan } from '../src/services/recovery-plans.js';
 import { authed, reportOf, startTestHub, tempDir, withEnv, type TestHub } from './helpers.js';
 import { eventually } from './processes.js';
@@ -515,5 +518,68 @@ describe('live updates', () => {
     await completeScrub(p.id);
     await until(() => new RegExp(`"id":"${p.id}","host_id":"${HOST}","status":"still-present","seq":\\d+`).test(text));
     await reader.cancel();
+  });
+});
+
+describe('hub restart', () => {
+  it('keeps every plan and takes the progress of a plan that was executing when it stopped', async () => {
+    const hubA = await startTestHub();
+    const databaseFile = hubA.databaseFile;
+    const cred = (await issueAgentCredential(hubA.server.prisma, REMOTE)).agent_credential;
+    const reported = await hubA.server.inject({
+      method: 'POST', url: '/api/v1/agents/report', headers: authed(cred),
+      payload: reportOf(inventory, { host_id: REMOTE, hostname: 'pmem-b', events: deriveEvents(undefined, inventory, { detectedBy: 'scan' }).events }),
+    });
+    expect(reported.statusCode).toBe(200);
+    // the plan the agent made (the real planner over the recorded tree), executing on the agent
+    const agentPlan = await executor.plan(SCRUB);
+    const now = new Date();
+    await hubA.server.prisma.recoveryPlan.create({
+      data: {
+        id: 'plan-across-restart', hostId: REMOTE, action: SCRUB.action, status: 'executing', createdAt: now, createdBy: 'user:ops',
+        expiresAt: new Date(now.getTime() + 600_000), plan: JSON.stringify(agentPlan), executedBy: 'user:ops',
+        execution: JSON.stringify({ executed_by: 'user:ops', started_at: now.toISOString(), steps: [] }), seq: 0, updatedAt: now,
+      },
+    });
+    const progress = (seq: number, states: Array<'running' | 'done'>, status: RecoveryProgressReport['status'] = 'executing'): RecoveryProgressReport => ({
+      host_id: REMOTE, plan_id: 'plan-across-restart', seq, status,
+      execution: {
+        executed_by: 'user:ops', started_at: now.toISOString(),
+        steps: agentPlan.steps.map((s, i) => ({ n: s.n, op: s.op, status: states[i] ?? 'pending', ...(states[i] === 'done' ? { detail: 'ok' } : {}) })),
+        ...(status !== 'executing' ? {
+          finished_at: new Date().toISOString(),
+          verification: { verdict: 'still-present' as const, remaining: [{ region_offset: 131072, length: 8 }], checks: [], detail: 'still listed', verified_at: new Date().toISOString() },
+        } : {}),
+      },
+    });
+    const postTo = async (server: TestHub['server'], body: RecoveryProgressReport): Promise<RecoveryProgressAck> => {
+      const res = await server.inject({ method: 'POST', url: '/api/v1/agents/recovery', headers: authed(cred), payload: body });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<RecoveryProgressAck>();
+    };
+    expect((await postTo(hubA.server, progress(1, ['done', 'running']))).seq).toBe(1);
+
+    await hubA.server.close();
+    const restarted = await withEnv({ DAXFLEET_ADMIN_PASSWORD: 'not-used-the-admin-exists' }, () => buildServer({
+      config: {
+        role: 'hub', version: '0.0.0-test', databaseFile, migrationsDir: DEFAULT_MIGRATIONS_DIR,
+        webDist: path.join(tmp.dir, 'no-web-dist'),
+      },
+    }));
+    try {
+      // the agent re-sends what it had not seen acknowledged, then goes on
+      expect((await postTo(restarted, progress(1, ['done', 'running']))).seq).toBe(1);
+      expect((await postTo(restarted, progress(2, ['done', 'done', 'done'], 'still-present'))).seq).toBe(2);
+      const token = (await createApiToken(restarted.prisma, { name: 'after-restart', scope: 'viewer', createdBy: 'test' })).token;
+      const res = await restarted.inject({ url: '/api/v1/recovery/plans/plan-across-restart', headers: authed(token) });
+      const after = res.json<RecoveryPlan>();
+      expect(after.status).toBe('still-present');
+      expect(after.plan).toEqual(agentPlan);
+      const steps = await restarted.prisma.auditEntry.findMany({ where: { action: 'recovery.step', target: 'plan:plan-across-restart' }, orderBy: { id: 'asc' } });
+      expect(steps.map((e) => e.detail)).toEqual(['step 1 start-scrub: ok', 'step 2 wait-scrub: ok', 'step 3 reread-badblocks: ok']);
+    } finally {
+      await restarted.close();
+      await hubA.close(); // its server is already closed: this removes its folder
+    }
   });
 });

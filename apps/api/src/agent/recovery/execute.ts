@@ -149,7 +149,18 @@ export class RecoveryExecutor {
     this.report(state, 'executing');
     this.opts.log.info({ planId: cmd.plan_id, action: plan.action, device, by: cmd.executed_by }, 'recovery started');
     const run = this.runSteps(state)
-      .catch((err: unknown) => this.opts.log.error({ planId: cmd.plan_id, err }, 'recovery run failed unexpectedly'))
+      .catch((err: unknown) => {
+        this.opts.log.error({ planId: cmd.plan_id, err }, 'recovery run failed unexpectedly');
+        // the hub must not wait for a run that ended: a final report, if it can still be written
+        try {
+          state.execution.error = `the agent failed while running the plan: ${errText(err)}; check the file/device and plan again`;
+          state.execution.finished_at ??= new Date().toISOString();
+          delete state.execution.progress;
+          this.report(state, 'failed');
+        } catch (again) {
+          this.opts.log.error({ planId: cmd.plan_id, err: again }, 'could not report the failed recovery run');
+        }
+      })
       .finally(() => {
         this.busy.delete(device);
         this.runs.delete(cmd.plan_id);

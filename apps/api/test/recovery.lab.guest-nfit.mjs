@@ -3,8 +3,10 @@
  * first). nfit_test's bus nfit_test.0 emulates ARS, error injection and the clear-error command, so clearing is
  * real here: a raw namespace and a devdax namespace get an error each through `ndctl inject-error` (the platform's
  * error-injection command) and a scrub (`ndctl start-scrub` / `wait-scrub`) that puts it into regionN/badblocks.
- * Then the agent's recovery code runs scrub-recheck (a real ARS) and clear-errors on both; the bad-block lists and
- * the bus's scrub count are read here independently of the agent. Prints one RECOVERY-NFIT-RESULT line of JSON.
+ * Then the agent's recovery code runs scrub-recheck (a real ARS), again after the raw error was un-injected, and
+ * clear-errors on both (on the devdax first while a process holds the dax device open: refused); a last scrub
+ * shows whether the platform still reports anything. The bad-block lists, the bus's scrub count and the injection
+ * status are read here independently of the agent. Prints one RECOVERY-NFIT-RESULT line of JSON.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
@@ -56,6 +58,17 @@ const { plan, execute, close } = makeExecutor();
   const run = await execute(req, reviewed);
   mark('scrub-recheck');
   out.scrub = { plan: reviewed, run, scrubBefore, scrubAfter: scrubText(), regionBadblocksAfter: regionBadblocks(out.raw.region) };
+}
+
+// --- scrub-recheck after the platform forgot the error (un-injected) without a clear: what a scrub can tell
+{
+  sh('ndctl', 'inject-error', '--uninject', `--block=${INJECT_BLOCK}`, `--count=${INJECT_COUNT}`, rawNs.dev);
+  const status = sh('ndctl', 'inject-error', '--status', rawNs.dev);
+  const req = { action: 'scrub-recheck', range: out.raw.range };
+  const reviewed = await plan(req);
+  const run = await execute(req, reviewed);
+  out.scrubUninjected = { injectStatus: status, plan: reviewed, run, regionBadblocksAfter: regionBadblocks(out.raw.region) };
+  mark('scrub-recheck after un-inject');
 }
 
 // --- clear-errors on the raw namespace: zeros written through the pmem driver, which sends clear-error

@@ -3,8 +3,10 @@
  * region: an fsdax namespace with ext4, one with xfs (both mounted -o dax), a raw namespace. For each filesystem,
  * four 1 MiB files each get a bad block (8 sectors written to /sys/block/pmemX/badblocks) under a known file
  * offset placed with filefrag / xfs_bmap, then the agent's recovery code plans and executes against them; what
- * the files, the bad-block lists and the oracles say afterwards is read here independently of the agent. Prints
- * one RECOVERY-QEMU-RESULT line of JSON.
+ * the files, the bad-block lists and the oracles say afterwards is read here independently of the agent. Then
+ * clear-errors on the raw namespace (bad sectors in its block device's list), unmounted and mounted, and on a
+ * devdax namespace with region poison from a software-injected machine check (refused: QEMU's bus cannot clear or
+ * scrub). Prints one RECOVERY-QEMU-RESULT line of JSON.
  *
  * Order matters: nothing allocates blocks after the first action that frees a bad block (delete-restore's rename,
  * punch-hole, truncate). A filesystem zeroes a freed block through the driver when it allocates it again, which on

@@ -10,17 +10,21 @@
  *   delete-restore repair the files, but the range stays listed: the freed blocks are cleared only when the
  *   filesystem allocates them again and zeroes them through the driver, and QEMU cannot clear poison at all (a
  *   write of a bad sector through /dev/pmemX fails EIO: checked with dd, and here through clear-errors on a raw
- *   namespace). The verdict must say still-present, never cleared.
+ *   namespace). The verdict must say still-present, never cleared. Refusals: a file open or only mmap'ed by another
+ *   process, a file changed after planning (digest), clear-errors on a mounted block device, and on a devdax
+ *   namespace with region poison (software-injected MCE) whose bus has no clear-error or ARS.
  * - nfit_test (the kernel's NVDIMM test bus, packages/dax-native/test/lab-guest.ts NFIT_TEST_SWAP): it emulates
  *   ARS, error injection and clear-error, so errors injected with `ndctl inject-error` and found by a scrub are
  *   really cleared: on a raw namespace by writing zeros through the pmem driver, on a devdax namespace with the
- *   bus's clear-error command. scrub-recheck runs a real ARS.
+ *   bus's clear-error command (refused first while a process holds the dax device open). scrub-recheck runs a real
+ *   ARS; after an un-inject the range stays listed (a scrub never removes one) and the verdict says still-present.
  *
  * Runs only where the lab is set up (`lab/lab setup`), nfit_test is built for the guest kernel (native.nfit.test.ts
  * builds it) and the packages are built (dist/; the api's global setup builds apps/api, dax-native and shared must
  * be built before). Each guest prints how long its phases took (TCG). Measured for the whole file: 139 s on an
- * otherwise idle 2-core host (before the mapped-file and devdax cases were added, ~10 s of guest time), 250 s at
- * load average 15 (other helpers' guests and builds); each guest takes ~20 s to boot and reach userspace.
+ * otherwise idle 2-core host (before the mapped-file, devdax and un-inject cases were added, ~25 s of guest time),
+ * 157-162 s at load average 12, 250 s at 15 (other helpers' guests and builds); each guest takes ~20 s to boot
+ * and reach userspace.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -108,6 +112,7 @@ interface NfitResult {
   dax: NfitSide & { chardev: string; held: { pid: number; plan: RecoveryAgentPlan } };
   scrub: { plan: RecoveryAgentPlan; run: Run; scrubBefore: string; scrubAfter: string; regionBadblocksAfter: Badblocks };
   rescrub: { raw: Badblocks; dax: Badblocks };
+  scrubUninjected: { injectStatus: string; plan: RecoveryAgentPlan; run: Run; regionBadblocksAfter: Badblocks };
 }
 
 /** runInGuest without blocking the event loop, so the two guests boot at the same time. */
@@ -418,6 +423,24 @@ describe.skipIf(nfitUnavailable !== undefined)(`recovery on nfit_test (clearing 
     // the platform still reports the injected error: the region lists it, and so does the verdict
     expect(s.regionBadblocksAfter).toEqual([{ offset: result.raw.range.region_offset, length: result.raw.range.length }]);
     expect(s.run.final?.execution.verification?.remaining).toEqual([{ region_offset: result.raw.range.region_offset, length: result.raw.range.length }]);
+  });
+
+  /*
+   * A scrub only adds ranges: the kernel (drivers/acpi/nfit ARS results -> nvdimm_bus_add_badrange) never drops a
+   * range from regionN/badblocks because a later scrub no longer reports it; only a clear (clear-error, or a write
+   * through the pmem driver) removes it. So after the platform forgot the error (`ndctl inject-error --uninject`:
+   * `--status` then lists nothing) a scrub-recheck still finds the range listed, and says so.
+   */
+  it('scrub-recheck after the error was un-injected: the range stays listed (a scrub never removes one) and the verdict says so', () => {
+    const u = result.scrubUninjected;
+    const { range } = result.raw;
+    expect(u.injectStatus.trim()).toBe('');
+    expect(u.plan.executable, u.plan.refusal).toBe(true);
+    expectCompleted(u.run, ['start-scrub', 'wait-scrub', 'reread-badblocks'], 'still-present');
+    expect(u.regionBadblocksAfter).toEqual([{ offset: range.region_offset, length: range.length }]);
+    const v = u.run.final?.execution.verification;
+    expect(v?.verdict).toBe('still-present');
+    expect(v?.remaining).toEqual([{ region_offset: range.region_offset, length: range.length }]);
   });
 
   it('clear-errors on a raw namespace: zeros written through the pmem driver clear the error (verified)', () => {

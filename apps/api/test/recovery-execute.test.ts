@@ -24,7 +24,9 @@ import { RecoveryJournal, RECOVERY_JOURNAL_FILE } from '../src/agent/recovery/jo
 import { RECOVERY_PROGRESS_PATH, recoveryProgressSender } from '../src/agent/recovery/progress.js';
 import { remainingSectors, verifyRecovery } from '../src/agent/recovery/verify.js';
 import { hubPoster } from '../src/agent/senders.js';
-import { FILE_SIZE, fileBlocksOf, inodeOf, loopHost, loopInventory, makeLoopFs, type LoopFs } from './recovery-fixtures.js';
+import {
+  FILE_SIZE, fileBlocksOf, inodeOf, loopHost, loopInventory, makeLoopFs, recordedHost, setAttribute, type LoopFs,
+} from './recovery-fixtures.js';
 import { tempDir } from './helpers.js';
 
 const silent = (() => {
@@ -409,6 +411,35 @@ describe('clear-errors on an unused block device', () => {
       expect(v.detail).toContain('The sectors were written, but the platform did not clear the poison');
     } finally {
       execFileSync('losetup', ['-d', loopdev]);
+    }
+  });
+});
+
+describe('clear-errors on a device-DAX namespace', () => {
+  it('asks libndctl to clear through the bus; on a machine without that bus the step fails with its answer', async (ctx) => {
+    if (!isAvailable()) { ctx.skip(`the native addon is not loaded: ${loadError()?.message}`); return; }
+    // the recorded QEMU guest, its bus made to list clear_error (as nfit_test and ACPI platforms with the DSM do);
+    // the call itself goes to this machine's libndctl, which has no ndbus0
+    const h = recordedHost('four-dimm-mixed', { copy: true });
+    try {
+      setAttribute(h.sysfsRoot, 'bus/nd/devices/ndbus0/commands', 'ars_cap ars_start ars_status clear_error call_dimm\n');
+      received.length = 0;
+      const e = new RecoveryExecutor({
+        hostId: 'host-recorded', host: h.host({ procRoot: '/proc' }), native: { punchHole, writeZeros, clearErrorsOnBus },
+        dataDir: path.join(tmp.dir, 'data-devdax'), send: recoveryProgressSender(hubPoster({ hubUrl }, () => 'agent-credential')),
+        rescan: async () => undefined, log: silent,
+      });
+      executors.push(e);
+      const plan = await e.plan({ action: 'clear-errors', range: { region: 'region2', region_offset: 327680, length: 8 } });
+      expect(plan.target).toMatchObject({ mode: 'devdax', chardev: 'dax2.1', bus: 'ndbus0', spa: '0x10a000000' });
+      const last = expectInOrder(await run(e, plan));
+      expect(last.status).toBe('failed');
+      expect(last.execution.steps.map((s) => [s.op, s.status])).toEqual([['bus-clear-error', 'failed'], ['reread-badblocks', 'skipped']]);
+      expect(last.execution.steps[0]!.detail).toMatch(/ndbus0/);
+      // the recorded tree still lists the range: the re-read says so
+      expect(last.execution.verification).toMatchObject({ verdict: 'failed', remaining: [{ region_offset: 327680, length: 8 }] });
+    } finally {
+      h.remove();
     }
   });
 });

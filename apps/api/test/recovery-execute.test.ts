@@ -20,6 +20,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecoveryExecutor } from '../src/agent/recovery/execute.js';
+import { planRecovery } from '../src/agent/recovery/plan.js';
 import { RecoveryJournal, RECOVERY_JOURNAL_FILE } from '../src/agent/recovery/journal.js';
 import { RECOVERY_PROGRESS_PATH, recoveryProgressSender } from '../src/agent/recovery/progress.js';
 import { remainingSectors, verifyRecovery } from '../src/agent/recovery/verify.js';
@@ -453,6 +454,25 @@ describe('verification', () => {
       { region: 'region0', region_offset: 90, length: 14 }, { region: 'region0', region_offset: 103, length: 2 },
       { region: 'region0', region_offset: 112, length: 100 }, { region: 'region0', region_offset: 116, length: 1 },
     ], range)).toEqual([{ region_offset: 100, length: 5 }, { region_offset: 112, length: 4 }]);
+  });
+
+  it('after write-zeros that failed EIO: still-present because the platform did not clear the poison', async () => {
+    const h = recordedHost('four-dimm-mixed');
+    try {
+      const host = h.host();
+      const plan = await planRecovery(host, { action: 'clear-errors', range: { region: 'region2', region_offset: 131072, length: 8 } });
+      const eio = { id: 'sectors-written', ok: false, detail: '/dev/pmem2: 0 of 8 sectors written; the writes of sectors 131072+8 (EIO) failed' };
+      const v = await verifyRecovery(host, { plan, checks: [eio] });
+      expect(v.verdict).toBe('still-present');
+      expect(v.remaining).toEqual([{ region_offset: 131072, length: 8 }]);
+      expect(v.detail).toContain('The platform did not clear the poison (no clear-error support, e.g. QEMU\'s emulated NVDIMM)');
+      expect(v.checks.map((c) => [c.id, c.ok])).toEqual([['range-reread', false], ['sectors-written', false]]);
+      // the same failed writes with the range gone from the list are no success
+      const gone = await verifyRecovery({ ...host, scan: async () => ({ ...(await host.scan()), buses: [] }) }, { plan, checks: [eio] });
+      expect(gone.verdict).toBe('failed');
+    } finally {
+      h.remove();
+    }
   });
 
   it('says cleared when the re-read no longer lists the range, failed when a step failed', async (ctx) => {

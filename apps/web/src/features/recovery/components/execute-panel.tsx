@@ -36,8 +36,13 @@ export function ExecutePanel({ plan, onReplan, replanning }: { plan: RecoveryPla
   const [understood, setUnderstood] = useState(false);
   const titleId = useId();
   const checkboxRef = useRef<HTMLInputElement>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(false);
+  // focus goes into the dialog when it opens and back to "Execute…" when it closes (keyboard users stay in place)
   useEffect(() => {
     if (open) checkboxRef.current?.focus();
+    else if (wasOpen.current) openerRef.current?.focus();
+    wasOpen.current = open;
   }, [open]);
 
   if (!hasRole(me.data, 'operator')) {
@@ -51,7 +56,7 @@ export function ExecutePanel({ plan, onReplan, replanning }: { plan: RecoveryPla
   const conflict = execute.error instanceof ApiRequestError && execute.error.status === 409 ? nextStepFor(execute.error.code) : undefined;
   return (
     <div className="recovery-execute">
-      <button type="button" className="button button--danger" onClick={() => { execute.reset(); setOpen(true); }} disabled={execute.isPending}>Execute…</button>
+      <button ref={openerRef} type="button" className="button button--danger" onClick={() => { execute.reset(); setOpen(true); }} disabled={execute.isPending}>Execute…</button>
       {execute.isError && (
         <div className="recovery-execute__error">
           <ErrorMessage title="The hub did not execute this plan" error={execute.error} />

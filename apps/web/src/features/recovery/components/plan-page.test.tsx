@@ -141,6 +141,7 @@ describe('executing a plan', { timeout: 15_000 }, () => {
     expect((screen.getByRole('checkbox', { name: 'I understand this data will be lost' }) as HTMLInputElement).checked).toBe(false);
     fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
     expect(screen.queryByRole('dialog')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Execute…' }));
     expect(calls.filter((call) => call.method === 'POST')).toEqual([]);
   });
 

@@ -11,6 +11,9 @@ import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 
 const { RecoveryExecutor } = await import('../dist/agent/recovery/execute.js');
 const native = await import('@daxfleet/dax-native');
+// load the addon now, as the agent does at its first scan: the run then keeps the one it loaded, and a missing
+// build fails here, with the paths tried, rather than as a failed step in the middle
+if (!native.isAvailable()) throw native.loadError();
 
 export { native };
 

@@ -21,10 +21,9 @@
  *
  * Runs only where the lab is set up (`lab/lab setup`), nfit_test is built for the guest kernel (native.nfit.test.ts
  * builds it) and the packages are built (dist/; the api's global setup builds apps/api, dax-native and shared must
- * be built before). Each guest prints how long its phases took (TCG). Measured for the whole file: 139 s on an
- * otherwise idle 2-core host (before the mapped-file, devdax and un-inject cases were added, ~25 s of guest time),
- * 157-162 s at load average 12, 250 s at 15 (other helpers' guests and builds); each guest takes ~20 s to boot
- * and reach userspace.
+ * be built before). Each guest prints how long its phases took (TCG). Measured for the whole file on 2 cores shared
+ * with other jobs: 98 s at load average ~9, 157-162 s at ~12, 250 s at ~15; each guest takes ~20 s to boot and
+ * reach userspace, the nfit_test guest ~20 s more for the module swap, labels, injection and the setup scrub.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

@@ -62,10 +62,10 @@ export function PlanSteps({ plan }: { plan: RecoveryPlan }) {
 }
 
 /** The data the action destroys, shown before everything else a reviewer might skim past. */
-export function DataLoss({ losses, executed }: { losses: readonly RecoveryDataLoss[]; executed: boolean }) {
+export function DataLoss({ losses, finished }: { losses: readonly RecoveryDataLoss[]; finished: boolean }) {
   return (
     <section aria-label="Data loss" className={`recovery-loss${losses.length > 0 ? ' recovery-loss--some' : ''}`}>
-      <h2>{executed ? 'Data lost' : 'Data that will be lost'}</h2>
+      <h2>{finished ? 'Data lost' : 'Data that will be lost'}</h2>
       {losses.length === 0
         ? <p>None: this action writes no data.</p>
         : <ul>{losses.map((loss, index) => <li key={index}><strong>{loss.detail}</strong></li>)}</ul>}

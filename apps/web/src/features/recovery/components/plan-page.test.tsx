@@ -189,7 +189,7 @@ describe('progress and result', { timeout: 15_000 }, () => {
     expect(steps.map((step) => step.textContent!.split(' ').slice(0, 3).join(' '))).toEqual([
       '1. punch-hole running', '2. fsync pending', '3. reread-badblocks pending', '4. remap-range pending', '5. read-file pending',
     ]);
-    expect(screen.getByRole('region', { name: 'Data loss' }).textContent).toContain('Data lost');
+    expect(within(screen.getByRole('region', { name: 'Data loss' })).getByRole('heading').textContent).toBe('Data that will be lost');
   });
 
   it('refreshes from the live `recovery` notice, without polling while the stream is up', async () => {
@@ -245,6 +245,7 @@ describe('progress and result', { timeout: 15_000 }, () => {
     expect(new Date(audit.searchParams.get('since')!).getTime()).toBeLessThan(Date.now());
     expect(new Date(audit.searchParams.get('until')!).getTime()).toBeGreaterThan(Date.now());
     expect(screen.getByLabelText('Plan status').textContent).toBe('verified');
+    expect(within(screen.getByRole('region', { name: 'Data loss' })).getByRole('heading').textContent).toBe('Data lost');
     expect(within(screen.getByRole('list', { name: 'Steps' })).getAllByText('done')).toHaveLength(5);
   });
 

@@ -102,7 +102,7 @@ export function PlanView({ plan, live }: { plan: RecoveryPlan; live: boolean }) 
       )}
       {replan.isError && <ErrorMessage title="The hub could not plan this recovery again" error={replan.error} />}
 
-      <DataLoss losses={plan.plan.data_loss} executed={executed} />
+      <DataLoss losses={plan.plan.data_loss} finished={executed && isFinal(plan)} />
 
       {plan.status === 'planned' && !expired && (
         <section aria-label="Execute" className="panel recovery-confirm">

@@ -270,6 +270,38 @@ describe('progress and result', { timeout: 15_000 }, () => {
     expect(steps[1]!.textContent).toContain('skipped');
   });
 
+  it('interrupted: says the agent restarted and shows how far the steps got', async () => {
+    const base = executing();
+    hub('viewer', () => ({
+      ...base, status: 'interrupted',
+      execution: { ...base.execution!, progress: undefined, steps: base.execution!.steps.map((step) => (step.n === 1 ? { ...step, status: 'done' as const } : step)) },
+    }));
+    renderApp(`/recovery/${PLAN_ID}`);
+    const result = await screen.findByRole('region', { name: 'Result' });
+    expect(within(result).getByRole('heading', { level: 2 }).textContent).toBe('Result: Interrupted');
+    expect(within(result).getByRole('alert').textContent).toContain('The agent restarted during the execution');
+    expect(screen.queryByRole('region', { name: 'Progress' })).toBeNull();
+  });
+
+  it('the plan list follows a `recovery` notice', async () => {
+    vi.stubGlobal('EventSource', TestEventSource);
+    TestEventSource.instances = [];
+    let status: RecoveryPlan['status'] = 'executing';
+    stubHub({
+      'GET /auth/me': { body: principal('viewer') },
+      'GET /hosts': { body: { hosts: [hostSummary()] } },
+      'GET /recovery/plans': () => ({ body: { plans: [planned({ status })] } }),
+    });
+    renderApp('/recovery');
+    const table = await screen.findByRole('table', { name: 'Recovery plans' });
+    const statusCell = () => within(within(table).getAllByRole('row')[1]!).getAllByRole('cell')[4]!.textContent;
+    expect(statusCell()).toBe('executing');
+    act(() => TestEventSource.instances[0]!.open());
+    status = 'verified';
+    act(() => TestEventSource.instances[0]!.emit('recovery', { id: PLAN_ID, host_id: 'host-a', status: 'verified', seq: 9 }));
+    await vi.waitFor(() => expect(statusCell()).toBe('verified'));
+  });
+
   it('an unknown plan says the hub could not load it', async () => {
     hub('viewer', () => planned());
     renderApp('/recovery/rp_missing');

@@ -10,7 +10,7 @@
  * The guest checks the file itself afterwards (lab/tests/recovery-walk.sh).
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import type { AuditEntry, RecoveryPlan } from '@daxfleet/shared';
+import type { AuditEntry, LedgerPage, RecoveryPlan } from '@daxfleet/shared';
 import { hubCall, labAdminPassword, labAdminToken, labHubUrl, labSetup, type LabSetup } from './lab-env';
 
 test.describe.configure({ mode: 'serial' });
@@ -251,4 +251,21 @@ test('the audit log lists the plan, the execution, every step and the result', a
   }
   await expect(rows.filter({ hasText: 'recovery.step' })).toHaveCount(steps.length);
   await expect(rows.filter({ hasText: 'recovery.result' })).toContainText('still-present');
+});
+
+test('the ledger follows: the range stays open, and now maps to free space instead of the file', async () => {
+  // after the steps the agent rescans "so the hub's ledger follows": QEMU keeps the range listed (still open), and
+  // the punched block belongs to no file any more (the agent's own remap-range step found it free)
+  await page.goto(`${labHubUrl()}/recovery/${planId}`);
+  await page.getByRole('region', { name: 'Result' }).getByRole('link', { name: 'Show the range in the ledger' }).click();
+  await expect(page).toHaveURL(new RegExp(`/media\\?host=${setup.host_id}$`));
+  const row = page.getByRole('table', { name: 'Bad-block ledger' }).getByRole('row').filter({ hasText: rangeName(setup) });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByRole('link', { name: `Recover range ${rangeName(setup)}` })).toBeVisible();
+  // the agent scans every 5 s: a few cycles are plenty for its mapping to reach the page
+  await expect(row.getByRole('button', { name: 'free space' })).toBeVisible({ timeout: 45_000 });
+  const { body } = await hubCall<LedgerPage>('GET', `/hosts/${setup.host_id}/ledger?state=open`, { token: labAdminToken() });
+  const entry = body.entries.find((e) => e.range.region === setup.region && e.range.region_offset === setup.region_offset);
+  expect(entry?.state).toBe('open');
+  expect(entry?.files?.hits.map((h) => h.kind)).toEqual(['free']);
 });

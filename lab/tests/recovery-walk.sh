@@ -142,6 +142,7 @@ fi
 step "waiting for Playwright on the host"
 deadline=$((SECONDS + ${LAB_RW_PW_WAIT:-120}))
 while [ $SECONDS -lt $deadline ] && [ ! -f "$LAB_OUT/playwright.done" ]; do sleep 0.5; done
+hub "/hosts/$HOST_ID/ledger?state=open" > "$LAB_OUT/ledger-after.json" 2>/dev/null   # what the hub shows now
 if [ -f "$LAB_OUT/playwright.results" ]; then
   cat "$LAB_OUT/playwright.results"
   grep -E '^(PASS|FAIL|SKIP) ' "$LAB_OUT/playwright.results" >> "$RESULTS"

@@ -7,6 +7,7 @@
 # env: LAB_CLI=path/to/cli.js (default <repo>/apps/api/dist/cli.js; if absent ndctl/daxctl are compared with themselves)
 #      LAB_COMPARE_SELF=1  LAB_TEST_TIMEOUT=240 (s per guest)  LAB_TESTS="transitions layout:NAME ..."
 #      LAB_TEST_FULL=1 (check after every transition step, all layouts)  LAB_REQUIRED=1  LAB_CACHE
+#      LAB_RW_TIMEOUT=360 (s, the recovery-walk guest: agent start + the Playwright walk of the web UI)
 set -uo pipefail
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab

@@ -6,8 +6,9 @@
  * finds the range on the media page, asks for a punch-hole, reviews the dry run (steps, the bytes that will read as
  * zeros, every precondition met), confirms and executes it, watches the steps advance, and reads the verdict: the
  * file was recovered but the range is still present, because QEMU's NVDIMM cannot clear poison. The audit log has
- * the plan, the execution, its steps and the result. A viewer (made through the REST API) cannot execute a plan.
- * The guest checks the file itself afterwards (lab/tests/recovery-walk.sh).
+ * the plan, the execution, its steps and the result; the ledger still lists the range, now over free space. A viewer
+ * (made through the REST API) cannot execute a plan. The guest checks the file itself afterwards
+ * (lab/tests/recovery-walk.sh).
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { AuditEntry, LedgerPage, RecoveryPlan } from '@daxfleet/shared';

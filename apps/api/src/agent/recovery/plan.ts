@@ -14,7 +14,7 @@
  * clear-errors on raw/fsdax/devdax, scrub-recheck); op names and check ids are stable.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { access, lstat, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { mapDeviceRange } from '@daxfleet/dax-native';
@@ -337,9 +337,12 @@ async function planFileAction(host: RecoveryHost, request: RecoveryRequest, loc:
     ? `${mount.mountpoint} is mounted read-write`
     : `${mount.mountpoint} is mounted read-only: remount it read-write (mount -o remount,rw ${mount.mountpoint}) and plan again`);
   if (request.action === 'punch-hole') {
-    const punch = PUNCH_FSTYPES.has(mount.fstype);
+    // ext2/ext3 mounted by the ext4 driver (CONFIG_EXT4_USE_FOR_EXT2, Debian's default) punch like ext4; the ext4
+    // driver lists every filesystem it mounted under /sys/fs/ext4/<device>
+    const byExt4 = (mount.fstype === 'ext2' || mount.fstype === 'ext3') && existsSync(path.join(host.sysfsRoot, 'fs/ext4', blockdev));
+    const punch = PUNCH_FSTYPES.has(mount.fstype) || byExt4;
     checks.add('fs-supports-punch', punch, punch
-      ? `${mount.fstype} punches holes (fallocate FALLOC_FL_PUNCH_HOLE)`
+      ? `${mount.fstype} punches holes (fallocate FALLOC_FL_PUNCH_HOLE${byExt4 ? ', through the ext4 driver that mounted it' : ''})`
       : `${mount.fstype} cannot punch holes (fallocate FALLOC_FL_PUNCH_HOLE is not supported): use truncate, or delete-restore from a backup`);
   }
 

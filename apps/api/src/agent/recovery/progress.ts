@@ -7,12 +7,14 @@
  */
 import type { RecoveryProgressAck, RecoveryProgressReport } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { HubPoster } from '../senders.js';
+import { HubRefusal, type HubPoster } from '../senders.js';
 import type { RecoveryJournal } from './journal.js';
 
 export const RECOVERY_PROGRESS_PATH = '/api/v1/agents/recovery';
 export const RETRY_FIRST_MS = 1000;
 export const RETRY_MAX_MS = 30_000;
+/** answers after which the same report can never succeed: invalid (400), forbidden (403), unknown plan (404), too large (413) */
+const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([400, 403, 404, 413]);
 
 export type RecoveryProgressSender = (report: RecoveryProgressReport) => Promise<RecoveryProgressAck>;
 
@@ -94,6 +96,15 @@ export class RecoveryProgressPoster {
         if (failures > 0) this.opts.log.info({ planId, seq: report.seq }, 'recovery progress reached the hub again');
         failures = 0;
       } catch (err) {
+        if (err instanceof HubRefusal && PERMANENT_REFUSALS.has(err.statusCode)) {
+          // the hub will never take it (the plan is unknown to it, another host's, or the report is invalid):
+          // retrying forever would keep it in the journal for good; say so once and let it go
+          queue.shift();
+          this.opts.journal.acknowledge(planId, report.seq);
+          this.opts.log.warn({ planId, seq: report.seq, err: err.message },
+            `the hub refused recovery progress of plan ${planId} for good (${err.message}); this report is dropped`);
+          continue;
+        }
         failures++;
         // only the newest report matters once the hub fell behind
         queue.splice(0, queue.length - 1);

@@ -1,0 +1,63 @@
+/**
+ * The agent's recovery progress poster against answers of the hub: a transient refusal is retried until the hub
+ * takes the report; a refusal that can never change (the plan is unknown to the hub: 404, another host's: 403) drops
+ * the report from the journal instead of retrying it forever.
+ */
+import type { RecoveryProgressReport } from '@daxfleet/shared';
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RecoveryJournal } from '../src/agent/recovery/journal.js';
+import { RecoveryProgressPoster, type RecoveryProgressSender } from '../src/agent/recovery/progress.js';
+import { HubRefusal } from '../src/agent/senders.js';
+import { tempDir } from './helpers.js';
+
+const tmp = tempDir('daxfleet-recovery-progress-');
+const quiet = (): void => {};
+/** the agent's logger, silent: the tests assert on what was sent and journaled */
+const log = { info: quiet, warn: quiet, error: quiet } as never;
+afterAll(() => tmp.remove());
+let dirs = 0;
+const newDir = (): string => mkdtempSync(path.join(tmp.dir, `agent${dirs++}-`));
+
+function report(seq: number, status: RecoveryProgressReport['status']): RecoveryProgressReport {
+  return {
+    host_id: 'h1', plan_id: 'plan1', seq, status,
+    execution: { executed_by: 'user:op', started_at: new Date(0).toISOString(), steps: [] },
+  };
+}
+
+describe('RecoveryProgressPoster', () => {
+  it('retries a transient refusal (503) until the hub acknowledges, then forgets the run', async () => {
+    const dir = newDir();
+    const journal = RecoveryJournal.open(dir, log);
+    let refusals = 2;
+    const sent: number[] = [];
+    const send: RecoveryProgressSender = async (r) => {
+      sent.push(r.seq);
+      if (refusals-- > 0) throw new HubRefusal(503, 'DAXFLEET_ERR_SERVER_CLOSING', 'closing');
+      return { plan_id: r.plan_id, seq: r.seq };
+    };
+    const poster = new RecoveryProgressPoster({ send, journal, log, retryFirstMs: 5, retryMaxMs: 10 });
+    poster.post('pmem0', report(1, 'verified'));
+    await poster.idle();
+    expect(sent).toEqual([1, 1, 1]);
+    expect(RecoveryJournal.open(dir, log).get('plan1')).toBeUndefined();
+  });
+
+  it.each([404, 403, 400])('drops a report the hub refuses for good (%i) instead of retrying it forever', async (status) => {
+    const dir = newDir();
+    const journal = RecoveryJournal.open(dir, log);
+    const sent: number[] = [];
+    const send: RecoveryProgressSender = async (r) => {
+      sent.push(r.seq);
+      throw new HubRefusal(status, 'DAXFLEET_ERR_RECOVERY_PLAN_NOT_FOUND', 'no such plan');
+    };
+    const poster = new RecoveryProgressPoster({ send, journal, log, retryFirstMs: 5, retryMaxMs: 10 });
+    poster.post('pmem0', report(1, 'executing'));
+    poster.post('pmem0', report(2, 'failed'));
+    await poster.idle();
+    expect(sent).toEqual([1, 2]);
+    expect(RecoveryJournal.open(dir, log).get('plan1')).toBeUndefined();
+  });
+});

@@ -4,9 +4,9 @@
  * its own /tmp, so the scripts go under /var/tmp.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,6 +24,71 @@ export const GUEST_KERNEL = existsSync(join(LAB_CACHE, 'kernel-version'))
  */
 export const NFIT_TEST_BUILD = `/var/tmp/daxfleet-nfit-test/${GUEST_KERNEL}`;
 export const NFIT_TEST_MODULES = `${NFIT_TEST_BUILD}/modules`;
+
+/**
+ * Builds tools/testing/nvdimm of the guest kernel against that kernel's Debian headers. Everything goes
+ * under $1 (outside the repo; /var/tmp because the guest sees the host's disk but has its own /tmp).
+ * Nothing is installed on this host. Idempotent: a complete build is marked by modules/.complete.
+ */
+const NFIT_TEST_PREPARE_SCRIPT = String.raw`
+set -euo pipefail
+dir=$1 kver=$2 debver=$3
+mm=$(echo "$kver" | cut -d. -f1,2)                    # 6.1
+abi=$(echo "$kver" | sed 's/-[a-z0-9]*$//')            # 6.1.0-56
+mkdir -p "$dir"; cd "$dir"
+[ -f modules/.complete ] && exit 0
+rm -rf debs root linux-source-* modules
+mkdir debs; chmod 777 debs                             # apt's _apt user downloads into it
+( cd debs && apt-get download -q "linux-headers-$kver=$debver" "linux-headers-$abi-common=$debver" \
+    "linux-kbuild-$mm=$debver" "linux-source-$mm=$debver" )
+mkdir root
+for deb in debs/*.deb; do dpkg-deb -x "$deb" root; done
+hdr=$PWD/root/usr/src/linux-headers-$kver common=$PWD/root/usr/src/linux-headers-$abi-common
+echo "include $common/Makefile" > "$hdr/Makefile"     # the packaged one points into /usr/src
+tar -xJf "root/usr/src/linux-source-$mm.tar.xz" "linux-source-$mm/tools/testing/nvdimm" \
+    "linux-source-$mm/drivers/nvdimm" "linux-source-$mm/drivers/acpi/nfit" "linux-source-$mm/drivers/dax"
+# the test Kbuild adds -I$(srctree)/drivers/{nvdimm,acpi/nfit}; srctree is the headers tree here
+mkdir -p "$common/drivers/acpi"
+cp -r "linux-source-$mm/drivers/nvdimm" "$common/drivers/"
+cp -r "linux-source-$mm/drivers/acpi/nfit" "$common/drivers/acpi/"
+# the whole make output goes to a log that outlives this run; a failed build fails with its tail
+log=$PWD/make.log
+make -s -C "$hdr" M="$PWD/linux-source-$mm/tools/testing/nvdimm" -j"$(nproc)" modules >"$log" 2>&1 || {
+  status=$?
+  echo "building nfit_test failed (make exit status $status); last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+}
+mkdir modules
+cp linux-source-$mm/tools/testing/nvdimm/*.ko linux-source-$mm/tools/testing/nvdimm/test/*.ko modules/
+rm -rf debs root "linux-source-$mm"
+touch modules/.complete
+`;
+
+/** What building nfit_test needs on this host, besides the lab (for labUnavailable). */
+export const NFIT_TEST_BUILD_NEEDS: LabRequirements = { commands: ['apt-get', 'make', 'flock'], cacheFiles: ['kernel-version'] };
+
+/**
+ * Builds nfit_test for the guest kernel into NFIT_TEST_BUILD unless a complete build is there. Every nfit_test lab
+ * test calls it first: the build runs under a file lock, so tests that run in parallel build it once and the others
+ * wait for it. Returns why it failed, or undefined.
+ */
+export function prepareNfitTest(): string | undefined {
+  const kver = GUEST_KERNEL;
+  let debs: string[] = [];
+  try {
+    debs = readdirSync(join(LAB_CACHE, 'debs'));
+  } catch {
+    // reported below
+  }
+  const debVersion = debs.find((f) => f.startsWith(`linux-image-${kver}_`))?.split('_')[1];
+  if (debVersion === undefined) return `no linux-image-${kver}_*.deb in lab/.cache/debs (run lab/lab setup)`;
+  mkdirSync(dirname(NFIT_TEST_BUILD), { recursive: true });
+  const prepare = spawnSync('flock', [`${NFIT_TEST_BUILD}.lock`, 'bash', '-c', NFIT_TEST_PREPARE_SCRIPT, 'prepare', NFIT_TEST_BUILD, kver, debVersion], {
+    stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8',
+  });
+  return prepare.status === 0 ? undefined : `preparing nfit_test in ${NFIT_TEST_BUILD} failed:\n${outputTail(prepare.stderr ?? '')}`;
+}
 
 /**
  * Guest shell lines that swap the libnvdimm stack for the nfit_test build: disable every region and DIMM, unload

@@ -9,54 +9,12 @@
  * `apt-get download` (about 150 MB) and builds the test modules into /var/tmp/daxfleet-nfit-test/<kernel>
  * (about 70 s on 2 cores); later runs reuse them and take about 35 s (QEMU under TCG).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addonPath } from '../src/addon.js';
 import {
-  GUEST_KERNEL, LAB_CACHE, NFIT_TEST_BUILD, NFIT_TEST_MODULES, NFIT_TEST_SWAP, jsonAfter, labUnavailable, outputTail, runInGuest,
+  NFIT_TEST_MODULES, NFIT_TEST_SWAP, jsonAfter, labUnavailable, outputTail, prepareNfitTest, runInGuest,
 } from './lab-guest.js';
 
-/**
- * Builds tools/testing/nvdimm of the guest kernel against that kernel's Debian headers. Everything goes
- * under $1 (outside the repo; /var/tmp because the guest sees the host's disk but has its own /tmp).
- * Nothing is installed on this host. Idempotent: a complete build is marked by modules/.complete.
- */
-const PREPARE_SCRIPT = String.raw`
-set -euo pipefail
-dir=$1 kver=$2 debver=$3
-mm=$(echo "$kver" | cut -d. -f1,2)                    # 6.1
-abi=$(echo "$kver" | sed 's/-[a-z0-9]*$//')            # 6.1.0-56
-mkdir -p "$dir"; cd "$dir"
-[ -f modules/.complete ] && exit 0
-rm -rf debs root linux-source-* modules
-mkdir debs; chmod 777 debs                             # apt's _apt user downloads into it
-( cd debs && apt-get download -q "linux-headers-$kver=$debver" "linux-headers-$abi-common=$debver" \
-    "linux-kbuild-$mm=$debver" "linux-source-$mm=$debver" )
-mkdir root
-for deb in debs/*.deb; do dpkg-deb -x "$deb" root; done
-hdr=$PWD/root/usr/src/linux-headers-$kver common=$PWD/root/usr/src/linux-headers-$abi-common
-echo "include $common/Makefile" > "$hdr/Makefile"     # the packaged one points into /usr/src
-tar -xJf "root/usr/src/linux-source-$mm.tar.xz" "linux-source-$mm/tools/testing/nvdimm" \
-    "linux-source-$mm/drivers/nvdimm" "linux-source-$mm/drivers/acpi/nfit" "linux-source-$mm/drivers/dax"
-# the test Kbuild adds -I$(srctree)/drivers/{nvdimm,acpi/nfit}; srctree is the headers tree here
-mkdir -p "$common/drivers/acpi"
-cp -r "linux-source-$mm/drivers/nvdimm" "$common/drivers/"
-cp -r "linux-source-$mm/drivers/acpi/nfit" "$common/drivers/acpi/"
-# the whole make output goes to a log that outlives this run; a failed build fails with its tail
-log=$PWD/make.log
-make -s -C "$hdr" M="$PWD/linux-source-$mm/tools/testing/nvdimm" -j"$(nproc)" modules >"$log" 2>&1 || {
-  status=$?
-  echo "building nfit_test failed (make exit status $status); last lines of $log:" >&2
-  tail -n 40 "$log" >&2
-  exit 1
-}
-mkdir modules
-cp linux-source-$mm/tools/testing/nvdimm/*.ko linux-source-$mm/tools/testing/nvdimm/test/*.ko modules/
-rm -rf debs root "linux-source-$mm"
-touch modules/.complete
-`;
 
 /**
  * In the guest: unload the real libnvdimm stack, load the nfit_test build, make SMART fail on test DIMM 0
@@ -94,17 +52,8 @@ describe.skipIf(unavailable !== undefined)(`dimmHealth on nfit_test's emulated S
   let addonDebugLog: AddonDimm[];
 
   it('builds nfit_test for the guest kernel and runs it in the guest', async () => {
-    const kver = GUEST_KERNEL;
-    const deb = readdirSync(join(LAB_CACHE, 'debs')).find((f) => f.startsWith(`linux-image-${kver}_`));
-    const debVersion = deb?.split('_')[1];
-    expect(debVersion, `no linux-image-${kver}_*.deb in lab/.cache/debs`).toBeDefined();
-    const cache = NFIT_TEST_BUILD;
-    mkdirSync(dirname(cache), { recursive: true });
-    const prepare = spawnSync('flock', [`${cache}.lock`, 'bash', '-c', PREPARE_SCRIPT, 'prepare', cache, kver, debVersion!], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
-    });
-    expect(prepare.status, `preparing nfit_test in ${cache} failed:\n${outputTail(prepare.stderr ?? '')}`).toBe(0);
+    const prepare = prepareNfitTest();
+    expect(prepare, 'preparing nfit_test').toBeUndefined();
 
     const run = await runInGuest({
       prefix: 'dax-native-nfit-',

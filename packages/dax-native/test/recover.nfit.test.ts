@@ -7,13 +7,15 @@
  * little to unlist a whole sector; then the whole range), and writeZeros rewrites the raw namespace's bad sectors
  * through the pmem driver, which clears the poison on this platform. The lists must be empty afterwards.
  *
- * Runs where the lab is set up and nfit_test is built for the guest kernel (native.nfit.test.ts builds it into
- * /var/tmp/daxfleet-nfit-test/<kernel>). One guest boot, about 60 s under TCG.
+ * Runs where the lab is set up; builds nfit_test for the guest kernel first unless it is built (prepareNfitTest, under
+ * a lock shared with native.nfit.test.ts). One guest boot, about 60 s under TCG.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NFIT_TEST_MODULES, NFIT_TEST_SWAP, jsonAfter, labUnavailable, outputTail, runInGuest } from './lab-guest.js';
+import {
+  NFIT_TEST_BUILD_NEEDS, NFIT_TEST_MODULES, NFIT_TEST_SWAP, jsonAfter, labUnavailable, outputTail, prepareNfitTest, runInGuest,
+} from './lab-guest.js';
 
 const MARKER = 'RECOVER-NFIT-RESULT ';
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -112,12 +114,14 @@ interface NfitResult {
   };
 }
 
-const unavailable = labUnavailable({ files: [DIST, join(NFIT_TEST_MODULES, '.complete')] });
+const unavailable = labUnavailable({ ...NFIT_TEST_BUILD_NEEDS, files: [DIST] });
 
 describe.skipIf(unavailable !== undefined)(`clearing injected errors on nfit_test${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let r: NfitResult;
 
   it('runs in the guest', async () => {
+    // builds nfit_test, or waits for native.nfit.test.ts building it in parallel
+    expect(prepareNfitTest(), 'preparing nfit_test').toBeUndefined();
     const run = await runInGuest({
       prefix: 'dax-native-recover-nfit-',
       files: { 'driver.mjs': GUEST_DRIVER },

@@ -339,6 +339,14 @@ describe('execution', () => {
     expect(result[0]?.detail).toMatch(/^still-present: /);
     const executes = (await audit('recovery.execute')).filter((e) => e.target === `plan:${p.id}`);
     expect(executes.map((e) => e.status_code).sort()).toEqual([202, 409]);
+    // the audit query by target gives exactly this plan's entries (the executes' entries are written when their
+    // responses end, which may be after the first steps), the plan first and the result last
+    const byTarget = await api<{ entries: AuditEntry[] }>('GET', `/api/v1/audit?target=${encodeURIComponent(`plan:${p.id}`)}&limit=500`, hub.adminToken);
+    const actions = byTarget.json.entries.map((e) => e.action).reverse();
+    expect([...actions].sort()).toEqual([
+      'recovery.execute', 'recovery.execute', 'recovery.plan', 'recovery.result', 'recovery.step', 'recovery.step', 'recovery.step',
+    ]);
+    expect([actions[0], actions.at(-1)]).toEqual(['recovery.plan', 'recovery.result']);
 
     // finished: it cannot run again
     const again = await execute(p.id, p.plan.digest);

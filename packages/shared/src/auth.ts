@@ -127,6 +127,8 @@ export type AuditEntry = Static<typeof AuditEntrySchema>;
 export const AuditQuerySchema = Type.Object({
   actor: Type.Optional(Type.String({ maxLength: 128 })),
   action: Type.Optional(Type.String({ maxLength: 64 })),
+  /** exact, e.g. plan:<id> for a recovery plan's entries */
+  target: Type.Optional(Type.String({ maxLength: 512 })),
   result: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),

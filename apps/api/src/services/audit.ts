@@ -48,6 +48,7 @@ export function toAuditEntry(row: AuditEntryRow): AuditEntry {
 export interface AuditFilter {
   actor?: string;
   action?: string;
+  target?: string;
   result?: 'success' | 'failure';
   /** inclusive */
   since?: Date;
@@ -63,6 +64,7 @@ export async function queryAudit(prisma: PrismaClient, filter: AuditFilter): Pro
   const where: Prisma.AuditEntryWhereInput = {};
   if (filter.actor !== undefined) where.actor = filter.actor;
   if (filter.action !== undefined) where.action = filter.action;
+  if (filter.target !== undefined) where.target = filter.target;
   if (filter.result !== undefined) where.result = filter.result;
   if (filter.since !== undefined || filter.until !== undefined) {
     where.at = { ...(filter.since ? { gte: filter.since } : {}), ...(filter.until ? { lt: filter.until } : {}) };

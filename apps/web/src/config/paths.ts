@@ -68,8 +68,8 @@ export const paths = {
     },
     audit: {
       path: '/admin/audit',
-      /** the audit log under filters (AuditQuerySchema's names), e.g. the time a recovery plan was alive */
-      getHref: (filter: { action?: string; since?: string; until?: string } = {}) => {
+      /** the audit log under filters (AuditQuerySchema's names), e.g. a recovery plan's entries (target plan:<id>) */
+      getHref: (filter: { action?: string; target?: string; since?: string; until?: string } = {}) => {
         const search = new URLSearchParams();
         for (const [key, value] of Object.entries(filter)) if (value !== undefined) search.set(key, value);
         const qs = search.toString();

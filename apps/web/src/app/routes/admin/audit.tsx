@@ -2,10 +2,10 @@ import { useSearchParams } from 'react-router';
 import type { AuditFilter } from '@/features/audit/api/get-audit';
 import { AuditLog } from '@/features/audit/components/audit-log';
 
-/** The audit filter a link carries (/admin/audit?action=&actor=&result=&since=&until=), e.g. a recovery plan's time window. */
+/** The audit filter a link carries (/admin/audit?action=&actor=&target=&result=&since=&until=), e.g. a recovery plan's entries (target=plan:<id>). */
 function filterFromParams(params: URLSearchParams): AuditFilter {
   const filter: AuditFilter = {};
-  for (const key of ['actor', 'action', 'since', 'until'] as const) {
+  for (const key of ['actor', 'action', 'target', 'since', 'until'] as const) {
     const value = params.get(key);
     if (value !== null && value !== '') filter[key] = value;
   }

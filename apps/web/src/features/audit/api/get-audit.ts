@@ -5,7 +5,7 @@ import { apiGet } from '@/lib/api-client';
 export const AUDIT_PAGE_SIZE = 50;
 
 /** The filters of AuditQuerySchema (since/until as ISO date-times). */
-export type AuditFilter = { actor?: string; action?: string; result?: 'success' | 'failure'; since?: string; until?: string };
+export type AuditFilter = { actor?: string; action?: string; target?: string; result?: 'success' | 'failure'; since?: string; until?: string };
 export type AuditPage = { entries: AuditEntry[]; next_before?: number };
 
 export function getAudit({ filter, before, signal }: { filter: AuditFilter; before?: number; signal?: AbortSignal }): Promise<AuditPage> {

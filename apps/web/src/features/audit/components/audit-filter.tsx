@@ -21,6 +21,7 @@ function toLocal(iso: string | undefined): string {
 export function AuditFilterForm({ onApply, initial = {} }: { onApply: (filter: AuditFilter) => void; initial?: AuditFilter }) {
   const [actor, setActor] = useState(initial.actor ?? '');
   const [action, setAction] = useState(initial.action ?? '');
+  const [target, setTarget] = useState(initial.target ?? '');
   const [result, setResult] = useState<string>(initial.result ?? '');
   const [since, setSince] = useState(toLocal(initial.since));
   const [until, setUntil] = useState(toLocal(initial.until));
@@ -29,6 +30,7 @@ export function AuditFilterForm({ onApply, initial = {} }: { onApply: (filter: A
     const filter: AuditFilter = {};
     if (actor.trim() !== '') filter.actor = actor.trim();
     if (action.trim() !== '') filter.action = action.trim();
+    if (target.trim() !== '') filter.target = target.trim();
     if (result === 'success' || result === 'failure') filter.result = result;
     const sinceIso = toIso(since);
     const untilIso = toIso(until);
@@ -40,6 +42,7 @@ export function AuditFilterForm({ onApply, initial = {} }: { onApply: (filter: A
     <form className="form form--inline" onSubmit={submit} aria-label="Filter the audit log">
       <label className="form__field"><span>Actor</span><input value={actor} maxLength={128} placeholder="username, token or host" onChange={(event) => setActor(event.target.value)} /></label>
       <label className="form__field"><span>Action</span><input value={action} maxLength={64} placeholder="e.g. auth.login" onChange={(event) => setAction(event.target.value)} /></label>
+      <label className="form__field"><span>Target</span><input value={target} maxLength={512} placeholder="e.g. plan:ID" onChange={(event) => setTarget(event.target.value)} /></label>
       <label className="form__field">
         <span>Result</span>
         <select value={result} onChange={(event) => setResult(event.target.value)}>

@@ -11,14 +11,9 @@ const VERDICT_TITLE: Record<RecoveryVerification['verdict'], string> = {
   failed: 'Failed',
 };
 
-/**
- * The audit log from the plan's creation to a minute after it finished: the hub's audit query filters by time, not
- * by target, so this window holds the plan's entries (plan, execute, each progress report) among others of the time.
- */
+/** The audit log of this plan: its plan and execute requests, each step the agent reported and the result. */
 export function auditHref(plan: RecoveryPlan): string {
-  const end = plan.execution?.finished_at ?? plan.execution?.verification?.verified_at;
-  const until = end === undefined ? undefined : new Date(new Date(end).getTime() + 60_000).toISOString();
-  return paths.admin.audit.getHref({ since: plan.created_at, ...(until === undefined ? {} : { until }) });
+  return paths.admin.audit.getHref({ target: `plan:${plan.id}` });
 }
 
 /**

@@ -12,7 +12,8 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['audit'],
       summary: 'Audit entries, newest first',
-      description: 'Filters: actor (exact), action (exact, e.g. user.create), result, since (inclusive) and until ' +
+      description: 'Filters: actor (exact), action (exact, e.g. user.create), target (exact, e.g. plan:<id> for a recovery plan: ' +
+        'recovery.plan, recovery.execute, recovery.step, recovery.result), result, since (inclusive) and until ' +
         '(exclusive) as date-times. Page with `before` = the previous page\'s `next_before`.',
       querystring: AuditQuerySchema,
       response: { 200: AuditPageSchema, ...errorResponses(400, 401, 403, 500) },
@@ -22,6 +23,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const filter: AuditFilter = { limit: q.limit ?? DEFAULT_LIMIT };
     if (q.actor !== undefined) filter.actor = q.actor;
     if (q.action !== undefined) filter.action = q.action;
+    if (q.target !== undefined) filter.target = q.target;
     if (q.result !== undefined) filter.result = q.result;
     if (q.since !== undefined) filter.since = new Date(q.since);
     if (q.until !== undefined) filter.until = new Date(q.until);

@@ -162,6 +162,8 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
     const agentCredential = (): string => currentCredential()?.agent_credential ?? '';
     const send: ReportSender = opts.role === 'all' ? inProcessSender(server, agentCredential)
       : httpSender(opts.hubUrl as string, agentCredential);
+    // the files under bad ranges (only on the live /sys: a recorded tree's filesystems are not mounted here)
+    const rangeFiles = new RangeFileMapper({ sysfsRoot, map: mapDeviceRange, log: agentLog });
     agent = new Agent({
       hostId,
       hostname: opts.hostname,
@@ -172,8 +174,7 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       send,
       journal,
       onScanned: (inventory) => media.setPaths(mediaAttributePaths(inventory, sysfsRoot)),
-      // the files under bad ranges (only on the live /sys: a recorded tree's filesystems are not mounted here)
-      rangeFiles: new RangeFileMapper({ sysfsRoot, map: mapDeviceRange, log: agentLog }),
+      rangeFiles,
       log: agentLog,
       target: opts.role === 'all' ? 'the local hub' : (opts.hubUrl as string),
       ...(agentUrl !== undefined ? { agentUrl } : {}),
@@ -198,7 +199,11 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
         native: { punchHole, writeZeros, clearErrorsOnBus },
         dataDir,
         send: recoveryProgressSender(post),
-        rescan: async () => agent?.rescanNow(),
+        // the recovery changed the files on the range: the report after it carries them mapped again
+        rescan: async () => {
+          rangeFiles.invalidate();
+          await agent?.rescanNow();
+        },
         log: agentLog.child({ component: 'recovery' }),
       });
       recovery.resume();

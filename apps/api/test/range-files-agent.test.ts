@@ -208,6 +208,22 @@ describe('mapping on a loop-mounted ext4', () => {
     expect(remapped?.[1]?.mapped_at).toBe(first?.[1]?.mapped_at);
     mapper.acknowledge(remapped!);
 
+    // the agent changed the files itself (a recovery): invalidate() maps again at the next report, without the timer
+    let maps = 0;
+    const counting = new RangeFileMapper({
+      ...options, map: async (...args: Parameters<typeof mapDeviceRange>) => { maps++; return mapDeviceRange(...args); },
+    });
+    await counting.forReport(ranges);
+    const once = maps;
+    expect(once).toBeGreaterThan(0);
+    await counting.forReport(ranges);
+    expect(maps, 'the timer is not due').toBe(once);
+    counting.invalidate();
+    await counting.forReport(ranges);
+    expect(maps, 'mapped again after invalidate()').toBe(2 * once);
+    await counting.forReport(ranges);
+    expect(maps, 'once per invalidate()').toBe(2 * once);
+
     // a range cleared: the set shrinks at once (no timer)
     const shrunk = await mapper.forReport(ranges.slice(1));
     expect(shrunk?.map((f) => f.region_offset)).toEqual([20]);

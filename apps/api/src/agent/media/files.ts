@@ -178,6 +178,8 @@ export class RangeFileMapper {
   private current: RangeFiles[] | undefined;
   private currentInputs: string | undefined;
   private mappedAt = 0;
+  /** invalidate() was called since the last mapping started: map again at the next report */
+  private stale = false;
   private inFlight: Promise<void> | undefined;
   /** the set the hub last acknowledged (undefined: none since the start) */
   private acked: RangeFiles[] | undefined;
@@ -193,6 +195,14 @@ export class RangeFileMapper {
    * The set to send with this report: the host's complete mapping when it differs from what the hub last
    * acknowledged; undefined when unchanged, not mapped yet, or not mappable here.
    */
+  /**
+   * Maps again at the next report whatever the timer says: the agent itself changed the files on a range (a recovery
+   * punched a hole, truncated or replaced a file), which no mount or range change shows.
+   */
+  invalidate(): void {
+    this.stale = true;
+  }
+
   async forReport(ranges: readonly BadRange[]): Promise<RangeFiles[] | undefined> {
     if (!this.live) {
       this.once('recorded', 'info', `files under bad ranges are not mapped: ${this.opts.sysfsRoot} is a recorded sysfs ` +
@@ -213,9 +223,11 @@ export class RangeFileMapper {
     const inputs = JSON.stringify(targets.map((t) => [badRangeKey(t.range), t.blockdev, t.range.blockdev_offset,
       t.mount.mountId, t.mount.mountpoint, t.mount.fstype, daxOf(t.mount) ?? null]));
     const now = this.opts.now ?? Date.now;
-    const due = inputs !== this.currentInputs || now() - this.mappedAt >= (this.opts.remapMs ?? REMAP_MS);
+    const due = this.stale || inputs !== this.currentInputs || now() - this.mappedAt >= (this.opts.remapMs ?? REMAP_MS);
     if (due && this.inFlight === undefined) {
       const startedAt = now();
+      // an invalidate() during this mapping makes the next report map again
+      this.stale = false;
       this.inFlight = mapFiles(targets, this.opts.map, new Date(startedAt)).then((mapped) => {
         this.current = this.keepMappedAt(mapped);
         this.currentInputs = inputs;

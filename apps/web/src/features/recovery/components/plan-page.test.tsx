@@ -192,6 +192,23 @@ describe('progress and result', { timeout: 15_000 }, () => {
     expect(within(screen.getByRole('region', { name: 'Data loss' })).getByRole('heading').textContent).toBe('Data that will be lost');
   });
 
+  it('between two steps says which step finished last, not that it is starting', async () => {
+    const base = executing();
+    const between: RecoveryPlan = {
+      ...base,
+      execution: {
+        ...base.execution!,
+        progress: undefined,
+        steps: base.execution!.steps.map((step) => ({ ...step, status: step.n === 1 ? 'done' : 'pending' })),
+      },
+    };
+    delete between.execution!.progress;
+    hub('viewer', () => between);
+    renderApp(`/recovery/${PLAN_ID}`);
+    const progress = await screen.findByRole('region', { name: 'Progress' });
+    expect(within(progress).getByRole('status').textContent).toBe('Step 1 of 5 done: punch-hole; waiting for the next step to report…');
+  });
+
   it('refreshes from the live `recovery` notice, without polling while the stream is up', async () => {
     vi.stubGlobal('EventSource', TestEventSource);
     TestEventSource.instances = [];

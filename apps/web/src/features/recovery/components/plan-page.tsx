@@ -111,7 +111,7 @@ export function PlanView({ plan, live }: { plan: RecoveryPlan; live: boolean }) 
           <ExecutePanel plan={plan} onReplan={planAgain} replanning={replan.isPending} />
         </section>
       )}
-      {plan.status === 'executing' && <ProgressPanel progress={plan.execution?.progress} live={live} />}
+      {plan.status === 'executing' && <ProgressPanel progress={plan.execution?.progress} steps={plan.execution?.steps ?? []} live={live} />}
       {isFinal(plan) && executed && <VerificationPanel plan={plan} />}
 
       <PlanSteps plan={plan} />

@@ -1,4 +1,4 @@
-import type { RecoveryProgress } from '@daxfleet/shared';
+import type { RecoveryProgress, RecoveryStepResult } from '@daxfleet/shared';
 import { formatBytes, formatInteger } from '@/lib/format';
 
 function amount(value: number, unit: RecoveryProgress['unit']): string {
@@ -8,13 +8,21 @@ function amount(value: number, unit: RecoveryProgress['unit']): string {
   return formatInteger(value);
 }
 
+/** Between two steps the agent reports no progress: say which step finished last, not "starting". */
+function idleText(steps: readonly RecoveryStepResult[]): string {
+  const finished = steps.filter((s) => s.status === 'done' || s.status === 'failed' || s.status === 'skipped');
+  const last = finished.at(-1);
+  if (last === undefined) return 'Starting on the host…';
+  return `Step ${last.n} of ${steps.length} ${last.status}: ${last.op}; waiting for the next step to report…`;
+}
+
 /** Step 5: the step running now, with a bar for its bytes / sectors / seconds when the agent counts them. */
-export function ProgressPanel({ progress, live }: { progress: RecoveryProgress | undefined; live: boolean }) {
+export function ProgressPanel({ progress, steps, live }: { progress: RecoveryProgress | undefined; steps: readonly RecoveryStepResult[]; live: boolean }) {
   return (
     <section aria-label="Progress" className="panel recovery-progress">
       <h2>Progress</h2>
       {progress === undefined
-        ? <p role="status">Starting on the host…</p>
+        ? <p role="status">{idleText(steps)}</p>
         : (
           <>
             <p role="status">Step {progress.step} of {progress.of}: <code>{progress.op}</code> — {progress.message}</p>

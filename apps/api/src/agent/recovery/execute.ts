@@ -317,6 +317,7 @@ export class RecoveryExecutor {
     switch (step.op) {
       case 'punch-hole': {
         const file = need(t.path, 'path');
+        await assertSameFile(t);
         const ranges = t.file_ranges ?? [];
         for (const r of ranges) await this.opts.native.punchHole(file, r.offset, r.length);
         return `fallocate(PUNCH_HOLE|KEEP_SIZE) ${file}: ${ranges.map((r) => `bytes ${r.offset}-${r.offset + r.length - 1}`).join(', ')}`;
@@ -324,6 +325,7 @@ export class RecoveryExecutor {
       case 'truncate': {
         const file = need(t.path, 'path');
         const size = need(t.new_size, 'new_size');
+        await assertSameFile(t);
         await truncate(file, size);
         return `truncate(${file}, ${size})`;
       }
@@ -361,6 +363,7 @@ export class RecoveryExecutor {
       case 'rename': {
         const temp = need(t.temp_path, 'temp_path');
         const file = need(t.path, 'path');
+        await assertSameFile(t);
         await rename(temp, file);
         state.createdTemp = undefined;
         await fsyncPath(path.dirname(file));
@@ -621,6 +624,22 @@ async function fsyncPath(p: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Right before a step changes the file: it is still the inode (and size) the re-checked plan named. The plan was
+ * re-made and its digest compared moments before, so this narrows the window in which another process could have
+ * replaced or grown the file to the time of one stat().
+ */
+async function assertSameFile(t: RecoveryAgentPlan['target']): Promise<void> {
+  const file = need(t.path, 'path');
+  const st = await stat(file);
+  if (t.inode !== undefined && st.ino !== t.inode) {
+    throw new Error(`${file} is now inode ${st.ino}, not the planned inode ${t.inode}: it was replaced since the plan; nothing was changed, plan again`);
+  }
+  if (t.file_size !== undefined && st.size !== t.file_size) {
+    throw new Error(`${file} is now ${st.size} bytes, not the planned ${t.file_size}: it changed since the plan; nothing was changed, plan again`);
   }
 }
 

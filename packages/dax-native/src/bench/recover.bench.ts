@@ -17,6 +17,7 @@ function parseArgs(argv: string[]): { mib: number; runs: number } {
   let mib = 256;
   let runs = 500;
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') continue; // pnpm run passes its separator through
     if (argv[i] === '--mib') mib = Number(argv[++i]);
     else if (argv[i] === '--runs') runs = Number(argv[++i]);
     else throw new Error(`unknown argument ${argv[i]}`);

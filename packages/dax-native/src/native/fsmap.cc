@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "byte_arg.h"
 #include "path_arg.h"
 #include "promise_worker.h"
 
@@ -30,9 +31,6 @@ constexpr uint32_t kFsmapBatch = 256;
 constexpr size_t kFsmapMaxRecords = 1u << 20;
 constexpr uint32_t kFiemapBatch = 512;
 constexpr size_t kFiemapMaxExtents = 1u << 20;
-
-// The largest integer a JS number holds exactly; device offsets and lengths are far below it.
-constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 // The kernel's new_encode_dev(): the format of fmr_device when FMH_OF_DEV_T is set (ext4 and xfs set it).
 uint32_t EncodeDev(dev_t dev) {
@@ -48,21 +46,6 @@ struct FsmapRecord {
   uint64_t offset;
   uint64_t length;
 };
-
-// Optional byte-range argument: a non-negative integer Number (device offsets stay far below 2^53).
-std::optional<uint64_t> ByteArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(name) + " must be a number").ThrowAsJavaScriptException();
-    return std::nullopt;
-  }
-  double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0) || v > kMaxSafeInteger || v != static_cast<double>(static_cast<uint64_t>(v))) {
-    Napi::RangeError::New(info.Env(), std::string(name) + " must be a non-negative integer")
-        .ThrowAsJavaScriptException();
-    return std::nullopt;
-  }
-  return static_cast<uint64_t>(v);
-}
 
 class GetFsmapWorker : public PromiseWorker {
  public:

@@ -20,34 +20,18 @@
 #include <string>
 #include <vector>
 
+#include "byte_arg.h"
 #include "path_arg.h"
 #include "promise_worker.h"
 
 namespace dax_native {
 namespace {
 
-constexpr double kMaxSafeInteger = 9007199254740991.0;
 constexpr uint64_t kSector = 512;
 // The zero buffer: large enough that a clean device range goes out in few writes, small enough that a failed
 // chunk costs little to retry sector by sector.
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kBufferAlign = 4096;
-
-// A non-negative integer Number below 2^53. The TypeScript wrappers check first; this only keeps a direct
-// caller of the raw binding from passing garbage to a syscall.
-std::optional<uint64_t> ByteArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (info.Length() <= index || !info[index].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(name) + " must be a number").ThrowAsJavaScriptException();
-    return std::nullopt;
-  }
-  double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0) || v > kMaxSafeInteger || v != static_cast<double>(static_cast<uint64_t>(v))) {
-    Napi::RangeError::New(info.Env(), std::string(name) + " must be a non-negative integer")
-        .ThrowAsJavaScriptException();
-    return std::nullopt;
-  }
-  return static_cast<uint64_t>(v);
-}
 
 const char* KindOf(mode_t mode) {
   switch (mode & S_IFMT) {

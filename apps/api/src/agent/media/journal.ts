@@ -120,24 +120,37 @@ export function writeAtomically(file: string, text: string): void {
 }
 
 function readJournal(file: string, log: Log): JournalFile {
+  return readJournalFile(file, checkJournal, (problem, aside) => {
+    log.error({ file, movedTo: aside }, `media journal ${file} is damaged (${problem}): moved to ${aside}; starting ` +
+      'fresh (ranges on this host are reported again as new; events not yet acknowledged by the hub in the old file are lost)');
+  }) ?? { version: 1, outbox: [] };
+}
+
+/**
+ * The version-1 JSON journal in `file` as `check` accepts it, or undefined when there is none. A file that is not
+ * JSON, not a version-1 object, or that `check` refuses (it returns what is wrong) is moved aside
+ * (FILE.corrupt-<time>, kept for a person to look at) and `damaged` is told why and where: one damaged file never
+ * stops the agent.
+ */
+export function readJournalFile<T extends object>(file: string, check: (journal: { version: 1 }) => T | string,
+  damaged: (problem: string, movedTo: string) => void): T | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, outbox: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const problem = checkJournal(text);
+  const problem = parseJournal(text, check);
   if (typeof problem !== 'string') return problem;
   const aside = `${file}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
   renameSync(file, aside);
-  log.error({ file, movedTo: aside }, `media journal ${file} is damaged (${problem}): moved to ${aside}; starting ` +
-    'fresh (ranges on this host are reported again as new; events not yet acknowledged by the hub in the old file are lost)');
-  return { version: 1, outbox: [] };
+  damaged(problem, aside);
+  return undefined;
 }
 
-/** The parsed journal, or what is wrong with it. */
-function checkJournal(text: string): JournalFile | string {
+/** The journal `check` makes of the text, or what is wrong with it. */
+function parseJournal<T>(text: string, check: (journal: { version: 1 }) => T | string): T | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -145,8 +158,14 @@ function checkJournal(text: string): JournalFile | string {
     return `not JSON: ${(err as Error).message}`;
   }
   if (typeof parsed !== 'object' || parsed === null) return 'not an object';
-  const j = parsed as Partial<JournalFile>;
+  const j = parsed as Record<string, unknown>;
   if (j.version !== 1) return `unknown version ${JSON.stringify(j.version)}`;
+  return check(j as { version: 1 });
+}
+
+/** The version-1 journal as this file's shape, or what is wrong with it. */
+function checkJournal(parsed: { version: 1 }): JournalFile | string {
+  const j = parsed as Partial<JournalFile>;
   if (!Array.isArray(j.outbox)) return 'no outbox list';
   const types = new Set<string>(MEDIA_EVENT_TYPES);
   for (const e of j.outbox as unknown[]) {

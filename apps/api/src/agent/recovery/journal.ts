@@ -9,11 +9,11 @@
  * - a final report the hub never acknowledged is posted again after a restart.
  * An entry leaves the journal when the hub acknowledged its final report.
  */
-import { readFileSync, renameSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RecoveryProgressReport } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import { writeAtomically } from '../media/journal.js';
+import { readJournalFile, writeAtomically } from '../media/journal.js';
 
 export const RECOVERY_JOURNAL_FILE = 'recovery-journal.json';
 
@@ -81,32 +81,15 @@ export class RecoveryJournal {
 }
 
 function readRuns(file: string, log: Log): RecoveryJournalRun[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  const problem = checkJournal(text);
-  if (typeof problem !== 'string') return problem.runs;
-  const aside = `${file}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
-  renameSync(file, aside);
-  log.error({ file, movedTo: aside }, `recovery journal ${file} is damaged (${problem}): moved to ${aside}; a recovery ` +
-    'that ran when the agent stopped is not reported as interrupted: check the hub\'s recovery plans still executing');
-  return [];
+  const journal = readJournalFile(file, checkJournal, (problem, aside) => {
+    log.error({ file, movedTo: aside }, `recovery journal ${file} is damaged (${problem}): moved to ${aside}; a recovery ` +
+      'that ran when the agent stopped is not reported as interrupted: check the hub\'s recovery plans still executing');
+  });
+  return journal?.runs ?? [];
 }
 
-function checkJournal(text: string): JournalFile | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return `not JSON: ${(err as Error).message}`;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return 'not an object';
+function checkJournal(parsed: { version: 1 }): JournalFile | string {
   const j = parsed as Partial<JournalFile>;
-  if (j.version !== 1) return `unknown version ${JSON.stringify(j.version)}`;
   if (!Array.isArray(j.runs)) return 'no list of runs';
   for (const r of j.runs as unknown[]) {
     const run = r as Partial<RecoveryJournalRun> | null;

@@ -46,6 +46,21 @@ const char* KindOf(mode_t mode) {
   }
 }
 
+// The EINVAL of a call refused because the path is not the `want` type of file (S_IFREG, S_IFBLK).
+SystemError NotA(mode_t want, mode_t mode, const char* syscall, const std::string& path) {
+  return SystemError{EINVAL, syscall, path, std::string("not ") + KindOf(want) + ": it is " + KindOf(mode)};
+}
+
+// stat() the path and check it is the `want` type before any open for writing (an open can have effects): the
+// error when it is not, with the path's mode in *mode when asked for (left alone when stat failed).
+std::optional<SystemError> StatAs(const std::string& path, mode_t want, const char* syscall, mode_t* mode = nullptr) {
+  struct stat st = {};
+  if (stat(path.c_str(), &st) < 0) return SystemError{errno, "stat", path, ""};
+  if (mode != nullptr) *mode = st.st_mode;
+  if ((st.st_mode & S_IFMT) != want) return NotA(want, st.st_mode, syscall, path);
+  return std::nullopt;
+}
+
 std::string Hex(uint64_t v) {
   char text[32];
   snprintf(text, sizeof text, "0x%" PRIx64, v);
@@ -62,13 +77,8 @@ class PunchHoleWorker : public PromiseWorker {
  protected:
   void Execute() override {
     // stat first, so a device or FIFO is refused without being opened for writing (an open can have effects).
-    struct stat st = {};
-    if (stat(path_.c_str(), &st) < 0) {
-      Fail(SystemError{errno, "stat", path_, ""});
-      return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      Fail(SystemError{EINVAL, "fallocate", path_, std::string("not a regular file: it is ") + KindOf(st.st_mode)});
+    if (std::optional<SystemError> error = StatAs(path_, S_IFREG, "fallocate")) {
+      Fail(*error);
       return;
     }
     // No O_CREAT: the file must exist. O_NONBLOCK so a FIFO swapped in since the stat cannot block the open.
@@ -77,10 +87,11 @@ class PunchHoleWorker : public PromiseWorker {
       Fail(SystemError{errno, "open", path_, ""});
       return;
     }
+    struct stat st = {};
     if (fstat(fd, &st) < 0) {
       Fail(SystemError{errno, "fstat", path_, ""});
     } else if (!S_ISREG(st.st_mode)) {
-      Fail(SystemError{EINVAL, "fallocate", path_, std::string("not a regular file: it is ") + KindOf(st.st_mode)});
+      Fail(NotA(S_IFREG, st.st_mode, "fallocate", path_));
     } else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset_),
                          static_cast<off_t>(length_)) < 0) {
       Fail(SystemError{errno, "fallocate", path_, "FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE"});
@@ -113,13 +124,8 @@ class WriteZerosWorker : public PromiseWorker {
 
  protected:
   void Execute() override {
-    struct stat st = {};
-    if (stat(path_.c_str(), &st) < 0) {
-      Fail(SystemError{errno, "stat", path_, ""});
-      return;
-    }
-    if (!S_ISBLK(st.st_mode)) {
-      Fail(SystemError{EINVAL, "open", path_, std::string("not a block device: it is ") + KindOf(st.st_mode)});
+    if (std::optional<SystemError> error = StatAs(path_, S_IFBLK, "open")) {
+      Fail(*error);
       return;
     }
     // O_EXCL on a block device claims it: EBUSY while it is mounted or held by another exclusive opener, so a
@@ -243,18 +249,12 @@ class DeviceInUseWorker : public PromiseWorker {
 
  protected:
   void Execute() override {
-    struct stat st = {};
-    if (stat(path_.c_str(), &st) < 0) {
-      Fail(SystemError{errno, "stat", path_, ""});
-      return;
-    }
-    if (S_ISCHR(st.st_mode)) {
-      Fail(SystemError{EINVAL, "open", path_,
-                       "O_EXCL has no meaning on a character device; look for its openers in /proc/<pid>/fd and maps"});
-      return;
-    }
-    if (!S_ISBLK(st.st_mode)) {
-      Fail(SystemError{EINVAL, "open", path_, std::string("not a block device: it is ") + KindOf(st.st_mode)});
+    mode_t mode = 0;
+    if (std::optional<SystemError> error = StatAs(path_, S_IFBLK, "open", &mode)) {
+      if (S_ISCHR(mode)) {
+        error->detail = "O_EXCL has no meaning on a character device; look for its openers in /proc/<pid>/fd and maps";
+      }
+      Fail(*error);
       return;
     }
     // The exclusive open the kernel refuses (EBUSY) while a filesystem, device-mapper, md or another O_EXCL

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostSummary } from '@/testing/host-summary';
 import { renderApp } from '@/testing/render-app';
 import { principal, stubHub, type StubAnswer, type StubRoutes } from '@/testing/stub-hub';
-import { TestEventSource } from '../testing/event-source';
+import { TestEventSource } from '@/testing/event-source';
 import { DIGEST, executing, failed, FILE, PLAN_ID, planned, refused, STILL_PRESENT_DETAIL, stillPresent, verified } from '../testing/plans';
 
 afterEach(() => {

@@ -3,6 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveIndicator } from '@/features/media/components/live-indicator';
+import { TestEventSource } from '@/testing/event-source';
 import { hostSummary } from '@/testing/host-summary';
 import { stubHub } from '@/testing/stub-hub';
 import { useWebhooks } from '../api/webhooks';
@@ -42,24 +43,6 @@ function WebhooksPage() {
 
 function renderPage() {
   render(<QueryClientProvider client={new QueryClient()}><WebhooksPage /></QueryClientProvider>);
-}
-
-/** Stands in for the browser's EventSource (jsdom has none): the test sends the hub's SSE events through it. */
-class TestEventSource {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSED = 2;
-  static instances: TestEventSource[] = [];
-  readyState = TestEventSource.CONNECTING;
-  onopen: (() => void) | null = null;
-  onerror: (() => void) | null = null;
-  private readonly listeners = new Map<string, ((event: MessageEvent) => void)[]>();
-  constructor(readonly url: string, readonly init?: EventSourceInit) { TestEventSource.instances.push(this); }
-  addEventListener(type: string, listener: (event: MessageEvent) => void) { this.listeners.set(type, [...this.listeners.get(type) ?? [], listener]); }
-  close() { this.readyState = TestEventSource.CLOSED; }
-  open() { this.readyState = TestEventSource.OPEN; this.onopen?.(); }
-  drop() { this.readyState = TestEventSource.CONNECTING; this.onerror?.(); }
-  emit(type: string, data: unknown) { for (const listener of this.listeners.get(type) ?? []) listener(new MessageEvent(type, { data: JSON.stringify(data) })); }
 }
 
 describe('webhook subscriptions', () => {

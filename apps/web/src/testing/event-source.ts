@@ -1,4 +1,4 @@
-/** Stands in for the browser's EventSource (jsdom has none): a test sends the hub's SSE events through it. */
+/** Stands in for the browser's EventSource (jsdom has none): the test sends the hub's SSE events through it. */
 export class TestEventSource {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;

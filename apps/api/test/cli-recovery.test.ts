@@ -7,7 +7,6 @@
  * kernel's nfit/scrub) and progress reports posted through the agent route with the agent's credential.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { clearErrorsOnBus, deviceInUse, punchHole, scanInventory, writeZeros } from '@daxfleet/dax-native';
@@ -25,7 +24,7 @@ import { hubPoster } from '../src/agent/senders.js';
 import { issueAgentCredential } from '../src/services/agent-credentials.js';
 import { authed, CLI, REPO_ROOT, reportOf, startTestHub, tempDir, type TestHub } from './helpers.js';
 import { eventually } from './processes.js';
-import { recordedHost, setAttribute, type RecordedHost } from './recovery-fixtures.js';
+import { EmulatedScrub, recordedHost, setAttribute, type RecordedHost } from './recovery-fixtures.js';
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
@@ -138,32 +137,6 @@ const HOST = 'host-a';
 const RAW_RANGE: RangeRef = { region: 'region2', region_offset: 131072, length: 8 };
 const FSDAX_RANGE: RangeRef = { region: 'region0', region_offset: 8192, length: 8 };
 const rangeArg = (r: RangeRef): string => `${r.region}+${r.region_offset}:${r.length}`;
-
-/** The kernel's side of ndbus0/nfit/scrub on the copied tree: a write of "1" starts a scrub, complete() ends it. */
-class EmulatedScrub {
-  private count = 3;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(readonly file: string) {
-    writeFileSync(file, `${this.count}\n`);
-    this.timer = setInterval(() => {
-      if (readFileSync(file, 'utf8') === '1\n') writeFileSync(file, `${this.count}+`);
-    }, 10);
-  }
-
-  get running(): boolean {
-    return readFileSync(this.file, 'utf8').endsWith('+');
-  }
-
-  complete(): void {
-    this.count += 1;
-    writeFileSync(this.file, `${this.count}\n`);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
 
 describe('daxfleet recovery against a hub and its agent', () => {
   const tmp = tempDir('daxfleet-cli-recovery-');

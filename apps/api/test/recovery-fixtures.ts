@@ -1,14 +1,17 @@
 /**
  * Test setup for the recovery planner: copies of recorded sysfs trees (lab/fixtures) with a proc directory that
  * holds their recorded mount table, loop-mounted filesystems on this machine with a known file, an inventory that
- * puts a bad range on such a loop device, and child processes that hold a file open or mapped.
+ * puts a bad range on such a loop device, child processes that hold a file open or mapped, the kernel's side of a
+ * bus scrub, and the checks every agent plan must pass.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, cpSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { mapDeviceRange, scanInventory } from '@daxfleet/dax-native';
-import type { Inventory } from '@daxfleet/shared';
-import type { RecoveryHost } from '../src/agent/recovery/plan.js';
+import { RecoveryAgentPlanSchema, type Inventory, type RecoveryAgentPlan, type RecoveryCheck } from '@daxfleet/shared';
+import { Value } from 'typebox/value';
+import { expect } from 'vitest';
+import { planDigest, type RecoveryHost } from '../src/agent/recovery/plan.js';
 import { FIXTURES_DIR, tempDir } from './helpers.js';
 
 /** A recorded tree, or a writable copy of it (to give its bus attributes a platform QEMU does not have), and its mounts. */
@@ -199,4 +202,53 @@ export async function stop(child: ChildProcess | undefined): Promise<void> {
 
 export function inodeOf(file: string): number {
   return statSync(file).ino;
+}
+
+/**
+ * The kernel's side of ndbus0/nfit/scrub on a copied tree (drivers/acpi/nfit/core.c): the agent's write of "1"
+ * makes it "<count>+" (a scrub runs); complete() makes it "<count+1>". Counts start above 1 so the moment the file
+ * reads "1" (before this kernel looked) can never look like a finished scrub.
+ */
+export class EmulatedScrub {
+  private count = 3;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly file: string) {
+    writeFileSync(file, `${this.count}\n`);
+    this.timer = setInterval(() => {
+      if (readFileSync(file, 'utf8') === '1\n') writeFileSync(file, `${this.count}+`);
+    }, 10);
+  }
+
+  get running(): boolean {
+    return readFileSync(this.file, 'utf8').endsWith('+');
+  }
+
+  complete(): void {
+    expect(this.running).toBe(true);
+    this.count += 1;
+    writeFileSync(this.file, `${this.count}\n`);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** The plan's check `id` (the test fails, naming the checks there are, when it has none). */
+export function checkOf(plan: RecoveryAgentPlan, id: string): RecoveryCheck {
+  const c = plan.checks.find((x) => x.id === id);
+  expect(c, `check ${id} in ${plan.checks.map((x) => x.id).join(', ')}`).toBeDefined();
+  return c!;
+}
+
+/** The plan, after checking what every agent plan must hold: the schema, its digest, executable = every check ok,
+ * the refusal = the first failed check's detail, steps numbered from 1. */
+export function validPlan(plan: RecoveryAgentPlan): RecoveryAgentPlan {
+  expect(Value.Errors(RecoveryAgentPlanSchema, plan)).toEqual([]);
+  expect(plan.digest).toBe(planDigest(plan));
+  expect(plan.executable).toBe(plan.checks.every((c) => c.ok));
+  expect(plan.refusal).toBe(plan.checks.find((c) => !c.ok)?.detail);
+  plan.steps.forEach((s, i) => expect(s.n).toBe(i + 1));
+  return plan;
 }

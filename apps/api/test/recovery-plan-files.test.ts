@@ -10,11 +10,10 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isAvailable, loadError } from '@daxfleet/dax-native';
-import { RecoveryAgentPlanSchema, type Inventory, type RecoveryAgentPlan, type RecoveryRequest } from '@daxfleet/shared';
-import { Value } from 'typebox/value';
+import type { Inventory, RecoveryRequest } from '@daxfleet/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fileRangesOf, planDigest, planRecovery } from '../src/agent/recovery/plan.js';
-import { FILE_SIZE, fileBlocksOf, holdMapped, holdOpen, loopHost, loopInventory, makeLoopFs, stop, type LoopFs } from './recovery-fixtures.js';
+import { fileRangesOf, planRecovery } from '../src/agent/recovery/plan.js';
+import { checkOf, FILE_SIZE, fileBlocksOf, holdMapped, holdOpen, loopHost, loopInventory, makeLoopFs, stop, type LoopFs, validPlan } from './recovery-fixtures.js';
 import { tempDir } from './helpers.js';
 
 const root = process.getuid?.() === 0;
@@ -45,20 +44,6 @@ afterEach(async () => {
   for (const c of children.splice(0)) await stop(c);
 });
 
-function check(plan: RecoveryAgentPlan, id: string) {
-  const c = plan.checks.find((x) => x.id === id);
-  expect(c, `check ${id} in ${plan.checks.map((x) => x.id).join(', ')}`).toBeDefined();
-  return c!;
-}
-
-function valid(plan: RecoveryAgentPlan): RecoveryAgentPlan {
-  expect(Value.Errors(RecoveryAgentPlanSchema, plan)).toEqual([]);
-  expect(plan.digest).toBe(planDigest(plan));
-  expect(plan.executable).toBe(plan.checks.every((c) => c.ok));
-  expect(plan.refusal).toBe(plan.checks.find((c) => !c.ok)?.detail);
-  return plan;
-}
-
 /** The planner on `fs` with a bad range of `length` sectors at device `sector`. */
 function planOn(fs: LoopFs, sector: number, length: number, request: Omit<RecoveryRequest, 'range'>, inventory?: () => Inventory) {
   const host = loopHost(inventory ?? (() => loopInventory(fs.blockdev, sector, length)));
@@ -75,7 +60,7 @@ describe('punch-hole', () => {
     if (!ext4) return ctx.skip(skipReason);
     const fs = ext4;
     const sector = sectorOf(fs, 4096);
-    const plan = valid(await planOn(fs, sector, 8, { action: 'punch-hole', path: fs.file }));
+    const plan = validPlan(await planOn(fs, sector, 8, { action: 'punch-hole', path: fs.file }));
     expect(plan.executable).toBe(true);
     expect(plan.checks.map((c) => [c.id, c.ok])).toEqual([
       ['range-still-bad', true], ['namespace-mode', true], ['file-on-namespace', true], ['file-regular', true],
@@ -98,7 +83,7 @@ describe('punch-hole', () => {
 
   it.skipIf(!root)('one sector in the middle of a block: exactly that 512 B of the file', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
-    const plan = valid(await planOn(ext4, sectorOf(ext4, 3 * 4096 + 1536), 1, { action: 'punch-hole', path: ext4.file }));
+    const plan = validPlan(await planOn(ext4, sectorOf(ext4, 3 * 4096 + 1536), 1, { action: 'punch-hole', path: ext4.file }));
     expect(plan.target.file_ranges).toEqual([{ offset: 3 * 4096 + 1536, length: 512 }]);
     expect(plan.data_loss[0]?.detail).toContain(`bytes ${3 * 4096 + 1536}–${3 * 4096 + 2047} of`);
   });
@@ -111,7 +96,7 @@ describe('punch-hole', () => {
     try {
       const blocks = /^\s*0:\s+0\.\.\s*1:\s+(\d+)\.\./m.exec(execFileSync('filefrag', ['-v', '-b4096', small], { encoding: 'utf8' }));
       expect(blocks, 'small.bin in one extent of two blocks').not.toBeNull();
-      const plan = valid(await planOn(ext4, (Number(blocks![1]) + 1) * 8, 8, { action: 'punch-hole', path: small }));
+      const plan = validPlan(await planOn(ext4, (Number(blocks![1]) + 1) * 8, 8, { action: 'punch-hole', path: small }));
       expect(plan.target.file_ranges).toEqual([{ offset: 4096, length: 5000 - 4096 }]);
       expect(plan.executable).toBe(true);
     } finally {
@@ -121,27 +106,27 @@ describe('punch-hole', () => {
 
   it.skipIf(!root)('ext2 punches only when the ext4 driver mounted it (/sys/fs/ext4/<dev>); else refused: truncate or delete-restore instead', async (ctx) => {
     if (!ext2) return ctx.skip(skipReason);
-    const plan = valid(await planOn(ext2, sectorOf(ext2, 8192), 8, { action: 'punch-hole', path: ext2.file }));
+    const plan = validPlan(await planOn(ext2, sectorOf(ext2, 8192), 8, { action: 'punch-hole', path: ext2.file }));
     expect(plan.target).toMatchObject({ fstype: 'ext2', file_ranges: [{ offset: 8192, length: 4096 }] });
     // the oracle: the ext4 driver registers every filesystem it mounts (ext2 included) under /sys/fs/ext4
     const byExt4 = existsSync(`/sys/fs/ext4/${ext2.blockdev}`);
-    expect(check(plan, 'fs-supports-punch').ok).toBe(byExt4);
+    expect(checkOf(plan, 'fs-supports-punch').ok).toBe(byExt4);
     if (byExt4) {
-      expect(check(plan, 'fs-supports-punch').detail).toContain('through the ext4 driver that mounted it');
+      expect(checkOf(plan, 'fs-supports-punch').detail).toContain('through the ext4 driver that mounted it');
       expect(plan.executable).toBe(true);
     } else {
       expect(plan.refusal).toContain('ext2 cannot punch holes');
       expect(plan.refusal).toContain('use truncate, or delete-restore');
     }
     // truncate works there
-    const truncate = valid(await planOn(ext2, sectorOf(ext2, 8192), 8, { action: 'truncate', path: ext2.file }));
+    const truncate = validPlan(await planOn(ext2, sectorOf(ext2, 8192), 8, { action: 'truncate', path: ext2.file }));
     expect(truncate.executable).toBe(true);
   });
 
   it.skipIf(!root)('refused for a file the range does not hit (a free block), naming what is there', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
-    const plan = valid(await planOn(ext4, ext4.freeBlock * 8, 8, { action: 'punch-hole', path: ext4.file }));
-    expect(check(plan, 'file-covers-range').ok).toBe(false);
+    const plan = validPlan(await planOn(ext4, ext4.freeBlock * 8, 8, { action: 'punch-hole', path: ext4.file }));
+    expect(checkOf(plan, 'file-covers-range').ok).toBe(false);
     expect(plan.refusal).toContain('does not hit');
     expect(plan.refusal).toContain('free space');
     expect(plan.steps).toEqual([]);
@@ -152,10 +137,10 @@ describe('punch-hole', () => {
     if (!ext4) return ctx.skip(skipReason);
     const elsewhere = path.join(outside.dir, 'elsewhere.bin');
     writeFileSync(elsewhere, 'x');
-    const other = valid(await planOn(ext4, sectorOf(ext4, 0), 8, { action: 'punch-hole', path: elsewhere }));
-    expect(check(other, 'file-on-namespace').ok).toBe(false);
+    const other = validPlan(await planOn(ext4, sectorOf(ext4, 0), 8, { action: 'punch-hole', path: elsewhere }));
+    expect(checkOf(other, 'file-on-namespace').ok).toBe(false);
     expect(other.refusal).toContain(`not on /dev/${ext4.blockdev}`);
-    const missing = valid(await planOn(ext4, sectorOf(ext4, 0), 8, { action: 'punch-hole', path: path.join(ext4.mountpoint, 'nope') }));
+    const missing = validPlan(await planOn(ext4, sectorOf(ext4, 0), 8, { action: 'punch-hole', path: path.join(ext4.mountpoint, 'nope') }));
     expect(missing.refusal).toContain('ENOENT');
     expect(missing.steps).toEqual([]);
   });
@@ -165,16 +150,16 @@ describe('not-open', () => {
   it.skipIf(!root)('names the processes that have the file open or mapped; the digest does not change', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
     const sector = sectorOf(ext4, 4096);
-    const quiet = valid(await planOn(ext4, sector, 8, { action: 'punch-hole', path: ext4.file }));
-    expect(check(quiet, 'not-open').ok).toBe(true);
+    const quiet = validPlan(await planOn(ext4, sector, 8, { action: 'punch-hole', path: ext4.file }));
+    expect(checkOf(quiet, 'not-open').ok).toBe(true);
 
     const holder = await holdOpen(ext4.file);
     children.push(holder);
     const mapper = await holdMapped(ext4.file);
     children.push(mapper);
-    const busy = valid(await planOn(ext4, sector, 8, { action: 'punch-hole', path: ext4.file }));
+    const busy = validPlan(await planOn(ext4, sector, 8, { action: 'punch-hole', path: ext4.file }));
     expect(busy.executable).toBe(false);
-    const detail = check(busy, 'not-open').detail;
+    const detail = checkOf(busy, 'not-open').detail;
     expect(detail).toContain(`pid ${holder.pid} (sleep, open fd)`);
     expect(detail).toMatch(new RegExp(`pid ${mapper.pid} \\(python3[^,]*, mapped\\)`));
     expect(detail).not.toContain(`pid ${process.pid} `);
@@ -183,7 +168,7 @@ describe('not-open', () => {
 
     await stop(holder);
     await stop(mapper);
-    const after = valid(await planOn(ext4, sector, 8, { action: 'punch-hole', path: ext4.file }));
+    const after = validPlan(await planOn(ext4, sector, 8, { action: 'punch-hole', path: ext4.file }));
     expect(after.executable).toBe(true);
   });
 });
@@ -200,11 +185,11 @@ describe('preallocated space past the end of a file', () => {
       const blocks = fileBlocksOf(file);
       expect(blocks.length, 'filefrag lists the preallocated blocks').toBe(4);
       const sector = blocks[2]! * 8;
-      const punch = valid(await planOn(ext4, sector, 8, { action: 'punch-hole', path: file }));
-      expect(check(punch, 'file-covers-range').ok).toBe(false);
+      const punch = validPlan(await planOn(ext4, sector, 8, { action: 'punch-hole', path: file }));
+      expect(checkOf(punch, 'file-covers-range').ok).toBe(false);
       expect(punch.refusal).toContain('only in preallocated (unwritten) extents or past its end');
-      const truncate = valid(await planOn(ext4, sector, 8, { action: 'truncate', path: file }));
-      expect(check(truncate, 'size-valid').ok).toBe(false);
+      const truncate = validPlan(await planOn(ext4, sector, 8, { action: 'truncate', path: file }));
+      expect(checkOf(truncate, 'size-valid').ok).toBe(false);
       expect(truncate.refusal).toContain('only past its end');
       expect(truncate.refusal).toContain('use delete-restore');
     } finally {
@@ -217,10 +202,10 @@ describe('truncate', () => {
   it.skipIf(!root)('defaults to the first bad byte rounded down to 512; the rest of the file is the data loss', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
     // one bad sector at file offset 9728 (block 2, sector 3) and the next one
-    const plan = valid(await planOn(ext4, sectorOf(ext4, 9728), 2, { action: 'truncate', path: ext4.file }));
+    const plan = validPlan(await planOn(ext4, sectorOf(ext4, 9728), 2, { action: 'truncate', path: ext4.file }));
     expect(plan.executable).toBe(true);
     expect(plan.target.new_size).toBe(9728);
-    expect(check(plan, 'size-valid').detail).toContain('rounded down to 512');
+    expect(checkOf(plan, 'size-valid').detail).toContain('rounded down to 512');
     expect(plan.data_loss).toEqual([{
       kind: 'file-bytes', path: ext4.file, inode: statSync(ext4.file).ino, offset: 9728, length: FILE_SIZE - 9728,
       detail: `bytes 9728–${FILE_SIZE - 1} of ${ext4.file} are cut off (the file ends at 9728 afterwards)`,
@@ -232,13 +217,13 @@ describe('truncate', () => {
   it.skipIf(!root)('a given size: smaller is fine; one that keeps bad bytes or is not below the size is refused', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
     const sector = sectorOf(ext4, 9728);
-    const zero = valid(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: 0 }));
+    const zero = validPlan(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: 0 }));
     expect(zero.executable).toBe(true);
     expect(zero.target.new_size).toBe(0);
-    const keeps = valid(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: 12000 }));
-    expect(check(keeps, 'size-valid').ok).toBe(false);
+    const keeps = validPlan(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: 12000 }));
+    expect(checkOf(keeps, 'size-valid').ok).toBe(false);
     expect(keeps.refusal).toContain('give a size of at most 9728');
-    const larger = valid(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: FILE_SIZE }));
+    const larger = validPlan(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: FILE_SIZE }));
     expect(larger.refusal).toContain(`not below the file's size ${FILE_SIZE}`);
   });
 });
@@ -250,13 +235,13 @@ describe('delete-restore', () => {
     writeFileSync(backup, Buffer.alloc(FILE_SIZE, 0x5a), { mode: 0o640 });
     // mtime to the millisecond, truncated (the float of a plain stat can round up)
     const st = statSync(backup, { bigint: true });
-    const plan = valid(await planOn(ext4, sectorOf(ext4, 4096), 8, { action: 'delete-restore', path: ext4.file, backup_path: backup }));
+    const plan = validPlan(await planOn(ext4, sectorOf(ext4, 4096), 8, { action: 'delete-restore', path: ext4.file, backup_path: backup }));
     expect(plan.executable).toBe(true);
     expect(plan.checks.map((c) => c.id)).toEqual([
       'range-still-bad', 'namespace-mode', 'file-on-namespace', 'file-regular', 'mounted-rw', 'file-covers-range', 'not-open',
       'backup-readable', 'backup-not-on-range', 'temp-path-free', 'free-space',
     ]);
-    expect(check(plan, 'backup-not-on-range').detail).toContain('on another filesystem');
+    expect(checkOf(plan, 'backup-not-on-range').detail).toContain('on another filesystem');
     expect(plan.target.temp_path).toBe(path.join(ext4.mountpoint, 'data', '.known.bin.daxfleet-restore'));
     expect(plan.target.backup).toEqual({
       path: backup, size: FILE_SIZE, mode: '0640', uid: Number(st.uid), gid: Number(st.gid), mtime: new Date(Number(st.mtimeNs / 1_000_000n)).toISOString(),
@@ -276,20 +261,20 @@ describe('delete-restore', () => {
     const same = path.join(ext4.mountpoint, 'data', 'copy.bak');
     writeFileSync(same, Buffer.alloc(8192, 1));
     try {
-      const ok = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: same }));
-      expect(check(ok, 'backup-not-on-range')).toMatchObject({ ok: true });
-      expect(check(ok, 'backup-not-on-range').detail).toContain('same filesystem');
+      const ok = validPlan(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: same }));
+      expect(checkOf(ok, 'backup-not-on-range')).toMatchObject({ ok: true });
+      expect(checkOf(ok, 'backup-not-on-range').detail).toContain('same filesystem');
     } finally {
       rmSync(same);
     }
-    const itself = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: ext4.file }));
-    expect(check(itself, 'backup-not-on-range').ok).toBe(false);
+    const itself = validPlan(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: ext4.file }));
+    expect(checkOf(itself, 'backup-not-on-range').ok).toBe(false);
     expect(itself.refusal).toContain('itself');
 
-    const none = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file }));
+    const none = validPlan(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file }));
     expect(none.refusal).toContain('give backup_path');
-    const missing = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: path.join(outside.dir, 'gone') }));
-    expect(check(missing, 'backup-readable').ok).toBe(false);
+    const missing = validPlan(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: path.join(outside.dir, 'gone') }));
+    expect(checkOf(missing, 'backup-readable').ok).toBe(false);
 
     // a leftover copy of an interrupted restore: the O_EXCL copy would fail, so the plan says so now
     const backup = path.join(outside.dir, 'small.bak');
@@ -297,8 +282,8 @@ describe('delete-restore', () => {
     const leftover = path.join(ext4.mountpoint, 'data', '.known.bin.daxfleet-restore');
     writeFileSync(leftover, 'half a copy');
     try {
-      const blocked = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: backup }));
-      expect(check(blocked, 'temp-path-free').ok).toBe(false);
+      const blocked = validPlan(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: backup }));
+      expect(checkOf(blocked, 'temp-path-free').ok).toBe(false);
       expect(blocked.refusal).toContain(`${leftover} exists`);
     } finally {
       rmSync(leftover);
@@ -308,8 +293,8 @@ describe('delete-restore', () => {
     const big = path.join(outside.dir, 'big.bak');
     writeFileSync(big, '');
     truncateSync(big, 128 * 1024 * 1024);
-    const tooBig = valid(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: big }));
-    expect(check(tooBig, 'free-space').ok).toBe(false);
+    const tooBig = validPlan(await planOn(ext4, sector, 8, { action: 'delete-restore', path: ext4.file, backup_path: big }));
+    expect(checkOf(tooBig, 'free-space').ok).toBe(false);
     expect(tooBig.refusal).toContain(`the copy of the backup needs ${128 * 1024 * 1024}`);
   });
 });
@@ -325,12 +310,12 @@ describe('digest', () => {
       expect(blocks).not.toBeNull();
       const sector = (Number(blocks![1]) + 1) * 8;
       const request = { action: 'punch-hole' as const, path: victim };
-      const a = valid(await planOn(ext4, sector, 8, request));
-      const b = valid(await planOn(ext4, sector, 8, request));
+      const a = validPlan(await planOn(ext4, sector, 8, request));
+      const b = validPlan(await planOn(ext4, sector, 8, request));
       expect(a.executable).toBe(true);
       expect(b.digest).toBe(a.digest);
       appendFileSync(victim, 'more');
-      const c = valid(await planOn(ext4, sector, 8, request));
+      const c = validPlan(await planOn(ext4, sector, 8, request));
       expect(c.target.file_size).toBe(16388);
       expect(c.digest).not.toBe(a.digest);
     } finally {

@@ -8,11 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RecoveryAgentPlanSchema, type RecoveryAgentPlan, type RecoveryRequest } from '@daxfleet/shared';
-import { Value } from 'typebox/value';
+import type { RecoveryRequest } from '@daxfleet/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { planDigest, planRecovery } from '../src/agent/recovery/plan.js';
-import { holdOpen, recordedHost, setAttribute, stop, type RecordedHost } from './recovery-fixtures.js';
+import { planRecovery } from '../src/agent/recovery/plan.js';
+import { checkOf, holdOpen, recordedHost, setAttribute, stop, type RecordedHost, validPlan } from './recovery-fixtures.js';
 import { FIXTURES_DIR } from './helpers.js';
 
 const hosts: RecordedHost[] = [];
@@ -25,34 +24,19 @@ afterEach(() => {
   for (const h of hosts.splice(0)) h.remove();
 });
 
-function check(plan: RecoveryAgentPlan, id: string) {
-  const c = plan.checks.find((x) => x.id === id);
-  expect(c, `check ${id} in ${plan.checks.map((x) => x.id).join(', ')}`).toBeDefined();
-  return c!;
-}
-
-function valid(plan: RecoveryAgentPlan): RecoveryAgentPlan {
-  expect(Value.Errors(RecoveryAgentPlanSchema, plan)).toEqual([]);
-  expect(plan.digest).toBe(planDigest(plan));
-  expect(plan.executable).toBe(plan.checks.every((c) => c.ok));
-  expect(plan.refusal).toBe(plan.checks.find((c) => !c.ok)?.detail);
-  plan.steps.forEach((s, i) => expect(s.n).toBe(i + 1));
-  return plan;
-}
-
 const RAW: RecoveryRequest = { action: 'clear-errors', range: { region: 'region2', region_offset: 131072, length: 8 } };
 
 describe('clear-errors on a raw namespace (four-dimm-mixed namespace2.0, pmem2)', () => {
   it('is executable when pmem2 is not mounted and not in use: zeros through /dev/pmem2 at the range\'s sector', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const plan = valid(await planRecovery(h.host(), RAW));
+    const plan = validPlan(await planRecovery(h.host(), RAW));
     expect(plan.executable).toBe(true);
     expect(plan.refusal).toBeUndefined();
     expect(plan.target).toEqual({ namespace: 'namespace2.0', mode: 'raw', blockdev: 'pmem2', sector: 131072, sectors: 8, spa: '0x104000000' });
     expect(plan.checks.map((c) => [c.id, c.ok])).toEqual([
       ['range-still-bad', true], ['namespace-mode', true], ['not-mounted', true], ['device-not-busy', true], ['not-open', true],
     ]);
-    expect(check(plan, 'range-still-bad').detail).toContain('8 of the 8 sectors');
+    expect(checkOf(plan, 'range-still-bad').detail).toContain('8 of the 8 sectors');
     expect(h.inUseAsked).toEqual(['/dev/pmem2']);
     expect(plan.steps.map((s) => s.op)).toEqual(['write-zeros', 'reread-badblocks']);
     expect(plan.steps[0]!.description).toContain(`writeZeros('/dev/pmem2', ${131072 * 512}, 4096)`);
@@ -69,13 +53,13 @@ describe('clear-errors on a raw namespace (four-dimm-mixed namespace2.0, pmem2)'
     const mounts = readFileSync(path.join(FIXTURES_DIR, 'four-dimm-mixed/mounts.txt'), 'utf8') +
       '77 29 259:2 / /srv/raw rw,relatime - ext4 /dev/pmem2 rw\n';
     const h = recorded('four-dimm-mixed', { mountinfo: mounts, busy: true, copy: false });
-    const plan = valid(await planRecovery(h.host(), RAW));
+    const plan = validPlan(await planRecovery(h.host(), RAW));
     expect(plan.executable).toBe(false);
-    expect(check(plan, 'not-mounted')).toMatchObject({ ok: false });
+    expect(checkOf(plan, 'not-mounted')).toMatchObject({ ok: false });
     expect(plan.refusal).toContain('/dev/pmem2 on /srv/raw, ext4');
     expect(plan.refusal).toContain('punch-hole, truncate or delete-restore');
-    expect(check(plan, 'device-not-busy')).toMatchObject({ ok: false });
-    expect(check(plan, 'device-not-busy').detail).toContain('EBUSY');
+    expect(checkOf(plan, 'device-not-busy')).toMatchObject({ ok: false });
+    expect(checkOf(plan, 'device-not-busy').detail).toContain('EBUSY');
     // what would be done is still shown
     expect(plan.steps.map((s) => s.op)).toEqual(['write-zeros', 'reread-badblocks']);
   });
@@ -86,9 +70,9 @@ describe('clear-errors on a raw namespace (four-dimm-mixed namespace2.0, pmem2)'
     setAttribute(h.sysfsRoot, 'class/block/pmem2/dev', '1:3\n');
     const holder = await holdOpen('/dev/null');
     try {
-      const plan = valid(await planRecovery(h.host({ procRoot: '/proc' }), RAW));
-      expect(check(plan, 'not-open').ok).toBe(false);
-      expect(check(plan, 'not-open').detail).toContain(`pid ${holder.pid} (sleep, open fd)`);
+      const plan = validPlan(await planRecovery(h.host({ procRoot: '/proc' }), RAW));
+      expect(checkOf(plan, 'not-open').ok).toBe(false);
+      expect(checkOf(plan, 'not-open').detail).toContain(`pid ${holder.pid} (sleep, open fd)`);
       expect(plan.refusal).toBeDefined();
     } finally {
       await stop(holder);
@@ -97,8 +81,8 @@ describe('clear-errors on a raw namespace (four-dimm-mixed namespace2.0, pmem2)'
 
   it('finds a mount by device number when its source is another name for the device', async () => {
     const h = recorded('four-dimm-mixed', { mountinfo: '77 29 259:2 / /srv/raw rw - xfs /dev/disk/by-id/pmem-x rw\n', copy: false });
-    const plan = valid(await planRecovery(h.host(), RAW));
-    expect(check(plan, 'not-mounted').ok).toBe(false);
+    const plan = validPlan(await planRecovery(h.host(), RAW));
+    expect(checkOf(plan, 'not-mounted').ok).toBe(false);
   });
 });
 
@@ -106,18 +90,18 @@ describe('clear-errors on other modes', () => {
   it('fsdax pmem0 mounted at /mnt/ext4-dax (the recorded mount): refused, the files are recovered through the filesystem', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
     // the range only /sys/block/pmem0/badblocks lists ("4096 8"): region0 sector 8192
-    const plan = valid(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region0', region_offset: 8192, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region0', region_offset: 8192, length: 8 } }));
     expect(plan.target).toMatchObject({ namespace: 'namespace0.0', mode: 'fsdax', blockdev: 'pmem0', sector: 4096, spa: '0x120400000' });
-    expect(check(plan, 'range-still-bad').detail).toContain('/sys/block/pmem0/badblocks');
+    expect(checkOf(plan, 'range-still-bad').detail).toContain('/sys/block/pmem0/badblocks');
     expect(plan.executable).toBe(false);
     expect(plan.refusal).toContain('/dev/pmem0 on /mnt/ext4-dax, ext4');
   });
 
   it('sector namespace0.1: refused, BTT remaps sectors', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const plan = valid(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region0', region_offset: 614400, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region0', region_offset: 614400, length: 8 } }));
     expect(plan.executable).toBe(false);
-    expect(check(plan, 'namespace-mode').ok).toBe(false);
+    expect(checkOf(plan, 'namespace-mode').ok).toBe(false);
     expect(plan.refusal).toContain('BTT remaps sectors');
     expect(plan.refusal).toContain('rewrite the data through the filesystem instead');
     expect(plan.steps).toEqual([]);
@@ -127,7 +111,7 @@ describe('clear-errors on other modes', () => {
 
   it('free space of region3: refused, no namespace holds it', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const plan = valid(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region3', region_offset: 819200, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region3', region_offset: 819200, length: 8 } }));
     expect(plan.executable).toBe(false);
     expect(plan.refusal).toContain('free space of region3');
   });
@@ -135,7 +119,7 @@ describe('clear-errors on other modes', () => {
   it('devdax dax2.1 on QEMU: refused, ndbus0/commands has no clear_error', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
     // real /proc: no process on this machine has a device 252:3 (the recorded dax2.1) open
-    const plan = valid(await planRecovery(h.host({ procRoot: '/proc' }), { action: 'clear-errors', range: { region: 'region2', region_offset: 327680, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host({ procRoot: '/proc' }), { action: 'clear-errors', range: { region: 'region2', region_offset: 327680, length: 8 } }));
     expect(plan.target).toEqual({
       namespace: 'namespace2.1', mode: 'devdax', chardev: 'dax2.1', bus: 'ndbus0', spa: '0x10a000000', sector: 0x1a00000 / 512, sectors: 8,
     });
@@ -150,9 +134,9 @@ describe('clear-errors on other modes', () => {
   it('devdax dax2.1 on a bus that lists clear_error: executable, clearing SPA 0x10a000000 + 4096', async () => {
     const h = recorded('four-dimm-mixed', { copy: true });
     setAttribute(h.sysfsRoot, 'bus/nd/devices/ndbus0/commands', 'ars_cap ars_start ars_status clear_error call_dimm\n');
-    const plan = valid(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region2', region_offset: 327680, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region2', region_offset: 327680, length: 8 } }));
     expect(plan.executable).toBe(true);
-    expect(check(plan, 'bus-can-clear').detail).toContain('clear_error');
+    expect(checkOf(plan, 'bus-can-clear').detail).toContain('clear_error');
     expect(plan.steps[0]!.description).toContain("clearErrorsOnBus({ bus: 'ndbus0', address: 0x10a000000, length: 4096 })");
   });
 
@@ -167,9 +151,9 @@ describe('clear-errors on other modes', () => {
     // poison 1 MiB into dax0.0, as an MCE would list it in regionN/badblocks
     const offset = (first - Number.parseInt(region.resource!.slice(2), 16)) / 512 + 2048;
     setAttribute(h.sysfsRoot, `bus/nd/devices/${region.dev}/badblocks`, `${offset} 8\n`);
-    const plan = valid(await planRecovery(h.host(), { action: 'clear-errors', range: { region: region.dev, region_offset: offset, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: region.dev, region_offset: offset, length: 8 } }));
     expect(plan.target.chardev).toBe('dax0.0');
-    expect(check(plan, 'not-system-ram').ok).toBe(false);
+    expect(checkOf(plan, 'not-system-ram').ok).toBe(false);
     expect(plan.refusal).toContain('daxctl offline-memory dax0.0');
     expect(plan.executable).toBe(false);
   });
@@ -180,8 +164,8 @@ describe('scrub-recheck', () => {
 
   it('QEMU\'s bus cannot scrub (no nfit/scrub): refused', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const plan = valid(await planRecovery(h.host(), request));
-    expect(check(plan, 'bus-can-scrub')).toMatchObject({ ok: false });
+    const plan = validPlan(await planRecovery(h.host(), request));
+    expect(checkOf(plan, 'bus-can-scrub')).toMatchObject({ ok: false });
     expect(plan.refusal).toContain('does not offer address range scrub');
     expect(plan.data_loss).toEqual([]);
   });
@@ -189,7 +173,7 @@ describe('scrub-recheck', () => {
   it('a bus with nfit/scrub and no scrub running: executable, start, wait, re-read; refused while one runs', async () => {
     const h = recorded('four-dimm-mixed', { copy: true });
     setAttribute(h.sysfsRoot, 'bus/nd/devices/ndbus0/nfit/scrub', '3\n');
-    const plan = valid(await planRecovery(h.host(), request));
+    const plan = validPlan(await planRecovery(h.host(), request));
     expect(plan.executable).toBe(true);
     expect(plan.target).toMatchObject({ bus: 'ndbus0', namespace: 'namespace2.0', spa: '0x104000000', sectors: 8 });
     expect(plan.steps.map((s) => s.op)).toEqual(['start-scrub', 'wait-scrub', 'reread-badblocks']);
@@ -197,7 +181,7 @@ describe('scrub-recheck', () => {
     expect(plan.data_loss).toEqual([]);
 
     setAttribute(h.sysfsRoot, 'bus/nd/devices/ndbus0/nfit/scrub', '3+\n');
-    const busy = valid(await planRecovery(h.host(), request));
+    const busy = validPlan(await planRecovery(h.host(), request));
     expect(busy.executable).toBe(false);
     expect(busy.refusal).toContain('already running on ndbus0');
     // whether a scrub runs decides only whether it may start now: same digest
@@ -208,7 +192,7 @@ describe('scrub-recheck', () => {
 describe('the range as it stands now', () => {
   it('a range that is not listed: no steps, no data loss, refused with the reason', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const plan = valid(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region2', region_offset: 1000, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region2', region_offset: 1000, length: 8 } }));
     expect(plan.executable).toBe(false);
     expect(plan.checks).toEqual([expect.objectContaining({ id: 'range-still-bad', ok: false })]);
     expect(plan.refusal).toContain('region2 sectors 1000–1007 (8 × 512 B) is no longer listed bad');
@@ -218,47 +202,47 @@ describe('the range as it stands now', () => {
 
   it('a region this host does not have', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const plan = valid(await planRecovery(h.host(), { action: 'scrub-recheck', range: { region: 'region9', region_offset: 0, length: 8 } }));
+    const plan = validPlan(await planRecovery(h.host(), { action: 'scrub-recheck', range: { region: 'region9', region_offset: 0, length: 8 } }));
     expect(plan.refusal).toContain('this host has no region9 (regions: region0, region1, region2, region3)');
   });
 
   it('a range only partly listed still counts, with the requested sectors as the target', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const plan = valid(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region2', region_offset: 131068, length: 8 } }));
-    expect(check(plan, 'range-still-bad')).toMatchObject({ ok: true });
-    expect(check(plan, 'range-still-bad').detail).toContain('4 of the 8 sectors');
+    const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region2', region_offset: 131068, length: 8 } }));
+    expect(checkOf(plan, 'range-still-bad')).toMatchObject({ ok: true });
+    expect(checkOf(plan, 'range-still-bad').detail).toContain('4 of the 8 sectors');
     expect(plan.target).toMatchObject({ blockdev: 'pmem2', sector: 131068, sectors: 8 });
     expect(plan.executable).toBe(true);
   });
 
   it('file actions refuse what has no file: a devdax range, a sector range, an fsdax range whose device is not mounted', async () => {
     const h = recorded('four-dimm-mixed', { copy: false });
-    const devdax = valid(await planRecovery(h.host(), { action: 'punch-hole', path: '/mnt/x', range: { region: 'region2', region_offset: 327680, length: 8 } }));
+    const devdax = validPlan(await planRecovery(h.host(), { action: 'punch-hole', path: '/mnt/x', range: { region: 'region2', region_offset: 327680, length: 8 } }));
     expect(devdax.refusal).toContain('a device-DAX namespace has no filesystem; use clear-errors');
-    const sector = valid(await planRecovery(h.host(), { action: 'truncate', path: '/mnt/x', range: { region: 'region0', region_offset: 614400, length: 8 } }));
+    const sector = validPlan(await planRecovery(h.host(), { action: 'truncate', path: '/mnt/x', range: { region: 'region0', region_offset: 614400, length: 8 } }));
     expect(sector.refusal).toContain('BTT remaps sectors');
     // namespace3.0 (pmem3) is fsdax but nothing is mounted on it in the recorded table
-    const unmounted = valid(await planRecovery(h.host(), { action: 'punch-hole', path: '/mnt/x', range: { region: 'region3', region_offset: 204800, length: 8 } }));
-    expect(check(unmounted, 'file-on-namespace').ok).toBe(false);
+    const unmounted = validPlan(await planRecovery(h.host(), { action: 'punch-hole', path: '/mnt/x', range: { region: 'region3', region_offset: 204800, length: 8 } }));
+    expect(checkOf(unmounted, 'file-on-namespace').ok).toBe(false);
     expect(unmounted.refusal).toContain('/dev/pmem3 carries no mounted ext4, xfs or ext2 filesystem');
-    const noPath = valid(await planRecovery(h.host(), { action: 'delete-restore', range: { region: 'region3', region_offset: 204800, length: 8 } }));
+    const noPath = validPlan(await planRecovery(h.host(), { action: 'delete-restore', range: { region: 'region3', region_offset: 204800, length: 8 } }));
     expect(noPath.refusal).toContain('give path');
   });
 
   it('plans twice on an unchanged tree with the same digest; a changed bad-block list changes the plan', async () => {
     const h = recorded('four-dimm-mixed', { copy: true });
-    const a = valid(await planRecovery(h.host({ now: () => new Date() }), RAW));
-    const b = valid(await planRecovery(h.host({ now: () => new Date(Date.now() + 5000) }), RAW));
+    const a = validPlan(await planRecovery(h.host({ now: () => new Date() }), RAW));
+    const b = validPlan(await planRecovery(h.host({ now: () => new Date(Date.now() + 5000) }), RAW));
     expect(b.digest).toBe(a.digest);
     // half of the range cleared: still bad, same target (the operator's range) and the same digest
     setAttribute(h.sysfsRoot, 'bus/nd/devices/region2/badblocks', '131072 4\n327680 8\n');
     setAttribute(h.sysfsRoot, 'block/pmem2/badblocks', '131072 4\n');
-    const c = valid(await planRecovery(h.host(), RAW));
-    expect(check(c, 'range-still-bad').detail).toContain('4 of the 8 sectors');
+    const c = validPlan(await planRecovery(h.host(), RAW));
+    expect(checkOf(c, 'range-still-bad').detail).toContain('4 of the 8 sectors');
     // all of it cleared: nothing to do any more, and the digest says so
     setAttribute(h.sysfsRoot, 'bus/nd/devices/region2/badblocks', '327680 8\n');
     setAttribute(h.sysfsRoot, 'block/pmem2/badblocks', '');
-    const d = valid(await planRecovery(h.host(), RAW));
+    const d = validPlan(await planRecovery(h.host(), RAW));
     expect(d.executable).toBe(false);
     expect(d.digest).not.toBe(a.digest);
   });

@@ -31,7 +31,7 @@ import { createApiToken } from '../src/services/api-tokens.js';
 import { executeRecoveryPlan } from '../src/services/recovery-plans.js';
 import { authed, reportOf, startTestHub, tempDir, withEnv, type TestHub } from './helpers.js';
 import { eventually } from './processes.js';
-import { recordedHost, setAttribute, type RecordedHost } from './recovery-fixtures.js';
+import { EmulatedScrub, recordedHost, setAttribute, type RecordedHost } from './recovery-fixtures.js';
 
 const HOST = 'host-a';
 /** a second host whose agent listens nowhere (its reported URL is a closed port) */
@@ -52,36 +52,6 @@ let viewer = '';
 let operator = '';
 let scrubFile = '';
 
-/**
- * The kernel's side of ndbus0/nfit/scrub on the copied tree (drivers/acpi/nfit/core.c): the agent's write of "1"
- * makes it "<count>+" (a scrub runs); complete() makes it "<count+1>". Counts start above 1 so the moment the file
- * reads "1" (before this kernel looked) can never look like a finished scrub.
- */
-class EmulatedScrub {
-  private count = 3;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(readonly file: string) {
-    writeFileSync(file, `${this.count}\n`);
-    this.timer = setInterval(() => {
-      if (readFileSync(file, 'utf8') === '1\n') writeFileSync(file, `${this.count}+`);
-    }, 10);
-  }
-
-  get running(): boolean {
-    return readFileSync(this.file, 'utf8').endsWith('+');
-  }
-
-  complete(): void {
-    expect(this.running).toBe(true);
-    this.count += 1;
-    writeFileSync(this.file, `${this.count}\n`);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
 let kernel: EmulatedScrub;
 
 async function api<T = unknown>(method: 'GET' | 'POST', url: string, token: string, payload?: unknown): Promise<{ status: number; json: T }> {

@@ -416,27 +416,23 @@ class ClearErrorsWorker : public PromiseWorker {
   uint64_t aligned_length_ = 0;
 };
 
+// punchHole and writeZeros: (path, offset, length) checked, then the worker started.
+template <typename Worker>
+Napi::Value StartOnPathRange(const Napi::CallbackInfo& info) {
+  std::optional<std::string> path = PathArg(info, 0);
+  if (!path) return info.Env().Undefined();
+  std::optional<uint64_t> offset = ByteArg(info, 1, "offset");
+  if (!offset) return info.Env().Undefined();
+  std::optional<uint64_t> length = ByteArg(info, 2, "length");
+  if (!length) return info.Env().Undefined();
+  return (new Worker(info.Env(), std::move(*path), *offset, *length))->Start();
+}
+
 }  // namespace
 
-Napi::Value PunchHole(const Napi::CallbackInfo& info) {
-  std::optional<std::string> path = PathArg(info, 0);
-  if (!path) return info.Env().Undefined();
-  std::optional<uint64_t> offset = ByteArg(info, 1, "offset");
-  if (!offset) return info.Env().Undefined();
-  std::optional<uint64_t> length = ByteArg(info, 2, "length");
-  if (!length) return info.Env().Undefined();
-  return (new PunchHoleWorker(info.Env(), std::move(*path), *offset, *length))->Start();
-}
+Napi::Value PunchHole(const Napi::CallbackInfo& info) { return StartOnPathRange<PunchHoleWorker>(info); }
 
-Napi::Value WriteZeros(const Napi::CallbackInfo& info) {
-  std::optional<std::string> path = PathArg(info, 0);
-  if (!path) return info.Env().Undefined();
-  std::optional<uint64_t> offset = ByteArg(info, 1, "offset");
-  if (!offset) return info.Env().Undefined();
-  std::optional<uint64_t> length = ByteArg(info, 2, "length");
-  if (!length) return info.Env().Undefined();
-  return (new WriteZerosWorker(info.Env(), std::move(*path), *offset, *length))->Start();
-}
+Napi::Value WriteZeros(const Napi::CallbackInfo& info) { return StartOnPathRange<WriteZerosWorker>(info); }
 
 Napi::Value DeviceInUse(const Napi::CallbackInfo& info) {
   std::optional<std::string> path = PathArg(info, 0);

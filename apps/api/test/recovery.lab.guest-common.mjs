@@ -5,9 +5,9 @@
  * a plain read returns). Runs under the host's node, which the guest shares with its root filesystem; the
  * repository is mounted at the same path, so the imports below resolve to the host's built dist/.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, realpathSync } from 'node:fs';
 
 const { RecoveryExecutor } = await import('../dist/agent/recovery/execute.js');
 const native = await import('@daxfleet/dax-native');
@@ -24,6 +24,21 @@ export function sh(cmd, ...args) {
 
 export function sha256(buf) {
   return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * Plans `request` (with `plan`) while another process holds `path` open (a sleep with it as its stdin), then ends
+ * that process: the plan made while it was held, and the holder's pid.
+ */
+export async function planWhileOpen(plan, request, path) {
+  const fd = openSync(path, 'r');
+  const child = spawn('sleep', ['600'], { stdio: [fd, 'ignore', 'ignore'] });
+  closeSync(fd);
+  await new Promise((resolve) => child.once('spawn', resolve));
+  const held = await plan(request);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { pid: child.pid, held };
 }
 
 /** A file's content read with plain read(2) (through DAX on a dax mount), or the errno code it fails with. */

@@ -8,9 +8,8 @@
  * shows whether the platform still reports anything. The bad-block lists, the bus's scrub count and the injection
  * status are read here independently of the agent. Prints one RECOVERY-NFIT-RESULT line of JSON.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
-import { badblocksAt, makeExecutor, phases, sh } from './recovery.lab.guest-common.mjs';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { badblocksAt, makeExecutor, phases, planWhileOpen, sh } from './recovery.lab.guest-common.mjs';
 
 const MARKER = 'RECOVERY-NFIT-RESULT ';
 const BUS = 'nfit_test.0';
@@ -88,14 +87,8 @@ const { plan, execute, close } = makeExecutor();
 // dax device open
 {
   const req = { action: 'clear-errors', range: out.dax.range };
-  const fd = openSync(`/dev/${out.dax.chardev}`, 'r');
-  const child = spawn('sleep', ['600'], { stdio: [fd, 'ignore', 'ignore'] });
-  closeSync(fd);
-  await new Promise((resolve) => child.once('spawn', resolve));
-  const held = await plan(req);
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
-  out.dax.held = { pid: child.pid, plan: held };
+  const { pid, held } = await planWhileOpen(plan, req, `/dev/${out.dax.chardev}`);
+  out.dax.held = { pid, plan: held };
   const reviewed = await plan(req);
   const run = await execute(req, reviewed);
   mark('devdax open refusal and clear-errors');

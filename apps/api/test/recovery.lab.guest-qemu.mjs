@@ -15,11 +15,11 @@
  */
 import { spawn } from 'node:child_process';
 import {
-  appendFileSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, statSync,
+  appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync,
   utimesSync, writeFileSync,
 } from 'node:fs';
 import {
-  badblocksAt, hexAttr, makeExecutor, phases, readWhole, regionOffsetOfBlockdevSector, sh, sha256,
+  badblocksAt, hexAttr, makeExecutor, phases, planWhileOpen, readWhole, regionOffsetOfBlockdevSector, sh, sha256,
 } from './recovery.lab.guest-common.mjs';
 
 const MARKER = 'RECOVERY-QEMU-RESULT ';
@@ -119,15 +119,9 @@ for (const [fstype, size] of [['ext4', '256M'], ['xfs', '512M']]) {
   // --- refusal: the file is open in another process (its stdin), then the same plan once it is gone
   {
     const req = { action: 'punch-hole', range: inj.open.range, path: files.open };
-    const fd = openSync(files.open, 'r');
-    const child = spawn('sleep', ['600'], { stdio: [fd, 'ignore', 'ignore'] });
-    closeSync(fd);
-    await new Promise((resolve) => child.once('spawn', resolve));
-    const held = await plan(req);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    const { pid, held } = await planWhileOpen(plan, req, files.open);
     const free = await plan(req);
-    r.open = { pid: child.pid, held, free };
+    r.open = { pid, held, free };
     mark(`${fstype} open refusal`);
     // the same file only mapped (the descriptor closed after mmap): found through /proc/<pid>/maps
     const mapper = spawn('python3', ['-c', MAP_AND_WAIT, files.open], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -4,10 +4,10 @@
  * the report from the journal instead of retrying it forever.
  */
 import type { RecoveryProgressReport } from '@daxfleet/shared';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RecoveryJournal } from '../src/agent/recovery/journal.js';
+import { RECOVERY_JOURNAL_FILE, RecoveryJournal } from '../src/agent/recovery/journal.js';
 import { RecoveryProgressPoster, type RecoveryProgressSender } from '../src/agent/recovery/progress.js';
 import { HubRefusal } from '../src/agent/senders.js';
 import { tempDir } from './helpers.js';
@@ -59,5 +59,24 @@ describe('RecoveryProgressPoster', () => {
     await poster.idle();
     expect(sent).toEqual([1, 2]);
     expect(RecoveryJournal.open(dir, log).get('plan1')).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', '{"version": 1, "runs": ['],
+    ['an unknown version', '{"version": 2, "runs": []}'],
+    ['no list of runs', '{"version": 1}'],
+  ])('a damaged journal (%s) is set aside for a person to look at, and the agent starts with none', (_what, text) => {
+    const dir = newDir();
+    writeFileSync(path.join(dir, RECOVERY_JOURNAL_FILE), text);
+    const errors: string[] = [];
+    const journal = RecoveryJournal.open(dir, { error: (_obj: unknown, message: string) => errors.push(message) } as never);
+    expect(journal.get('plan1')).toBeUndefined();
+    const aside = readdirSync(dir).filter((f) => f.startsWith(`${RECOVERY_JOURNAL_FILE}.corrupt-`));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(path.join(dir, aside[0]!), 'utf8')).toBe(text);
+    expect(errors).toEqual([expect.stringContaining(`moved to ${path.join(dir, aside[0]!)}`)]);
+    // and it journals again from there
+    journal.record('pmem0', report(1, 'executing'));
+    expect(RecoveryJournal.open(dir, log).get('plan1')?.report.seq).toBe(1);
   });
 });

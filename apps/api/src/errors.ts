@@ -101,6 +101,7 @@ export const ERROR_STATUS = {
   DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH: 409,
   /** execute: the agent planned again and its plan differs (the host changed) or it cannot start: plan again */
   DAXFLEET_ERR_RECOVERY_HOST_CHANGED: 409,
+  DAXFLEET_ERR_RECOVERY_NOT_STARTED: 409,
   // --- end recovery plans ---
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clearErrorsOnBus, deviceInUse, isAvailable, loadError, punchHole, writeZeros } from '@daxfleet/dax-native';
 import {
@@ -47,6 +47,8 @@ let hub: FastifyInstance;
 let hubUrl: string;
 const received: RecoveryProgressReport[] = [];
 let refuseNext = 0;
+/** the test's hook on each report the hub route received */
+let onReport: ((report: RecoveryProgressReport) => void) | undefined;
 const tmp = tempDir('daxfleet-recovery-exec-');
 let dataDirs = 0;
 
@@ -61,6 +63,7 @@ beforeAll(async () => {
     const report = request.body as RecoveryProgressReport;
     expect(Value.Errors(RecoveryProgressReportSchema, report)).toEqual([]);
     received.push(report);
+    onReport?.(report);
     return { plan_id: report.plan_id, seq: report.seq };
   });
   hubUrl = await hub.listen({ host: '127.0.0.1', port: 0 });
@@ -261,6 +264,38 @@ describe('delete-restore', () => {
     // the copy reported byte progress
     expect(reports.some((r) => r.execution.progress?.unit === 'bytes' && r.execution.progress.total === content.length)).toBe(true);
   });
+
+  it('does not replace a file someone wrote during the copy: the run fails before the rename, the file is kept', async () => {
+    const backup = path.join(tmp.dir, 'big.backup');
+    writeFileSync(backup, Buffer.alloc(32 << 20, 0x5a));
+    const before = readFileSync(fs!.file);
+    const inodeBefore = inodeOf(fs!.file);
+    // when the hub hears that the copy started, another program writes the damaged file (a new mtime, same size)
+    let touched = false;
+    onReport = (r) => {
+      if (!touched && r.execution.steps[0]?.op === 'copy' && r.execution.steps[0].status === 'running') {
+        touched = true;
+        const later = new Date(Date.now() + 60_000);
+        utimesSync(fs!.file, later, later);
+      }
+    };
+    try {
+      const e = executor();
+      const plan = await e.plan(request({ action: 'delete-restore', backup_path: backup }));
+      const last = expectInOrder(await run(e, plan));
+      expect(touched).toBe(true);
+      expect(last.status).toBe('failed');
+      const rename = last.execution.steps.find((s) => s.op === 'rename');
+      expect(rename?.status).toBe('failed');
+      expect(rename?.detail).toContain('was written during the copy');
+      expect(inodeOf(fs!.file)).toBe(inodeBefore);
+      expect(readFileSync(fs!.file).equals(before)).toBe(true);
+      expect(existsSync(plan.target.temp_path!)).toBe(false);
+    } finally {
+      onReport = undefined;
+      rmSync(backup, { force: true });
+    }
+  });
 });
 
 describe('refusals', () => {
@@ -273,6 +308,7 @@ describe('refusals', () => {
     const ack = await e.execute({ type: 'recovery-execute', id: 'c1', plan_id: 'p-changed', request: plan.request, digest: plan.digest, executed_by: 'tester' });
     expect(ack.started).toBe(false);
     expect(ack.refusal).toContain('host changed');
+    expect(ack.refused_because).toBe('host-changed');
     expect(ack.plan?.target.file_size).toBe(FILE_SIZE + 4096);
     expect(ack.plan?.digest).not.toBe(plan.digest);
     await e.idle();
@@ -288,9 +324,10 @@ describe('refusals', () => {
     expect(acks.filter((a) => a.started)).toHaveLength(1);
     const refused = acks.find((a) => !a.started);
     expect(refused?.refusal).toMatch(/another recovery \(plan p-[ab]\) is running on loop\d+: one at a time per device/);
+    expect(refused?.refused_because).toBe('device-busy');
     await e.idle();
     const again = await e.execute(cmd(acks[0]!.started ? 'p-a' : 'p-b'));
-    expect(again).toMatchObject({ started: false });
+    expect(again).toMatchObject({ started: false, refused_because: 'already-executed' });
     expect(again.refusal).toContain('already executed');
   });
 });

@@ -321,6 +321,15 @@ describe('execution', () => {
     // finished: it cannot run again
     const again = await execute(p.id, p.plan.digest);
     expect(again.json.code).toBe('DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED');
+
+    // an execute whose answer was lost (the hub put the plan back to planned while the agent ran it): executing it
+    // again is refused by the agent as already executed, and the hub keeps it executing instead of planned
+    await hub.server.prisma.recoveryPlan.update({ where: { id: p.id }, data: { status: 'planned', seq: 0, execution: null, executedBy: null } });
+    const lostAnswer = await execute(p.id, p.plan.digest);
+    expect(lostAnswer.status).toBe(409);
+    expect(lostAnswer.json.code).toBe('DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED');
+    expect(lostAnswer.json.message).toContain('already runs or ran');
+    expect((await getPlan(p.id)).status).toBe('executing');
   });
 
   it('the host changed since the plan: the agent does not start, the plan becomes refused with its fresh plan (409)', async () => {

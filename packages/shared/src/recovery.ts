@@ -324,6 +324,15 @@ export const RecoveryExecuteCommandAckSchema = Type.Object({
   refusal: Type.Optional(Type.String()),
   /** not started because the host changed: the fresh plan */
   plan: Type.Optional(RecoveryAgentPlanSchema),
+  /**
+   * not started, why, for the hub: host-changed / not-executable (the fresh plan differs or fails a precondition:
+   * the plan is refused), device-busy / stopping / replan-failed (transient: the plan stays planned),
+   * already-executed (the agent runs or ran this plan: an earlier answer was lost)
+   */
+  refused_because: Type.Optional(Type.Union([
+    Type.Literal('host-changed'), Type.Literal('not-executable'), Type.Literal('device-busy'), Type.Literal('stopping'),
+    Type.Literal('replan-failed'), Type.Literal('already-executed'),
+  ])),
 });
 export type RecoveryExecuteCommandAck = Static<typeof RecoveryExecuteCommandAckSchema>;
 

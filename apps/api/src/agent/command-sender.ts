@@ -13,6 +13,17 @@ import { refusalOf } from './senders.js';
 
 const COMMAND_TIMEOUT_MS = 60_000;
 
+/**
+ * The command reached the agent (or may have) but no answer came in time: unlike a refused connection, the agent
+ * may have acted on it, so a caller must not assume it did nothing.
+ */
+export class AgentCommandTimeoutError extends ApiError {
+  constructor(message: string) {
+    super('DAXFLEET_ERR_AGENT_UNREACHABLE', message);
+    this.name = 'AgentCommandTimeoutError';
+  }
+}
+
 export interface CommandDestination {
   hostId: string;
   /** the agent's reported listen URL (or --advertise-url) */
@@ -54,6 +65,10 @@ export async function sendAgentCommand(dest: CommandDestination, command: AgentC
       status = res.status;
       text = await res.text();
     } catch (err) {
+      if ((err as Error).name === 'TimeoutError') {
+        throw new AgentCommandTimeoutError(`the agent of host ${dest.hostId} at ${dest.agentUrl} did not answer within ` +
+          `${COMMAND_TIMEOUT_MS / 1000} s: it may still be running the command`);
+      }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new ApiError('DAXFLEET_ERR_AGENT_UNREACHABLE', `the agent of host ${dest.hostId} at ${dest.agentUrl} ` +

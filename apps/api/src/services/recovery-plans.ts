@@ -22,7 +22,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import type { Prisma, RecoveryPlan as RecoveryPlanRow } from '../../generated/prisma/index.js';
-import { commandDestination, newCommandId, sendAgentCommand } from '../agent/command-sender.js';
+import { AgentCommandTimeoutError, commandDestination, newCommandId, sendAgentCommand } from '../agent/command-sender.js';
 import type { PrismaClient } from '../db/client.js';
 import { ApiError } from '../errors.js';
 import { recordAudit } from './audit.js';
@@ -344,6 +344,13 @@ export async function executeRecoveryPlan(fastify: FastifyInstance, input: Execu
       executed_by: input.executedBy.slice(0, 200),
     });
   } catch (err) {
+    if (err instanceof AgentCommandTimeoutError) {
+      // the agent may have started it (its re-plan can be slow): the plan stays executing; its first progress report
+      // confirms it, and the sweep marks it interrupted when none comes
+      throw new ApiError('DAXFLEET_ERR_AGENT_UNREACHABLE', `${err.message}. Recovery plan ${id} stays executing: ` +
+        `follow it (GET /api/v1/recovery/plans/${id}); it becomes interrupted if the agent reports nothing within ` +
+        `${NO_REPORT_AFTER_MS / 60_000} minutes`);
+    }
     await release(backToPlanned);
     throw err;
   }
@@ -354,6 +361,18 @@ export async function executeRecoveryPlan(fastify: FastifyInstance, input: Execu
   }
   if (!answer.started) {
     const refusal = answer.refusal ?? answer.plan?.refusal ?? 'the agent did not start the plan';
+    const because = answer.refused_because;
+    if (because === 'already-executed') {
+      // an earlier execute reached the agent but its answer was lost: the agent runs or ran it, its reports follow
+      throw new ApiError('DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED', `the agent of host ${row.hostId} already runs or ran ` +
+        `recovery plan ${id} (${refusal}): follow it (GET /api/v1/recovery/plans/${id})`);
+    }
+    if (because === 'device-busy' || because === 'stopping' || because === 'replan-failed') {
+      // nothing about the plan is wrong: it stays planned, to execute again later
+      await release(backToPlanned);
+      throw new ApiError('DAXFLEET_ERR_RECOVERY_NOT_STARTED', `the agent of host ${row.hostId} did not start recovery ` +
+        `plan ${id}: ${refusal}. The plan stays planned until ${row.expiresAt.toISOString()}: execute it again then`);
+    }
     // the agent's fresh plan when it gave one (the host changed), else ours; either way with the agent's refusal
     const fresh: RecoveryAgentPlan = { ...(answer.plan ?? plan), refusal };
     await release({ status: 'refused', plan: JSON.stringify(fresh), executedBy: null, execution: null, updatedAt: new Date() });

@@ -22,6 +22,7 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import { parseScrubText, scrubAttributePath, startScrub } from '../scrub.js';
 import { RecoveryJournal } from './journal.js';
+import { describeOpeners, openersOf } from './openers.js';
 import { planRecovery, type RecoveryHost } from './plan.js';
 import { RecoveryProgressPoster, type RecoveryProgressSender } from './progress.js';
 import { remainingSectors, sectorCount, verifyRecovery } from './verify.js';
@@ -79,6 +80,8 @@ interface RunState {
   /** delete-restore: sha256 of the backup as it was copied; the temp file this run created */
   backupSha256?: string;
   createdTemp?: string;
+  /** delete-restore: the damaged file's mtime when the copy began (a write to it during the copy would be lost) */
+  fileMtimeMsAtCopy?: number;
   scrubCountBefore?: number;
 }
 
@@ -120,27 +123,28 @@ export class RecoveryExecutor {
   }
 
   async execute(cmd: RecoveryExecuteAgentCommand): Promise<RecoveryExecuteCommandAck> {
-    const refuse = (refusal: string, plan?: RecoveryAgentPlan): RecoveryExecuteCommandAck =>
-      ({ accepted: true, id: cmd.id, started: false, refusal, ...(plan ? { plan } : {}) });
-    if (this.stopping) return refuse('the agent is stopping: execute the plan again when it is back');
+    type Because = NonNullable<RecoveryExecuteCommandAck['refused_because']>;
+    const refuse = (because: Because, refusal: string, plan?: RecoveryAgentPlan): RecoveryExecuteCommandAck =>
+      ({ accepted: true, id: cmd.id, started: false, refusal, refused_because: because, ...(plan ? { plan } : {}) });
+    if (this.stopping) return refuse('stopping', 'the agent is stopping: execute the plan again when it is back');
     if (this.started.has(cmd.plan_id) || this.journal.get(cmd.plan_id) !== undefined) {
-      return refuse(`plan ${cmd.plan_id} was already executed on this host: plan again`);
+      return refuse('already-executed', `plan ${cmd.plan_id} was already executed on this host: plan again`);
     }
     let plan: RecoveryAgentPlan;
     try {
       plan = await this.plan(cmd.request);
     } catch (err) {
-      return refuse(`planning again failed (${errText(err)}): nothing was changed; try again`);
+      return refuse('replan-failed', `planning again failed (${errText(err)}): nothing was changed; try again`);
     }
-    if (!plan.executable) return refuse(`the plan cannot be executed now: ${plan.refusal ?? 'a precondition failed'}`, plan);
+    if (!plan.executable) return refuse('not-executable', `the plan cannot be executed now: ${plan.refusal ?? 'a precondition failed'}`, plan);
     if (plan.digest !== cmd.digest) {
-      return refuse('the host changed since the plan was made (its digest differs): review the fresh plan and execute that one', plan);
+      return refuse('host-changed', 'the host changed since the plan was made (its digest differs): review the fresh plan and execute that one', plan);
     }
     // checked again after the await above: two commands for one device may have planned at the same time
     const device = deviceOf(plan);
     const other = this.busy.get(device);
-    if (other !== undefined) return refuse(`another recovery (plan ${other}) is running on ${device}: one at a time per device; wait for it to finish`);
-    if (this.stopping) return refuse('the agent is stopping: execute the plan again when it is back');
+    if (other !== undefined) return refuse('device-busy', `another recovery (plan ${other}) is running on ${device}: one at a time per device; wait for it to finish`);
+    if (this.stopping) return refuse('stopping', 'the agent is stopping: execute the plan again when it is back');
 
     this.busy.set(device, cmd.plan_id);
     this.started.add(cmd.plan_id);
@@ -299,6 +303,23 @@ export class RecoveryExecutor {
     }
   }
 
+  /**
+   * delete-restore, right before the rename replaces the damaged file: nobody wrote it during the copy (its mtime)
+   * and nobody has it open or mapped now (the plan checked that before the copy, which can take minutes); either
+   * would lose that process's data at the rename.
+   */
+  private async assertUntouchedSinceCopy(state: RunState, file: string): Promise<void> {
+    const st = await stat(file);
+    if (state.fileMtimeMsAtCopy !== undefined && st.mtimeMs !== state.fileMtimeMsAtCopy) {
+      throw new Error(`${file} was written during the copy (its mtime changed): it was not replaced; check it and plan again`);
+    }
+    const openers = await openersOf(this.opts.host.procRoot, { dev: Number(st.dev), ino: Number(st.ino) }, this.opts.host.selfPid);
+    if (openers.length > 0) {
+      throw new Error(`${file} was opened during the copy by ${describeOpeners(openers)}: it was not replaced; stop ` +
+        'them and plan again');
+    }
+  }
+
   /** A failed run never leaves the backup's copy behind (only a temp file this run created with O_EXCL). */
   private async removeTemp(state: RunState): Promise<void> {
     const temp = state.createdTemp as string;
@@ -364,6 +385,7 @@ export class RecoveryExecutor {
         const temp = need(t.temp_path, 'temp_path');
         const file = need(t.path, 'path');
         await assertSameFile(t);
+        await this.assertUntouchedSinceCopy(state, file);
         await rename(temp, file);
         state.createdTemp = undefined;
         await fsyncPath(path.dirname(file));
@@ -484,6 +506,7 @@ export class RecoveryExecutor {
 
   private async copyBackup(state: RunState): Promise<string> {
     const t = state.plan.target;
+    state.fileMtimeMsAtCopy = (await stat(need(t.path, 'path'))).mtimeMs;
     const backup = need(t.backup, 'backup').path;
     const temp = need(t.temp_path, 'temp_path');
     const hash = createHash('sha256');

@@ -72,6 +72,8 @@ export const RECOVERY_EXECUTE_CONFLICTS = {
   digestMismatch: 'DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH',
   /** the agent planned again and got another plan: the stored plan is now refused with the fresh one */
   hostChanged: 'DAXFLEET_ERR_RECOVERY_HOST_CHANGED',
+  /** the agent did not start it for a passing reason (another recovery on the device, stopping): it stays planned */
+  notStarted: 'DAXFLEET_ERR_RECOVERY_NOT_STARTED',
 } as const;
 
 /** POST /recovery/plans/:planId/execute with the reviewed digest (202: the agent started it). */

@@ -19,6 +19,8 @@ function nextStepFor(code: string | undefined): { text: string; replan: boolean 
       return { text: 'The plan you reviewed is not the stored one. Reload this page and review it again, or plan again.', replan: true };
     case RECOVERY_EXECUTE_CONFLICTS.hostChanged:
       return { text: 'The host changed since this plan was made (the agent planned again and got a different plan). Review the new situation: plan again.', replan: true };
+    case RECOVERY_EXECUTE_CONFLICTS.notStarted:
+      return { text: 'The agent did not start it for now (see above); nothing was changed and the plan stays planned: execute it again in a moment.', replan: false };
     default:
       return { text: 'Nothing was changed on the host.', replan: false };
   }

@@ -151,6 +151,7 @@ describe('executing a plan', { timeout: 15_000 }, () => {
     { code: 'DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED', message: 'the plan was executed by operator-2', next: /already executed/, replan: false },
     { code: 'DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH', message: 'the digest does not match the stored plan', next: /not the stored one/, replan: true },
     { code: 'DAXFLEET_ERR_RECOVERY_HOST_CHANGED', message: 'the host changed since the plan: the file size is now 8192', next: /The host changed since this plan was made/, replan: true },
+    { code: 'DAXFLEET_ERR_RECOVERY_NOT_STARTED', message: 'another recovery (plan rp_2) is running on pmem2', next: /the plan stays planned: execute it again/, replan: false },
   ];
   it.each(conflicts)('shows the hub\'s refusal $code with its message and the next action', async ({ code, message, next, replan }) => {
     const calls = hub('operator', () => planned(), {

@@ -52,7 +52,8 @@ const FILE_ACTIONS: readonly RecoveryAction[] = ['punch-hole', 'truncate', 'dele
 const STATUSES = ['planned', 'refused', 'expired', 'executing', 'verified', 'still-present', 'failed', 'interrupted'] as const satisfies readonly RecoveryStatus[];
 /** the hub's 409s on execute: nothing ran */
 const EXECUTE_REFUSALS = new Set(['DAXFLEET_ERR_RECOVERY_PLAN_EXPIRED', 'DAXFLEET_ERR_RECOVERY_NOT_EXECUTABLE',
-  'DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED', 'DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH', 'DAXFLEET_ERR_RECOVERY_HOST_CHANGED']);
+  'DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED', 'DAXFLEET_ERR_RECOVERY_DIGEST_MISMATCH', 'DAXFLEET_ERR_RECOVERY_HOST_CHANGED',
+  'DAXFLEET_ERR_RECOVERY_NOT_STARTED']);
 
 export const EXIT = { ok: 0, failed: 1, refused: 3, stillPresent: 4, executionFailed: 5 } as const;
 const DEFAULT_HUB = 'http://127.0.0.1:7300';

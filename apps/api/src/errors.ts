@@ -102,6 +102,8 @@ export const ERROR_STATUS = {
   /** execute: the agent planned again and its plan differs (the host changed) or it cannot start: plan again */
   DAXFLEET_ERR_RECOVERY_HOST_CHANGED: 409,
   DAXFLEET_ERR_RECOVERY_NOT_STARTED: 409,
+  /** agent progress: the plan is not executing (nor interrupted, whose late reports still apply): drop the report */
+  DAXFLEET_ERR_RECOVERY_NOT_EXECUTING: 409,
   // --- end recovery plans ---
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,

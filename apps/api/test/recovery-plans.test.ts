@@ -477,6 +477,26 @@ describe('progress reports from the agent', () => {
     expect(user.status).toBe(403);
     expect((await getPlan(PLAN_ID)).execution?.steps[0]?.status).toBe('done');
   });
+
+  it('refuses a report for a plan that is not executing (planned, refused, expired, finished): 409, the row unchanged', async () => {
+    const source = await plan(SCRUB);
+    const row = await hub.server.prisma.recoveryPlan.findUniqueOrThrow({ where: { id: source.id } });
+    const ids = ['planned', 'refused', 'expired'].map((status) => ({ status, id: `remote-plan-${status}` }));
+    for (const { status, id } of ids) {
+      await hub.server.prisma.recoveryPlan.create({ data: { ...row, id, hostId: REMOTE, status } });
+    }
+    // PLAN_ID finished (failed) in the first test of this block
+    for (const { status, id } of [...ids, { status: 'failed', id: PLAN_ID }]) {
+      const before = await hub.server.prisma.recoveryPlan.findUniqueOrThrow({ where: { id } });
+      const refused = await post({ ...report(before.seq + 1, ['done', 'done', 'done'], 'verified'), plan_id: id });
+      expect(refused.status, status).toBe(409);
+      expect(refused.json.code).toBe('DAXFLEET_ERR_RECOVERY_NOT_EXECUTING');
+      expect(refused.json.message).toContain(`is ${status}, not executing`);
+      expect(await hub.server.prisma.recoveryPlan.findUniqueOrThrow({ where: { id } })).toEqual(before);
+    }
+    const results = (await audit('recovery.result')).filter((e) => ids.some(({ id }) => e.target === `plan:${id}`));
+    expect(results).toEqual([]);
+  });
 });
 
 describe('live updates', () => {

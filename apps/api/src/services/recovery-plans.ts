@@ -33,6 +33,8 @@ export const DEFAULT_SWEEP_MS = 30_000;
 
 const FILE_ACTIONS: ReadonlySet<RecoveryAction> = new Set(['punch-hole', 'truncate', 'delete-restore']);
 const FINAL: ReadonlySet<string> = new Set(RECOVERY_FINAL_STATUSES);
+/** the statuses whose plan accepts an agent's progress report */
+const REPORTABLE: ReadonlySet<string> = new Set(['executing', 'interrupted']);
 
 /** 128 random bits, url-safe (it goes into URLs and the agent's command, whose plan_id pattern it matches). */
 export function newPlanId(): string {
@@ -403,7 +405,7 @@ function resultDetail(report: RecoveryProgressReport): string {
 
 /**
  * Applies an agent's progress report when its seq is above the stored one (a re-sent or late report changes
- * nothing), and audits in the same transaction every step that newly reached done or failed ('recovery.step')
+ * nothing) and the plan is executing or interrupted (else 409 RECOVERY_NOT_EXECUTING), and audits in the same transaction every step that newly reached done or failed ('recovery.step')
  * and, once, the final status ('recovery.result'). Answers the highest seq the hub now has for the plan.
  */
 export async function applyProgressReport(fastify: FastifyInstance, input: ProgressInput): Promise<RecoveryProgressAck> {
@@ -423,6 +425,12 @@ export async function applyProgressReport(fastify: FastifyInstance, input: Progr
         `${hostId}: an agent reports only its own host's plans`);
     }
     if (report.seq <= row.seq) return { row, applied: false };
+    // only a plan the hub handed to the agent takes reports; an interrupted one too (the sweep may have marked it
+    // before a slow agent's first report arrived)
+    if (!REPORTABLE.has(row.status)) {
+      throw new ApiError('DAXFLEET_ERR_RECOVERY_NOT_EXECUTING', `recovery plan ${row.id} is ${row.status}, not ` +
+        'executing: the hub takes no progress for it; drop the report');
+    }
     const now = new Date();
     const before = row.execution !== null ? JSON.parse(row.execution) as RecoveryExecution : undefined;
     const was = new Map((before?.steps ?? []).map((s) => [s.n, s.status]));

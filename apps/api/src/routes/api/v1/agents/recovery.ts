@@ -21,11 +21,13 @@ const agentRecoveryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Ingest a recovery plan\'s progress report from the agent executing it',
       description: 'Agent credential only; the plan must be one of the credential\'s host (403) and exist (404). ' +
         'Applied only when seq is above the stored seq: a re-sent or late report is acknowledged without change. ' +
+        'A report that would apply to a plan neither executing nor interrupted (planned, refused, expired, ' +
+        'finished) is refused with 409 DAXFLEET_ERR_RECOVERY_NOT_EXECUTING and changes nothing. ' +
         'Stores the execution and status, audits every step that newly reached done or failed (recovery.step) and ' +
         'the final status once (recovery.result), and sends the media stream\'s `recovery` event. The answer\'s ' +
         'seq is the highest the hub has for the plan.',
       body: RecoveryProgressReportSchema,
-      response: { 200: RecoveryProgressAckSchema, ...errorResponses(400, 401, 403, 404, 413, 415, 500) },
+      response: { 200: RecoveryProgressAckSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 500) },
     },
   }, async (request, reply) => {
     const principal = request.principal;

@@ -7,6 +7,7 @@
  * kernel's nfit/scrub) and progress reports posted through the agent route with the agent's credential.
  */
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { clearErrorsOnBus, deviceInUse, punchHole, scanInventory, writeZeros } from '@daxfleet/dax-native';
@@ -19,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentCommandTarget } from '../src/agent/command-routes.js';
 import { deriveEvents } from '../src/agent/media/derive.js';
 import { RecoveryExecutor } from '../src/agent/recovery/execute.js';
+import { HubClient, HubUnreachableError } from '../src/cli/hub-client.js';
 import { recoveryProgressSender } from '../src/agent/recovery/progress.js';
 import { hubPoster } from '../src/agent/senders.js';
 import { issueAgentCredential } from '../src/services/agent-credentials.js';
@@ -120,11 +122,29 @@ describe('daxfleet recovery: the command line', () => {
     expect(r.stderr).toBe(`daxfleet: cannot reach the hub at ${hub}: ECONNREFUSED\n`);
   });
 
+  it('the hub client tells a hub that gave no answer in time from one that refused the connection', async () => {
+    // a loopback server that takes the request and never answers
+    const silent = createHttpServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const slow = new HubClient(`http://127.0.0.1:${port}`, 'dxf_tok_unused').request('POST', '/recovery/plans/p/execute', {}, 200);
+      await expect(slow).rejects.toThrow(HubUnreachableError);
+      await expect(slow).rejects.toMatchObject({ timedOut: true, message: `cannot reach the hub at http://127.0.0.1:${port}: no answer in time` });
+      const refused = new HubClient(`http://127.0.0.1:${await closedPort()}`, 'dxf_tok_unused').request('GET', '/recovery/plans');
+      await expect(refused).rejects.toMatchObject({ timedOut: false, message: expect.stringContaining('ECONNREFUSED') });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('--help documents the subcommands and the exit codes', async () => {
     const r = await daxfleet(['recovery', '--help']);
     expect(r.status).toBe(0);
     for (const text of ['recovery plan', 'recovery execute PLAN_ID [--yes]', 'recovery show', 'recovery list',
-      '--range R', 'DAXFLEET_HUB', 'DAXFLEET_TOKEN', '3 refused', '4 still-present', '5 failed or interrupted']) {
+      '--range R', 'DAXFLEET_HUB', 'DAXFLEET_TOKEN', '3 refused', '4 still-present', '5 failed or interrupted',
+      'host changed, not started']) {
       expect(r.stdout).toContain(text);
     }
     expect((await daxfleet(['--help'])).stdout).toContain('daxfleet recovery plan --host HOST_ID');

@@ -11,8 +11,13 @@ export class HubError extends Error {
   }
 }
 
-/** The hub could not be reached at all (refused, reset, DNS, timeout). */
-export class HubUnreachableError extends Error {}
+/** The hub could not be reached at all (refused, reset, DNS), or gave no answer within the timeout (`timedOut`). */
+export class HubUnreachableError extends Error {
+  constructor(message: string, readonly timedOut: boolean) {
+    super(message);
+    this.name = 'HubUnreachableError';
+  }
+}
 
 interface ErrorBody { code?: unknown; message?: unknown; reqId?: unknown }
 
@@ -37,7 +42,8 @@ export class HubClient {
       });
       text = await res.text();
     } catch (err) {
-      throw new HubUnreachableError(`cannot reach the hub at ${this.base}: ${reason(err)}`);
+      const timedOut = (err as { name?: unknown } | undefined)?.name === 'TimeoutError';
+      throw new HubUnreachableError(`cannot reach the hub at ${this.base}: ${reason(err)}`, timedOut);
     }
     if (res.status >= 400) throw hubError(method, path, res.status, text);
     try {
@@ -48,6 +54,10 @@ export class HubClient {
   }
 }
 
+/**
+ * The hub's error body as a HubError. Not agent/senders.ts refusalOf: that one makes the agent's HubRefusal (and
+ * AgentRevokedError) with another message shape and no reqId, and the CLI should not import the agent's code.
+ */
 function hubError(method: string, path: string, status: number, text: string): HubError {
   let body: ErrorBody = {};
   try {

@@ -4,7 +4,7 @@
  *
  * Exit codes: 0 done (plan: executable; execute: verified); 1 the hub failed or could not be reached, or the
  * confirmation was not given; 2 usage; 3 refused (plan: not executable; execute: the hub or the agent refused:
- * not executable, expired, already executed, digest mismatch, host changed); 4 executed, but the range is still
+ * not executable, expired, already executed, digest mismatch, host changed, not started); 4 executed, but the range is still
  * listed bad (still-present); 5 execution failed or was interrupted.
  */
 import { createInterface } from 'node:readline';
@@ -43,7 +43,8 @@ daxfleet recovery execute PLAN_ID [--yes]
 daxfleet recovery show PLAN_ID [--follow]   one plan, its execution and verification (--follow: until it ends,
                          exit codes as for execute)
 daxfleet recovery list [--host HOST_ID] [--status S] [--limit N] [--before CURSOR]   newest first
-  exit codes: 0 done, 1 the hub failed or was unreachable (or no confirmation), 2 usage, 3 refused,
+  exit codes: 0 done, 1 the hub failed or was unreachable (or no confirmation), 2 usage, 3 refused (not
+              executable, expired, already executed, digest mismatch, host changed, not started),
               4 still-present, 5 failed or interrupted
 `;
 
@@ -56,6 +57,8 @@ const EXECUTE_REFUSALS = new Set(['DAXFLEET_ERR_RECOVERY_PLAN_EXPIRED', 'DAXFLEE
   'DAXFLEET_ERR_RECOVERY_NOT_STARTED']);
 
 export const EXIT = { ok: 0, failed: 1, refused: 3, stillPresent: 4, executionFailed: 5 } as const;
+/** the hub waits up to 60 s for the agent's answer to the execute command: wait longer than that for the hub */
+const EXECUTE_TIMEOUT_MS = 90_000;
 const DEFAULT_HUB = 'http://127.0.0.1:7300';
 /** the hub waits for the agent's dry run (it maps the range to files), so a plan can take a while */
 const PLAN_TIMEOUT_MS = 120_000;
@@ -251,8 +254,13 @@ async function executeCommand(ctx: Context, id: string, yes: boolean): Promise<n
     }
   }
   try {
-    await ctx.client.request<RecoveryPlan>('POST', `${planPath(id)}/execute`, { digest: plan.plan.digest });
+    await ctx.client.request<RecoveryPlan>('POST', `${planPath(id)}/execute`, { digest: plan.plan.digest }, EXECUTE_TIMEOUT_MS);
   } catch (err) {
+    if (err instanceof HubUnreachableError && err.timedOut) {
+      // the hub may have claimed the plan and sent it to the agent: it is not safe to say nothing ran
+      throw new Error(`no answer from the hub within ${EXECUTE_TIMEOUT_MS / 1000} s: plan ${id} may be executing; ` +
+        `show it with \`daxfleet recovery show ${id}\` (--follow to follow it)`);
+    }
     if (err instanceof HubError && err.code !== undefined && EXECUTE_REFUSALS.has(err.code)) {
       process.stderr.write(`daxfleet: ${err.message}\n`);
       if (err.code === 'DAXFLEET_ERR_RECOVERY_HOST_CHANGED' || err.code === 'DAXFLEET_ERR_RECOVERY_PLAN_EXPIRED') {

@@ -15,7 +15,7 @@ export { mapDeviceRange, type MapDeviceRangeOptions, type DeviceRangeFiles } fro
 export { readFsmap, readFiemap, type Fsmap, type FsmapRecord, type Fiemap, type FiemapExtent } from './files/ioctl.js';
 export {
   punchHole, writeZeros, deviceInUse, clearErrorsOnBus, type WriteZerosResult, type WriteZerosFailure, type ClearErrorsOptions,
-  type ClearErrorsResult,
+  type ClearErrorsResult, type PunchHoleOptions,
 } from './files/recover.js';
 export { specialOwner, type SpecialOwner } from './files/owners.js';
 export { watchSysfsAttributes, type SysfsChange, type SysfsWatch } from './watch.js';

@@ -8,7 +8,7 @@
  * The loop cases need root, losetup, mkfs.ext2/mkfs.ext4; they are skipped with the reason otherwise.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAvailable, loadError } from '../src/addon.js';
@@ -133,8 +133,50 @@ describe.skipIf(noAddon !== undefined)(`punchHole${noAddon ? ` (skipped: ${noAdd
       code: 'EINVAL', syscall: 'fallocate', detail: 'not a regular file: it is a character device',
     });
     const missing = join(work, 'missing');
-    expect(await rejection(punchHole(missing, 0, 4096))).toMatchObject({ code: 'ENOENT', syscall: 'stat', path: missing });
+    expect(await rejection(punchHole(missing, 0, 4096))).toMatchObject({ code: 'ENOENT', syscall: 'lstat', path: missing });
     expect(existsSync(missing)).toBe(false); // no O_CREAT
+  });
+
+  it('refuses a symbolic link, even to a regular file, and leaves the target whole', async () => {
+    const target = join(work, 'link-target');
+    const link = join(work, 'link');
+    const content = pattern(16 * 1024);
+    writeFileSync(target, content);
+    rmSync(link, { force: true });
+    symlinkSync(target, link);
+    expect(await rejection(punchHole(link, 0, 8192))).toMatchObject({
+      code: 'EINVAL', syscall: 'fallocate', path: link, detail: 'not a regular file: it is a symbolic link',
+    });
+    expect(readFileSync(target).equals(content)).toBe(true);
+  });
+
+  it('with opts.ino punches only the file it names: the same inode is punched, a replaced one rejects ESTALE untouched', async () => {
+    const path = join(work, 'by-inode');
+    const content = pattern(64 * 1024);
+    writeFileSync(path, content);
+    sh('sync', path);
+    const planned = statSync(path, { bigint: true }).ino;
+
+    await punchHole(path, 8192, 8192, { ino: planned });
+    expect(isZero(readFileSync(path).subarray(8192, 16384))).toBe(true);
+
+    // the path replaced by another file (a restore, a rename over it): a new inode at the same name
+    const replacement = join(work, 'by-inode.new');
+    writeFileSync(replacement, content);
+    renameSync(replacement, path);
+    const found = statSync(path, { bigint: true }).ino;
+    expect(found).not.toBe(planned);
+    expect(await rejection(punchHole(path, 0, 8192, { ino: planned }))).toMatchObject({
+      code: 'ESTALE', errno: -116, syscall: 'fstat', path, detail: `inode changed: expected ${planned}, found ${found}`,
+      message: `ESTALE: stale file handle, fstat '${path}' (inode changed: expected ${planned}, found ${found})`,
+    });
+    expect(readFileSync(path).equals(content)).toBe(true);
+    // a number works as well as a bigint
+    await punchHole(path, 0, 4096, { ino: Number(found) });
+    expect(isZero(readFileSync(path).subarray(0, 4096))).toBe(true);
+    for (const ino of [-1, 1.5, 1n << 64n]) {
+      expect(await rejection(punchHole(path, 0, 4096, { ino })), String(ino)).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    }
   });
 
   it('checks its arguments before any system call (ERR_OUT_OF_RANGE, ERR_INVALID_ARG_TYPE)', async () => {
@@ -282,5 +324,12 @@ describe.skipIf(noAddon !== undefined)(`clearErrorsOnBus without that bus${noAdd
       });
     }
     expect(await rejection(clearErrorsOnBus({ bus: '', address: 0, length: 512 }))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    const notBoolean = { bus: 'ndbus0', address: 0, length: 512, exact: 'yes' } as unknown as Parameters<typeof clearErrorsOnBus>[0];
+    expect(await rejection(clearErrorsOnBus(notBoolean))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('exact: an unknown bus still rejects ENODEV (the bus is looked up before any widening question)', async () => {
+    const err = await rejection(clearErrorsOnBus({ bus: 'ndbus4242', address: 0x1_0000_0100n, length: 512, exact: true }));
+    expect(err).toMatchObject({ code: 'ENODEV', errno: -19, path: 'ndbus4242' });
   });
 });

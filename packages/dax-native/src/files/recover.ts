@@ -34,6 +34,19 @@ export interface ClearErrorsOptions {
   address: bigint | number;
   /** bytes */
   length: number;
+  /**
+   * true: never clear bytes outside [address, address + length). When the platform's clear unit would widen the
+   * range, nothing is sent and the result says so (widenRequired true, cleared 0, detail naming the unit).
+   */
+  exact?: boolean;
+}
+
+export interface PunchHoleOptions {
+  /**
+   * The inode number the caller expects at `path` (st_ino when it planned the punch). When the open file has
+   * another one (the path was replaced since), nothing is punched and the call rejects ESTALE.
+   */
+  ino?: number | bigint;
 }
 
 export interface ClearErrorsResult {
@@ -43,7 +56,12 @@ export interface ClearErrorsResult {
   cleared: number;
   /** what happened, in words: the bus, the SPA range, whether the request was widened to the clear unit */
   detail: string;
-  /** the range sent to clear_error (present when supported): the request widened to whole clear units */
+  /** true only with `exact`: the clear unit would widen the range, so nothing was sent (cleared is 0) */
+  widenRequired: boolean;
+  /**
+   * the range sent to clear_error (present when supported): the request widened to whole clear units; with
+   * widenRequired, the range that would have had to be sent
+   */
   range?: { address: bigint; length: number; clearUnit: number };
 }
 
@@ -51,7 +69,8 @@ const SECTOR = 512;
 
 /**
  * Node (libuv) names errno 95 ENOTSUP; the kernel returns it as EOPNOTSUPP ("this filesystem cannot do that",
- * fallocate(2)), and that is the name callers of these calls test for. Internal.
+ * fallocate(2)), and that is the name callers of these calls test for. libuv has no name for errno 116 at all
+ * ("Unknown system error -116"): punchHole's inode check rejects with it, as ESTALE. Internal.
  */
 async function kernelNames<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -62,6 +81,9 @@ async function kernelNames<T>(call: () => Promise<T>): Promise<T> {
       e.code = 'EOPNOTSUPP';
       // libuv's text for it reads "operation not supported on socket", which misleads about a file
       err.message = err.message.replace(/^ENOTSUP: [^,]*,/, 'EOPNOTSUPP: operation not supported,');
+    } else if (err instanceof Error && e.errno === -116 && e.code !== 'ESTALE') {
+      e.code = 'ESTALE';
+      err.message = err.message.replace(/^[^,]*,/, 'ESTALE: stale file handle,');
     }
     throw err;
   }
@@ -85,14 +107,26 @@ function checkByteRange(offset: number, length: number): void {
  * Deallocates bytes [offset, offset + length) of the regular file `path` (fallocate PUNCH_HOLE|KEEP_SIZE), then
  * fsyncs it: the range reads as zeros afterwards, the size stays, the blocks go back to the filesystem (which
  * zeroes them through the driver when it allocates them again). The filesystem rounds inward to whole blocks and
- * zeroes the partial blocks at the edges. Rejects EINVAL (syscall 'fallocate', detail naming the file type) for
- * anything but a regular file, EOPNOTSUPP where the filesystem cannot punch (ext2), ENOENT, EACCES, ...
+ * zeroes the partial blocks at the edges (in place: where the platform cannot clear poison that write fails EIO,
+ * so callers freeing a bad block pass whole filesystem blocks). `path` itself must be a regular file: a symbolic
+ * link is refused (lstat, then open O_NOFOLLOW). With opts.ino, the opened file's st_ino must equal it, or the
+ * call rejects ESTALE (syscall 'fstat', detail "inode changed: expected X, found Y") without punching.
+ * Rejects EINVAL (syscall 'fallocate', detail naming the file type) for anything but a regular file, EOPNOTSUPP
+ * where the filesystem cannot punch (ext2), ENOENT, EACCES, ...
  */
-export async function punchHole(path: string, offset: number, length: number): Promise<void> {
+export async function punchHole(path: string, offset: number, length: number, opts: PunchHoleOptions = {}): Promise<void> {
   checkPath(path);
   checkByteRange(offset, length);
+  let ino: bigint | undefined;
+  if (opts.ino !== undefined) {
+    if (typeof opts.ino === 'bigint') ino = opts.ino;
+    else if (Number.isSafeInteger(opts.ino)) ino = BigInt(opts.ino);
+    if (ino === undefined || ino < 0n || ino >= 1n << 64n) {
+      throw outOfRange(`ino must be a 64-bit unsigned bigint or safe integer (got ${String(opts.ino)})`);
+    }
+  }
   const native = binding();
-  await withCallSite(() => kernelNames(() => native.punchHole(path, offset, length)), punchHole);
+  await withCallSite(() => kernelNames(() => native.punchHole(path, offset, length, ino)), punchHole);
 }
 
 /**
@@ -132,7 +166,8 @@ export async function deviceInUse(devicePath: string): Promise<boolean> {
  * Asks the platform to clear the poison of a system-physical-address range through bus `bus`'s commands, as
  * ndctl clear-errors does for device DAX (which has no block device to write through): ARS_CAP for the range
  * (which gives the platform's clear unit), then CLEAR_ERROR over the range widened outward to whole clear units
- * (the detail says when it was widened: the extra bytes are cleared too). On success the kernel drops the range
+ * (the detail says when it was widened: the extra bytes are cleared too; with `exact` nothing is sent then and
+ * the result has widenRequired true, cleared 0). On success the kernel drops the range
  * from its poison list and from regionN/badblocks. A bus without the commands resolves `{ supported: false }`.
  * Rejects ENODEV for an unknown bus (detail lists the buses there are), and with the command's error
  * (EACCES/EPERM without CAP_SYS_RAWIO, EIO/ENXIO when the firmware refuses: detail has its status).
@@ -141,7 +176,10 @@ export async function clearErrorsOnBus(opts: ClearErrorsOptions): Promise<ClearE
   if (typeof opts !== 'object' || opts === null) {
     throw Object.assign(new TypeError('options must be an object { bus, address, length }'), { code: 'ERR_INVALID_ARG_TYPE' });
   }
-  const { bus, address, length } = opts;
+  const { bus, address, length, exact } = opts;
+  if (exact !== undefined && typeof exact !== 'boolean') {
+    throw Object.assign(new TypeError(`exact must be a boolean (got ${String(exact)})`), { code: 'ERR_INVALID_ARG_TYPE' });
+  }
   // any other name is an unknown bus: the addon rejects ENODEV listing the buses there are
   checkPath(bus, 'bus');
   let spa: bigint;
@@ -156,8 +194,13 @@ export async function clearErrorsOnBus(opts: ClearErrorsOptions): Promise<ClearE
   if (!Number.isSafeInteger(length) || length <= 0) throw outOfRange(`length must be a positive safe integer (got ${String(length)})`);
   if (spa + BigInt(length) > 1n << 64n) throw outOfRange('address + length passes the end of the 64-bit address space');
   const native = binding();
-  const raw = await withCallSite(() => kernelNames(() => native.clearErrorsOnBus(bus, spa, length)), clearErrorsOnBus);
-  const result: ClearErrorsResult = { supported: raw.supported, cleared: raw.cleared, detail: raw.detail };
+  const raw = await withCallSite(() => kernelNames(() => native.clearErrorsOnBus(bus, spa, length, exact === true)), clearErrorsOnBus);
+  const result: ClearErrorsResult = {
+    supported: raw.supported,
+    cleared: raw.cleared,
+    detail: raw.detail,
+    widenRequired: raw.widenRequired,
+  };
   if (raw.range !== undefined) result.range = { ...raw.range };
   return result;
 }

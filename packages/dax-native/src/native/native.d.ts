@@ -123,7 +123,9 @@ export interface RawClearErrors {
   /** bytes the platform reports cleared */
   cleared: number;
   detail: string;
-  /** the SPA range sent to clear_error, aligned to the platform's clear unit */
+  /** exact was asked and the clear unit would widen the range: nothing was sent */
+  widenRequired: boolean;
+  /** the SPA range sent to clear_error (or, with widenRequired, that would have been), aligned to the platform's clear unit */
   range?: { address: bigint; length: number; clearUnit: number };
 }
 
@@ -149,14 +151,14 @@ export interface NativeBinding {
    * extents overlapping [deviceByteStart, deviceByteEnd) are returned.
    */
   fiemap(path: string, deviceByteStart?: number, deviceByteEnd?: number): Promise<RawFiemap>;
-  /** open O_WRONLY (regular files only), fallocate(PUNCH_HOLE|KEEP_SIZE), fsync. */
-  punchHole(path: string, offset: number, length: number): Promise<void>;
+  /** lstat, open O_WRONLY|O_NOFOLLOW (regular files only), st_ino compared with `ino` when given (ESTALE), fallocate(PUNCH_HOLE|KEEP_SIZE), fsync. */
+  punchHole(path: string, offset: number, length: number, ino?: bigint): Promise<void>;
   /** open O_WRONLY|O_DIRECT|O_EXCL|O_SYNC of a block device, zeros in 1 MiB chunks, failed chunks retried per block, fdatasync. */
   writeZeros(devicePath: string, offset: number, length: number): Promise<RawWriteZeros>;
   /** open O_RDONLY|O_EXCL of a block device: EBUSY → true. */
   deviceInUse(devicePath: string): Promise<boolean>;
-  /** ARS_CAP then CLEAR_ERROR on bus `bus` (ndbusN) for the SPA range, widened to the clear unit. */
-  clearErrorsOnBus(bus: string, address: bigint, length: number): Promise<RawClearErrors>;
+  /** ARS_CAP then CLEAR_ERROR on bus `bus` (ndbusN) for the SPA range, widened to the clear unit (exact: never widened, widenRequired instead). */
+  clearErrorsOnBus(bus: string, address: bigint, length: number, exact?: boolean): Promise<RawClearErrors>;
   SysfsWatcher: new (
     paths: string[],
     onChange: (path: string, text: string) => void,

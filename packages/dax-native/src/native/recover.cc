@@ -53,9 +53,13 @@ SystemError NotA(mode_t want, mode_t mode, const char* syscall, const std::strin
 
 // stat() the path and check it is the `want` type before any open for writing (an open can have effects): the
 // error when it is not, with the path's mode in *mode when asked for (left alone when stat failed).
-std::optional<SystemError> StatAs(const std::string& path, mode_t want, const char* syscall, mode_t* mode = nullptr) {
+// With follow false the path itself is looked at (lstat), so a symbolic link is refused as one.
+std::optional<SystemError> StatAs(const std::string& path, mode_t want, const char* syscall, mode_t* mode = nullptr,
+                                  bool follow = true) {
   struct stat st = {};
-  if (stat(path.c_str(), &st) < 0) return SystemError{errno, "stat", path, ""};
+  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) < 0) {
+    return SystemError{errno, follow ? "stat" : "lstat", path, ""};
+  }
   if (mode != nullptr) *mode = st.st_mode;
   if ((st.st_mode & S_IFMT) != want) return NotA(want, st.st_mode, syscall, path);
   return std::nullopt;
@@ -71,18 +75,20 @@ std::string Hex(uint64_t v) {
 
 class PunchHoleWorker : public PromiseWorker {
  public:
-  PunchHoleWorker(Napi::Env env, std::string path, uint64_t offset, uint64_t length)
-      : PromiseWorker(env), path_(std::move(path)), offset_(offset), length_(length) {}
+  PunchHoleWorker(Napi::Env env, std::string path, uint64_t offset, uint64_t length, std::optional<uint64_t> ino)
+      : PromiseWorker(env), path_(std::move(path)), offset_(offset), length_(length), ino_(ino) {}
 
  protected:
   void Execute() override {
-    // stat first, so a device or FIFO is refused without being opened for writing (an open can have effects).
-    if (std::optional<SystemError> error = StatAs(path_, S_IFREG, "fallocate")) {
+    // lstat first, so a device, FIFO or symbolic link is refused without being opened for writing (an open can
+    // have effects).
+    if (std::optional<SystemError> error = StatAs(path_, S_IFREG, "fallocate", nullptr, false)) {
       Fail(*error);
       return;
     }
-    // No O_CREAT: the file must exist. O_NONBLOCK so a FIFO swapped in since the stat cannot block the open.
-    int fd = open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+    // No O_CREAT: the file must exist. O_NOFOLLOW: a symbolic link swapped in since the lstat fails (ELOOP)
+    // instead of sending the punch elsewhere. O_NONBLOCK so a FIFO swapped in cannot block the open.
+    int fd = open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0) {
       Fail(SystemError{errno, "open", path_, ""});
       return;
@@ -92,6 +98,11 @@ class PunchHoleWorker : public PromiseWorker {
       Fail(SystemError{errno, "fstat", path_, ""});
     } else if (!S_ISREG(st.st_mode)) {
       Fail(NotA(S_IFREG, st.st_mode, "fallocate", path_));
+    } else if (ino_ && static_cast<uint64_t>(st.st_ino) != *ino_) {
+      // The plan was made for another file: a path replaced since (restored, renamed over) must not lose data.
+      Fail(SystemError{ESTALE, "fstat", path_,
+                       "inode changed: expected " + std::to_string(*ino_) + ", found " +
+                           std::to_string(static_cast<uint64_t>(st.st_ino))});
     } else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset_),
                          static_cast<off_t>(length_)) < 0) {
       Fail(SystemError{errno, "fallocate", path_, "FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE"});
@@ -107,6 +118,7 @@ class PunchHoleWorker : public PromiseWorker {
   std::string path_;
   uint64_t offset_;
   uint64_t length_;
+  std::optional<uint64_t> ino_;
 };
 
 // --- writeZeros --------------------------------------------------------------------------------------------
@@ -281,8 +293,14 @@ class DeviceInUseWorker : public PromiseWorker {
 
 class ClearErrorsWorker : public PromiseWorker {
  public:
-  ClearErrorsWorker(Napi::Env env, NdctlContextRef ndctl, std::string bus, uint64_t address, uint64_t length)
-      : PromiseWorker(env), ndctl_(std::move(ndctl)), bus_name_(std::move(bus)), address_(address), length_(length) {}
+  ClearErrorsWorker(Napi::Env env, NdctlContextRef ndctl, std::string bus, uint64_t address, uint64_t length,
+                    bool exact)
+      : PromiseWorker(env),
+        ndctl_(std::move(ndctl)),
+        bus_name_(std::move(bus)),
+        address_(address),
+        length_(length),
+        exact_(exact) {}
 
  protected:
   void Execute() override {
@@ -325,6 +343,7 @@ class ClearErrorsWorker : public PromiseWorker {
     o.Set("supported", Napi::Boolean::New(env, supported_));
     o.Set("cleared", Napi::Number::New(env, static_cast<double>(cleared_)));
     o.Set("detail", Napi::String::New(env, detail_));
+    o.Set("widenRequired", Napi::Boolean::New(env, widen_required_));
     if (supported_) {
       Napi::Object range = Napi::Object::New(env);
       range.Set("address", Napi::BigInt::New(env, aligned_address_));
@@ -369,6 +388,19 @@ class ClearErrorsWorker : public PromiseWorker {
     aligned_address_ = address_ & ~mask;
     aligned_length_ = ((address_ + length_ + mask) & ~mask) - aligned_address_;
     const bool widened = aligned_address_ != address_ || aligned_length_ != length_;
+    if (widened && exact_) {
+      // The caller may not clear bytes outside its range (they can hold good data the clear would zero or lose):
+      // say what the platform needs and send nothing.
+      widen_required_ = true;
+      const uint64_t before = address_ - aligned_address_;
+      const uint64_t after = aligned_address_ + aligned_length_ - (address_ + length_);
+      detail_ = "the platform clears in units of " + std::to_string(clear_unit_) + " B: clearing " + Hex(address_) +
+                "+" + std::to_string(length_) + " would also clear " + std::to_string(before) + " B before and " +
+                std::to_string(after) + " B after it (" + Hex(aligned_address_) + "+" +
+                std::to_string(aligned_length_) + "); nothing was cleared";
+      ndctl_cmd_unref(cap);
+      return;
+    }
     if (widened) {
       ndctl_cmd_unref(cap);
       cap = ArsCap(bus, aligned_address_, aligned_length_);
@@ -408,6 +440,8 @@ class ClearErrorsWorker : public PromiseWorker {
   std::string bus_name_;
   uint64_t address_;
   uint64_t length_;
+  bool exact_;
+  bool widen_required_ = false;
   bool supported_ = false;
   uint64_t cleared_ = 0;
   std::string detail_;
@@ -416,23 +450,42 @@ class ClearErrorsWorker : public PromiseWorker {
   uint64_t aligned_length_ = 0;
 };
 
-// punchHole and writeZeros: (path, offset, length) checked, then the worker started.
-template <typename Worker>
-Napi::Value StartOnPathRange(const Napi::CallbackInfo& info) {
+}  // namespace
+
+// punchHole(path, offset, length, ino?: bigint)
+Napi::Value PunchHole(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::optional<std::string> path = PathArg(info, 0);
+  if (!path) return env.Undefined();
+  std::optional<uint64_t> offset = ByteArg(info, 1, "offset");
+  if (!offset) return env.Undefined();
+  std::optional<uint64_t> length = ByteArg(info, 2, "length");
+  if (!length) return env.Undefined();
+  std::optional<uint64_t> ino;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    bool lossless = false;
+    if (!info[3].IsBigInt()) {
+      Napi::TypeError::New(env, "ino must be a bigint").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    ino = info[3].As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) {
+      Napi::RangeError::New(env, "ino must fit in 64 bits unsigned").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  return (new PunchHoleWorker(env, std::move(*path), *offset, *length, ino))->Start();
+}
+
+Napi::Value WriteZeros(const Napi::CallbackInfo& info) {
   std::optional<std::string> path = PathArg(info, 0);
   if (!path) return info.Env().Undefined();
   std::optional<uint64_t> offset = ByteArg(info, 1, "offset");
   if (!offset) return info.Env().Undefined();
   std::optional<uint64_t> length = ByteArg(info, 2, "length");
   if (!length) return info.Env().Undefined();
-  return (new Worker(info.Env(), std::move(*path), *offset, *length))->Start();
+  return (new WriteZerosWorker(info.Env(), std::move(*path), *offset, *length))->Start();
 }
-
-}  // namespace
-
-Napi::Value PunchHole(const Napi::CallbackInfo& info) { return StartOnPathRange<PunchHoleWorker>(info); }
-
-Napi::Value WriteZeros(const Napi::CallbackInfo& info) { return StartOnPathRange<WriteZerosWorker>(info); }
 
 Napi::Value DeviceInUse(const Napi::CallbackInfo& info) {
   std::optional<std::string> path = PathArg(info, 0);
@@ -455,8 +508,9 @@ Napi::Value ClearErrorsOnBus(const Napi::CallbackInfo& info, const NdctlContextR
   }
   std::optional<uint64_t> length = ByteArg(info, 2, "length");
   if (!length) return env.Undefined();
+  const bool exact = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
   std::string bus = info[0].As<Napi::String>().Utf8Value();
-  return (new ClearErrorsWorker(env, ndctl, std::move(bus), address, *length))->Start();
+  return (new ClearErrorsWorker(env, ndctl, std::move(bus), address, *length, exact))->Start();
 }
 
 }  // namespace dax_native

@@ -10,13 +10,13 @@
 
 namespace dax_native {
 
-// punchHole(path, offset, length): Promise<void>
+// punchHole(path, offset, length, ino?: bigint): Promise<void>
 Napi::Value PunchHole(const Napi::CallbackInfo& info);
 // writeZeros(devicePath, offset, length): Promise<RawWriteZeros>
 Napi::Value WriteZeros(const Napi::CallbackInfo& info);
 // deviceInUse(devicePath): Promise<boolean>
 Napi::Value DeviceInUse(const Napi::CallbackInfo& info);
-// clearErrorsOnBus(bus, address: bigint, length): Promise<RawClearErrors>
+// clearErrorsOnBus(bus, address: bigint, length, exact?: boolean): Promise<RawClearErrors>
 Napi::Value ClearErrorsOnBus(const Napi::CallbackInfo& info, const NdctlContextRef& ndctl);
 
 }  // namespace dax_native

@@ -192,10 +192,6 @@ export class RangeFileMapper {
   }
 
   /**
-   * The set to send with this report: the host's complete mapping when it differs from what the hub last
-   * acknowledged; undefined when unchanged, not mapped yet, or not mappable here.
-   */
-  /**
    * Maps again at the next report whatever the timer says: the agent itself changed the files on a range (a recovery
    * punched a hole, truncated or replaced a file), which no mount or range change shows.
    */
@@ -203,6 +199,10 @@ export class RangeFileMapper {
     this.stale = true;
   }
 
+  /**
+   * The set to send with this report: the host's complete mapping when it differs from what the hub last
+   * acknowledged; undefined when unchanged, not mapped yet, or not mappable here.
+   */
   async forReport(ranges: readonly BadRange[]): Promise<RangeFiles[] | undefined> {
     if (!this.live) {
       this.once('recorded', 'info', `files under bad ranges are not mapped: ${this.opts.sysfsRoot} is a recorded sysfs ` +

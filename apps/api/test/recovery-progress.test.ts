@@ -4,11 +4,11 @@
  * the report from the journal instead of retrying it forever.
  */
 import type { RecoveryProgressReport } from '@daxfleet/shared';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RECOVERY_JOURNAL_FILE, RecoveryJournal } from '../src/agent/recovery/journal.js';
-import { RecoveryProgressPoster, type RecoveryProgressSender } from '../src/agent/recovery/progress.js';
+import { PROGRESS_SEQ_BLOCK, RecoveryProgressPoster, type RecoveryProgressSender } from '../src/agent/recovery/progress.js';
 import { HubRefusal } from '../src/agent/senders.js';
 import { tempDir } from './helpers.js';
 
@@ -45,7 +45,7 @@ describe('RecoveryProgressPoster', () => {
     expect(RecoveryJournal.open(dir, log).get('plan1')).toBeUndefined();
   });
 
-  it.each([404, 403, 400])('drops a report the hub refuses for good (%i) instead of retrying it forever', async (status) => {
+  it.each([404, 403, 400, 409])('drops a report the hub refuses for good (%i) instead of retrying it forever', async (status) => {
     const dir = newDir();
     const journal = RecoveryJournal.open(dir, log);
     const sent: number[] = [];
@@ -59,6 +59,57 @@ describe('RecoveryProgressPoster', () => {
     await poster.idle();
     expect(sent).toEqual([1, 2]);
     expect(RecoveryJournal.open(dir, log).get('plan1')).toBeUndefined();
+  });
+
+  it('a journal that cannot record the acknowledgement is logged, and posting carries on (no unhandled rejection)', async () => {
+    const dir = newDir();
+    const journal = RecoveryJournal.open(dir, log);
+    const errors: string[] = [];
+    const sent: number[] = [];
+    const send: RecoveryProgressSender = async (r) => {
+      sent.push(r.seq);
+      // the agent's data folder disappears while the report is on its way: acknowledging the final report fails
+      if (r.seq === 2) rmSync(dir, { recursive: true, force: true });
+      return { plan_id: r.plan_id, seq: r.seq };
+    };
+    const errorLog = { ...log, error: (_o: unknown, message: string) => errors.push(message) } as never;
+    const poster = new RecoveryProgressPoster({ send, journal, log: errorLog, retryFirstMs: 5, retryMaxMs: 10 });
+    poster.post('pmem0', report(1, 'executing'));
+    poster.post('pmem0', report(2, 'failed'));
+    await expect(poster.idle()).resolves.toBeUndefined();
+    expect(sent).toEqual([1, 2]);
+    expect(errors).toEqual([expect.stringContaining("could not record the hub's acknowledgement")]);
+    // the run stays in the agent's journal: its final report is posted again at the next start
+    expect(journal.get('plan1')?.report.seq).toBe(2);
+  });
+
+  it('posts byte progress without journaling it: the journal keeps the step change and reserves seqs above the progress', async () => {
+    const dir = newDir();
+    const journal = RecoveryJournal.open(dir, log);
+    const sent: number[] = [];
+    let writes = 0;
+    const send: RecoveryProgressSender = async (r) => {
+      sent.push(r.seq);
+      return { plan_id: r.plan_id, seq: r.seq };
+    };
+    const poster = new RecoveryProgressPoster({ send, journal, log, retryFirstMs: 5, retryMaxMs: 10 });
+    poster.post('pmem0', report(1, 'executing'));
+    const journalText = (): string => readFileSync(path.join(dir, RECOVERY_JOURNAL_FILE), 'utf8');
+    let last = journalText();
+    for (let seq = 2; seq <= PROGRESS_SEQ_BLOCK + 5; seq++) {
+      poster.postProgress(report(seq, 'executing'));
+      const now = journalText();
+      if (now !== last) writes++;
+      last = now;
+    }
+    await poster.idle();
+    // every report reached the hub, in order (a later one may replace a queued one only after a failure)
+    expect(sent).toEqual(Array.from({ length: PROGRESS_SEQ_BLOCK + 5 }, (_, i) => i + 1));
+    // on disk: the step change (seq 1), and a reservation above every progress seq posted, written twice in all
+    const onDisk = RecoveryJournal.open(dir, log).get('plan1');
+    expect(onDisk?.report.seq).toBe(1);
+    expect(onDisk?.seq_limit).toBeGreaterThanOrEqual(PROGRESS_SEQ_BLOCK + 5);
+    expect(writes).toBe(2);
   });
 
   it.each([

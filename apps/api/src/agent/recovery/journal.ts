@@ -23,8 +23,13 @@ export interface RecoveryJournalRun {
   device: string;
   /** the latest report of the run (status executing while it runs) */
   report: RecoveryProgressReport;
-  /** the highest seq the hub acknowledged (0: none yet) */
+  /** the highest seq the hub acknowledged (0: none yet; kept on disk only when a report is journaled) */
   acked_seq: number;
+  /**
+   * the highest seq the run may have posted: byte/sector/second progress reports are posted without being journaled,
+   * so the agent reserves their seqs in blocks here; a report after a restart (interrupted) numbers above it
+   */
+  seq_limit?: number;
 }
 
 interface JournalFile {
@@ -58,20 +63,38 @@ export class RecoveryJournal {
     return this.runs.find((r) => r.plan_id === planId);
   }
 
-  /** Records a run's newest report, durably, before it is posted. */
+  /** Records a run's newest report (a step or status change), durably, before it is posted. */
   record(device: string, report: RecoveryProgressReport): void {
     const old = this.get(report.plan_id);
-    const entry: RecoveryJournalRun = { plan_id: report.plan_id, device, report, acked_seq: old?.acked_seq ?? 0 };
+    const entry: RecoveryJournalRun = {
+      plan_id: report.plan_id, device, report, acked_seq: old?.acked_seq ?? 0, seq_limit: Math.max(old?.seq_limit ?? 0, report.seq),
+    };
     this.write([...this.runs.filter((r) => r.plan_id !== report.plan_id), entry]);
   }
 
-  /** The hub acknowledged `seq` of a run: a run whose final report is acknowledged leaves the journal. */
+  /** The highest seq a run may have posted (its journaled report's, or a reservation above it). */
+  seqLimit(planId: string): number {
+    const run = this.get(planId);
+    return run === undefined ? 0 : Math.max(run.report.seq, run.seq_limit ?? 0);
+  }
+
+  /** Reserves seqs up to `upTo` for reports posted without being journaled (one write per block of them). */
+  reserve(planId: string, upTo: number): void {
+    const run = this.get(planId);
+    if (run === undefined || upTo <= this.seqLimit(planId)) return;
+    this.write(this.runs.map((r) => (r === run ? { ...r, seq_limit: upTo } : r)));
+  }
+
+  /**
+   * The hub acknowledged `seq` of a run: a run whose final report is acknowledged leaves the journal (a write);
+   * an acknowledgement of an earlier report is only remembered (nothing after a restart depends on it).
+   */
   acknowledge(planId: string, seq: number): void {
     const run = this.get(planId);
     if (run === undefined || seq <= run.acked_seq) return;
     const done = run.report.status !== 'executing' && seq >= run.report.seq;
-    this.write(done ? this.runs.filter((r) => r !== run)
-      : this.runs.map((r) => (r === run ? { ...r, acked_seq: seq } : r)));
+    if (done) this.write(this.runs.filter((r) => r !== run));
+    else this.runs = this.runs.map((r) => (r === run ? { ...r, acked_seq: seq } : r));
   }
 
   private write(runs: RecoveryJournalRun[]): void {
@@ -95,7 +118,8 @@ function checkJournal(parsed: { version: 1 }): JournalFile | string {
     const run = r as Partial<RecoveryJournalRun> | null;
     if (typeof run !== 'object' || run === null || typeof run.plan_id !== 'string' || typeof run.device !== 'string'
       || typeof run.acked_seq !== 'number' || typeof run.report !== 'object' || run.report === null
-      || typeof run.report.seq !== 'number' || typeof run.report.status !== 'string') return 'a run is malformed';
+      || typeof run.report.seq !== 'number' || typeof run.report.status !== 'string'
+      || (run.seq_limit !== undefined && typeof run.seq_limit !== 'number')) return 'a run is malformed';
   }
   return j as JournalFile;
 }

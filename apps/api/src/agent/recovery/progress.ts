@@ -13,8 +13,16 @@ import type { RecoveryJournal } from './journal.js';
 export const RECOVERY_PROGRESS_PATH = '/api/v1/agents/recovery';
 export const RETRY_FIRST_MS = 1000;
 export const RETRY_MAX_MS = 30_000;
-/** answers after which the same report can never succeed: invalid (400), forbidden (403), unknown plan (404), too large (413) */
-const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([400, 403, 404, 413]);
+/**
+ * answers after which the same report can never succeed: invalid (400), forbidden (403), unknown plan (404), the plan
+ * is not executing (409), too large (413)
+ */
+const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([400, 403, 404, 409, 413]);
+/**
+ * byte/sector/second progress reports are not journaled: the journal reserves this many seqs for them at a time, so
+ * a report after a restart still numbers above every one posted (the hub applies only a higher seq)
+ */
+export const PROGRESS_SEQ_BLOCK = 1000;
 
 export type RecoveryProgressSender = (report: RecoveryProgressReport) => Promise<RecoveryProgressAck>;
 
@@ -25,7 +33,7 @@ export function recoveryProgressSender(post: HubPoster): RecoveryProgressSender 
 export interface RecoveryProgressPosterOptions {
   send: RecoveryProgressSender;
   journal: RecoveryJournal;
-  log: Pick<FastifyBaseLogger, 'info' | 'warn'>;
+  log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
   /** first retry delay, doubling up to retryMaxMs (defaults 1 s and 30 s) */
   retryFirstMs?: number;
   retryMaxMs?: number;
@@ -43,9 +51,20 @@ export class RecoveryProgressPoster {
     this.opts = opts;
   }
 
-  /** Journals the report durably, then posts it (in the background). */
+  /** A step or status change: journals the report durably, then posts it (in the background). */
   post(device: string, report: RecoveryProgressReport): void {
     this.opts.journal.record(device, report);
+    this.enqueue(report);
+  }
+
+  /**
+   * Byte, sector or second progress of the running step: posted, not journaled (the journal keeps the latest step
+   * change); only its seq is reserved in the journal, a block at a time.
+   */
+  postProgress(report: RecoveryProgressReport): void {
+    if (report.seq > this.opts.journal.seqLimit(report.plan_id)) {
+      this.opts.journal.reserve(report.plan_id, report.seq + PROGRESS_SEQ_BLOCK - 1);
+    }
     this.enqueue(report);
   }
 
@@ -75,7 +94,13 @@ export class RecoveryProgressPoster {
     queue.push(report);
     this.queues.set(report.plan_id, queue);
     if (!this.loops.has(report.plan_id)) {
-      const loop = this.drain(report.plan_id).finally(() => this.loops.delete(report.plan_id));
+      // a loop that threw must not become an unhandled rejection (it would end the agent): log it
+      const loop = this.drain(report.plan_id)
+        .catch((err: unknown) => {
+          this.queues.delete(report.plan_id);
+          this.opts.log.error({ planId: report.plan_id, err: (err as Error).message }, 'recovery progress posting stopped');
+        })
+        .finally(() => this.loops.delete(report.plan_id));
       this.loops.set(report.plan_id, loop);
     }
   }
@@ -92,7 +117,7 @@ export class RecoveryProgressPoster {
       try {
         const ack = await this.opts.send(report);
         queue.shift();
-        this.opts.journal.acknowledge(planId, Math.min(ack.seq, report.seq));
+        this.acknowledge(planId, Math.min(ack.seq, report.seq));
         if (failures > 0) this.opts.log.info({ planId, seq: report.seq }, 'recovery progress reached the hub again');
         failures = 0;
       } catch (err) {
@@ -100,7 +125,7 @@ export class RecoveryProgressPoster {
           // the hub will never take it (the plan is unknown to it, another host's, or the report is invalid):
           // retrying forever would keep it in the journal for good; say so once and let it go
           queue.shift();
-          this.opts.journal.acknowledge(planId, report.seq);
+          this.acknowledge(planId, report.seq);
           this.opts.log.warn({ planId, seq: report.seq, err: err.message },
             `the hub refused recovery progress of plan ${planId} for good (${err.message}); this report is dropped`);
           continue;
@@ -113,6 +138,16 @@ export class RecoveryProgressPoster {
           `recovery progress not delivered (${(err as Error).message}); retrying in ${delay} ms`);
         await this.sleep(delay);
       }
+    }
+  }
+
+  /** The journal write can fail (disk full, read-only): the report stays journaled and is posted at the next start. */
+  private acknowledge(planId: string, seq: number): void {
+    try {
+      this.opts.journal.acknowledge(planId, seq);
+    } catch (err) {
+      this.opts.log.error({ planId, seq, err: (err as Error).message, file: this.opts.journal.file },
+        `could not record the hub's acknowledgement of recovery progress in ${this.opts.journal.file}`);
     }
   }
 

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { StoredEvent } from '@daxfleet/shared';
-import { coalesceIngested, type IngestedMessage } from './media-stream';
+import type { RecoveryPlan, RecoveryPlanList, StoredEvent } from '@daxfleet/shared';
+import { QueryClient } from '@tanstack/react-query';
+import { recoveryPlanQueryKey } from '@/features/recovery/api/recovery-plans';
+import { applyRecovery, coalesceIngested, type IngestedMessage } from './media-stream';
 
 const notice = (host: string, over: Partial<IngestedMessage> = {}): IngestedMessage => ({
   host_id: host, inventory_changed: false, events: [], ...over,
@@ -57,5 +59,53 @@ describe('coalesceIngested', () => {
     c.cancel();
     vi.advanceTimersByTime(5000);
     expect(applied).toHaveLength(1);
+  });
+});
+
+describe('applyRecovery', () => {
+  const plan = (id: string, status: RecoveryPlan['status']) => ({ id, status } as RecoveryPlan);
+  const listKey = ['recovery', 'list', {}] as const;
+  const hostListKey = ['recovery', 'list', { host: 'h1' }] as const;
+
+  function client(): QueryClient {
+    const qc = new QueryClient();
+    qc.setQueryData(recoveryPlanQueryKey('p1'), plan('p1', 'executing'));
+    qc.setQueryData(listKey, { plans: [plan('p1', 'executing'), plan('p2', 'planned')] } satisfies RecoveryPlanList);
+    qc.setQueryData(hostListKey, { plans: [plan('p2', 'planned')] } satisfies RecoveryPlanList);
+    return qc;
+  }
+  const invalidated = (qc: QueryClient, key: readonly unknown[]): boolean | undefined => qc.getQueryState(key)?.isInvalidated;
+
+  it('a progress tick (same status as cached) refetches the plan, not the lists', () => {
+    const qc = client();
+    applyRecovery(qc, { id: 'p1', host_id: 'h1', status: 'executing', seq: 7 });
+    expect(invalidated(qc, recoveryPlanQueryKey('p1'))).toBe(true);
+    expect(invalidated(qc, listKey)).toBe(false);
+    expect(invalidated(qc, hostListKey)).toBe(false);
+  });
+
+  it('a status change refetches the plan and every list', () => {
+    const qc = client();
+    applyRecovery(qc, { id: 'p1', host_id: 'h1', status: 'verified', seq: 8 });
+    expect(invalidated(qc, recoveryPlanQueryKey('p1'))).toBe(true);
+    expect(invalidated(qc, listKey)).toBe(true);
+    expect(invalidated(qc, hostListKey)).toBe(true);
+  });
+
+  it('a plan known only from a list is compared with the list\'s status; an unknown plan refetches the lists', () => {
+    const listed = client();
+    applyRecovery(listed, { id: 'p2', host_id: 'h1', status: 'planned', seq: 0 });
+    expect(invalidated(listed, listKey)).toBe(false);
+    applyRecovery(listed, { id: 'p2', host_id: 'h1', status: 'executing', seq: 0 });
+    expect(invalidated(listed, listKey)).toBe(true);
+    const fresh = client();
+    applyRecovery(fresh, { id: 'p3', host_id: 'h1', status: 'planned', seq: 0 });
+    expect(invalidated(fresh, listKey)).toBe(true);
+  });
+
+  it('after an outage (no message) every recovery query refetches', () => {
+    const qc = client();
+    applyRecovery(qc, undefined);
+    for (const key of [recoveryPlanQueryKey('p1'), listKey, hostListKey]) expect(invalidated(qc, key)).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
  * notices sent meanwhile are lost (the rows are not). `recovery` says a recovery plan was created or moved on
  * (a step, progress, its verdict): the plan and the plan lists are refetched.
  */
-import type { StoredEvent } from '@daxfleet/shared';
+import type { RecoveryPlan, RecoveryPlanList, StoredEvent } from '@daxfleet/shared';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { env } from '@/config/env';
@@ -98,14 +98,35 @@ export function applyDelivery(queryClient: QueryClient, message: DeliveryMessage
   void queryClient.invalidateQueries({ queryKey: webhooksQueryKey, exact: true });
 }
 
-/** A plan moved on: refetch it and the lists that show its status; unknown (after an outage): every recovery query. */
+/**
+ * The status this page last fetched for a plan: its own query, else any cached list that shows it; undefined when
+ * no query holds it (a new plan, or one never shown).
+ */
+function cachedPlanStatus(queryClient: QueryClient, planId: string): string | undefined {
+  const plan = queryClient.getQueryData<RecoveryPlan>(recoveryPlanQueryKey(planId));
+  if (plan !== undefined) return plan.status;
+  for (const [, list] of queryClient.getQueriesData<RecoveryPlanList>({ queryKey: [...recoveryQueryKey, 'list'] })) {
+    const listed = list?.plans.find((p) => p.id === planId);
+    if (listed !== undefined) return listed.status;
+  }
+  return undefined;
+}
+
+/**
+ * A plan moved on: refetch it; refetch the lists only when its status changed from the one cached (or none is),
+ * since an executing plan sends a notice at every progress tick and the lists show only the status. Unknown (after
+ * an outage): every recovery query.
+ */
 export function applyRecovery(queryClient: QueryClient, message: RecoveryMessage | undefined): void {
   if (message === undefined) {
     void queryClient.invalidateQueries({ queryKey: recoveryQueryKey });
     return;
   }
+  const known = cachedPlanStatus(queryClient, message.id);
   void queryClient.invalidateQueries({ queryKey: recoveryPlanQueryKey(message.id) }, KEEP_IN_FLIGHT);
-  void queryClient.invalidateQueries({ queryKey: [...recoveryQueryKey, 'list'] }, KEEP_IN_FLIGHT);
+  if (known === undefined || known !== message.status) {
+    void queryClient.invalidateQueries({ queryKey: [...recoveryQueryKey, 'list'] }, KEEP_IN_FLIGHT);
+  }
 }
 
 /*

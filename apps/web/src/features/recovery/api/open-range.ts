@@ -9,14 +9,25 @@ import { apiGet } from '@/lib/api-client';
 
 /** the hub's largest ledger page */
 const OPEN_RANGES_LIMIT = 500;
+/** pages read at most (10 000 open ranges): a host with more is broken beyond what one recovery page can help */
+export const OPEN_RANGES_MAX_PAGES = 20;
 
 export function getOpenRangeQueryOptions(hostId: string, range: RangeRef) {
   return queryOptions({
     queryKey: ['media', 'open-range', hostId, range.region, range.region_offset, range.length] as const,
     queryFn: async ({ signal }): Promise<LedgerEntry | null> => {
-      const page = await apiGet<LedgerPage>(`/hosts/${encodeURIComponent(hostId)}/ledger`, { query: { state: 'open', limit: OPEN_RANGES_LIMIT }, signal });
-      return page.entries.find((entry) => entry.range.region === range.region
-        && entry.range.region_offset === range.region_offset && entry.range.length === range.length) ?? null;
+      let cursor: string | undefined;
+      // page through the open ranges (newest first) until this one turns up or the ledger ends
+      for (let pages = 0; pages < OPEN_RANGES_MAX_PAGES; pages++) {
+        const page = await apiGet<LedgerPage>(`/hosts/${encodeURIComponent(hostId)}/ledger`,
+          { query: { state: 'open', limit: OPEN_RANGES_LIMIT, cursor }, signal });
+        const found = page.entries.find((entry) => entry.range.region === range.region
+          && entry.range.region_offset === range.region_offset && entry.range.length === range.length);
+        if (found !== undefined) return found;
+        if (page.next_cursor === undefined) return null;
+        cursor = page.next_cursor;
+      }
+      return null;
     },
   });
 }

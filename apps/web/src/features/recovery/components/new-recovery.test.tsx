@@ -168,6 +168,36 @@ describe('choosing an action', { timeout: 15_000 }, () => {
     expect(screen.getByRole('button', { name: 'Plan (dry run)' })).toBeTruthy();
   });
 
+  it('the open range is looked up past the ledger\'s first page, following next_cursor', async () => {
+    const ours = rows('devdax').filter((e) => e.range.region === 'region2' && e.range.region_offset === OFFSET);
+    const others = rows().filter((e) => !(e.range.region === 'region2' && e.range.region_offset === OFFSET));
+    // page 1: the other ranges; page 2: nothing; page 3: ours
+    const pages: Record<string, LedgerPage> = {
+      '': { entries: others, next_cursor: 'c2', open_count: 0, open_sectors: 0 },
+      c2: { entries: [], next_cursor: 'c3', open_count: 0, open_sectors: 0 },
+      c3: { entries: ours, open_count: 0, open_sectors: 0 },
+    };
+    const calls = hub('operator', [], {
+      'GET /hosts/host-a/ledger': ({ query }) => ({ body: pages[query.get('cursor') ?? ''] }),
+    });
+    renderApp(`${NEW_URL}&path=${encodeURIComponent(FILE)}`);
+    await screen.findByRole('form', { name: 'Choose a recovery action' });
+    // devdax (only page 3 says so): no file action applies
+    await vi.waitFor(() => expect(radio('Punch a hole').disabled).toBe(true));
+    expect(calls.filter((c) => c.path === '/hosts/host-a/ledger')).toHaveLength(3);
+  });
+
+  it('a ledger that never ends is read at most 20 pages; the range is then not open', async () => {
+    const calls = hub('operator', [], {
+      'GET /hosts/host-a/ledger': ({ query }) => ({
+        body: { entries: [], next_cursor: `c${Number(query.get('cursor')?.slice(1) ?? 0) + 1}`, open_count: 0, open_sectors: 0 },
+      }),
+    });
+    renderApp(NEW_URL);
+    expect((await screen.findByRole('note')).textContent).toContain(`The ledger has no open range region2+${OFFSET} on this host`);
+    expect(calls.filter((c) => c.path === '/hosts/host-a/ledger')).toHaveLength(20);
+  });
+
   it('a malformed start says what is missing', async () => {
     hub('operator', []);
     renderApp('/recovery/new?host=host-a&region=region2');

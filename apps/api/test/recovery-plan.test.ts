@@ -79,6 +79,34 @@ describe('clear-errors on a raw namespace (four-dimm-mixed namespace2.0, pmem2)'
     }
   });
 
+  it('is refused while a process has a partition of the device open (pmem2p1), not only pmem2 itself', async () => {
+    // the copied tree gains a partition pmem2p1 with the device number of /dev/null, which a child holds open
+    const h = recorded('four-dimm-mixed', { copy: true });
+    setAttribute(h.sysfsRoot, 'class/block/pmem2p1/dev', '1:3\n');
+    // the recorded proc directory: no process there
+    const quiet = validPlan(await planRecovery(h.host(), RAW));
+    expect(checkOf(quiet, 'not-open')).toMatchObject({ ok: true, detail: 'no process has /dev/pmem2, /dev/pmem2p1 open or mapped' });
+    const holder = await holdOpen('/dev/null');
+    try {
+      const plan = validPlan(await planRecovery(h.host({ procRoot: '/proc' }), RAW));
+      expect(checkOf(plan, 'not-open').ok).toBe(false);
+      // (other processes of this machine hold /dev/null too: the holder is named among them)
+      expect(checkOf(plan, 'not-open').detail).toMatch(/^\/dev\/pmem2p1 is open or mapped by pid /);
+      expect(checkOf(plan, 'not-open').detail).toContain(`pid ${holder.pid} (sleep, open fd)`);
+      expect(checkOf(plan, 'not-open').detail).not.toContain('/dev/pmem2 is open');
+      expect(plan.refusal).toBeDefined();
+    } finally {
+      await stop(holder);
+    }
+  });
+
+  it('a partition whose device number sysfs does not give fails not-open', async () => {
+    const h = recorded('four-dimm-mixed', { copy: true });
+    setAttribute(h.sysfsRoot, 'class/block/pmem2p1/size', '8\n');
+    const plan = validPlan(await planRecovery(h.host(), RAW));
+    expect(checkOf(plan, 'not-open')).toMatchObject({ ok: false, detail: "cannot read pmem2p1's device number from sysfs (class/block/pmem2p1/dev)" });
+  });
+
   it('finds a mount by device number when its source is another name for the device', async () => {
     const h = recorded('four-dimm-mixed', { mountinfo: '77 29 259:2 / /srv/raw rw - xfs /dev/disk/by-id/pmem-x rw\n', copy: false });
     const plan = validPlan(await planRecovery(h.host(), RAW));

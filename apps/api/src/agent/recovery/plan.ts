@@ -159,7 +159,7 @@ async function readText(file: string): Promise<string | undefined> {
 }
 
 /** major:minor of a block device from sysfs (class/block/<dev>/dev) */
-function blockDevNumber(host: RecoveryHost, blockdev: string): Promise<string | undefined> {
+function blockDevNumber(host: Pick<RecoveryHost, 'sysfsRoot'>, blockdev: string): Promise<string | undefined> {
   return readText(path.join(host.sysfsRoot, 'class/block', blockdev, 'dev'));
 }
 
@@ -417,6 +417,35 @@ async function notOpen(host: RecoveryHost, what: string, target: OpenerTarget, c
     : `${what} is open or mapped by ${describeOpeners(openers)}: stop ${openers.length > 1 ? 'them' : 'it'} (or have ${openers.length > 1 ? 'them' : 'it'} close the file) and plan again`);
 }
 
+/**
+ * One not-open check over block devices `devs` (pmemX and its partitions): a process that has any of them open or
+ * mapped fails it, and so does a device whose number sysfs does not give.
+ */
+export async function devicesNotOpen(host: Pick<RecoveryHost, 'sysfsRoot' | 'procRoot' | 'selfPid'>, devs: readonly string[],
+  checks: { add(id: string, ok: boolean, detail: string): boolean }): Promise<void> {
+  const held: string[] = [];
+  for (const dev of devs) {
+    const number = await blockDevNumber(host, dev);
+    const m = number !== undefined ? /^(\d+):(\d+)$/.exec(number) : null;
+    if (m === null) {
+      checks.add('not-open', false, `cannot read ${dev}'s device number from sysfs (class/block/${dev}/dev)`);
+      return;
+    }
+    let openers: Opener[];
+    try {
+      openers = await openersOf(host.procRoot, { rdev: makeDev(Number(m[1]), Number(m[2])) }, host.selfPid);
+    } catch (err) {
+      checks.add('not-open', false, `cannot list the processes that hold /dev/${dev} (${errText(err)})`);
+      return;
+    }
+    if (openers.length > 0) held.push(`/dev/${dev} is open or mapped by ${describeOpeners(openers)}`);
+  }
+  const names = devs.map((d) => `/dev/${d}`).join(', ');
+  checks.add('not-open', held.length === 0, held.length === 0
+    ? `no process has ${names} open or mapped`
+    : `${held.join('; ')}: stop ${held.length > 1 ? 'them' : 'it'} (or have it close the device) and plan again`);
+}
+
 /** The file byte ranges on the bad range: written hits inside the file, widened to 512 B, clipped to the size, merged. */
 export function fileRangesOf(hits: readonly RangeHit[], size: number): Array<{ offset: number; length: number }> {
   const pieces: Array<[number, number]> = [];
@@ -654,11 +683,9 @@ async function planWriteZeros(host: RecoveryHost, loc: Located, sectors: number,
     checks.add('device-not-busy', false, `cannot open ${node} to check whether it is in use (${errText(err)})`);
   }
 
-  // an exclusive open does not see a plain open(2) of the device (a database on the raw device, dd): look in /proc
-  const number = await blockDevNumber(host, blockdev);
-  const m = number !== undefined ? /^(\d+):(\d+)$/.exec(number) : null;
-  if (m === null) checks.add('not-open', false, `cannot read ${blockdev}'s device number from sysfs (class/block/${blockdev}/dev)`);
-  else await notOpen(host, node, { rdev: makeDev(Number(m[1]), Number(m[2])) }, checks);
+  // an exclusive open does not see a plain open(2) of the device (a database on the raw device, dd): look in /proc,
+  // for the partitions too, since the zeros land under whatever a partition's opener reads and writes
+  await devicesNotOpen(host, await blockdevAndPartitions(host, blockdev), checks);
 
   draft.data_loss = [{
     kind: 'device-sectors', device: blockdev, sector, count: sectors,

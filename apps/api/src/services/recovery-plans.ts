@@ -279,9 +279,11 @@ export interface ExecuteInput {
 /**
  * Starts a planned plan: checks it can run and that the caller reviewed this very plan (digest), moves it
  * planned -> executing with one conditional update (of two concurrent executes exactly one wins), then sends the
- * signed recovery-execute command. The agent plans again and starts only when its digest is the same; when it
- * does not start, the plan becomes refused with the agent's fresh plan (409 HOST_CHANGED: plan again). When the
- * command cannot be delivered, the plan goes back to planned (the agent ran nothing: it answers before it runs).
+ * signed recovery-execute command. The agent plans again and starts only when its digest is the same. When it does
+ * not start: the host changed or the plan cannot run, refused with the agent's fresh plan (409 HOST_CHANGED: plan
+ * again); a passing reason (device busy, agent stopping, re-plan failed), planned again (409 NOT_STARTED); it already
+ * runs or ran the plan (a lost answer), still executing (409 ALREADY_EXECUTED). When the command cannot be
+ * delivered, planned again (the agent answers before it runs); when no answer comes in time, still executing.
  */
 export async function executeRecoveryPlan(fastify: FastifyInstance, input: ExecuteInput): Promise<RecoveryPlan> {
   const prisma = fastify.prisma;

@@ -33,7 +33,9 @@ const hostRecoveryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'sends the signed recovery-plan command to the host\'s agent, which works out the exact steps, the data ' +
         'that will be lost and every precondition with its outcome, changing nothing. The answer is stored as it ' +
         'came: status planned when every precondition holds (executable until expires_at = now + ttl_seconds, ' +
-        `default ${RECOVERY_PLAN_TTL_SECONDS} s), else refused with plan.refusal saying why. 502 when the agent ` +
+        `default ${RECOVERY_PLAN_TTL_SECONDS} s), else refused with plan.refusal saying why. 404 ` +
+        'DAXFLEET_ERR_HOST_NOT_FOUND / DAXFLEET_ERR_AGENT_NOT_ENROLLED, 409 DAXFLEET_ERR_HOST_NO_AGENT_URL (the ' +
+        'agent has not reported a URL the hub can reach) when the command has nowhere to go; 502 when the agent ' +
         'cannot be reached or refuses the command.',
       params: HostIdParamsSchema,
       body: RecoveryRequestSchema,

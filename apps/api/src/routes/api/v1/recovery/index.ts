@@ -71,7 +71,10 @@ const recoveryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'the signed recovery-execute command; the agent plans again and starts only when nothing changed: else the ' +
         'plan becomes refused with the agent\'s fresh plan and the answer is 409 DAXFLEET_ERR_RECOVERY_HOST_CHANGED ' +
         '(plan again); when it did not start for a passing reason (another recovery runs on the device, the agent is ' +
-        'stopping) the plan stays planned and the answer is 409 DAXFLEET_ERR_RECOVERY_NOT_STARTED. When the agent cannot ' +
+        'stopping, its re-plan failed) the plan stays planned and the answer is 409 ' +
+        'DAXFLEET_ERR_RECOVERY_NOT_STARTED (execute it again); when the agent already runs or ran this plan (an ' +
+        'earlier execute\'s answer was lost) the plan stays executing and the answer is 409 ' +
+        'DAXFLEET_ERR_RECOVERY_ALREADY_EXECUTED (its reports follow). When the agent cannot ' +
         'be reached the plan goes back to planned (502); when it does not answer within 60 s the plan stays executing ' +
         '(502: it may be running; without a progress report it becomes interrupted after 5 minutes). 202 once the agent ' +
         'started it; progress then comes from the agent (GET the plan, or the media stream\'s recovery event).',

@@ -74,21 +74,25 @@ describe('punch-hole', () => {
     });
     expect(plan.data_loss).toEqual([{
       kind: 'file-bytes', path: fs.file, inode: statSync(fs.file).ino, offset: 4096, length: 4096,
-      detail: `bytes 4096–8191 of ${fs.file} read as zeros afterwards`,
+      detail: `bytes 4096–8191 of ${fs.file} read as zeros afterwards (whole 4096-byte filesystem blocks)`,
     }]);
     expect(plan.steps.map((s) => s.op)).toEqual(['punch-hole', 'fsync', 'reread-badblocks', 'remap-range', 'read-file']);
     expect(plan.steps[0]!.description).toContain(`FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE) on ${fs.file} over bytes 4096+4096`);
+    expect(plan.steps[0]!.description).toContain('whole 4096-byte filesystem blocks');
     expect(plan.steps[3]!.description).toContain(`mapDeviceRange(${fs.mountpoint}, ${fs.blockdev} bytes ${sector * 512}+4096)`);
   });
 
-  it.skipIf(!root)('one sector in the middle of a block: exactly that 512 B of the file', async (ctx) => {
+  it.skipIf(!root)('one sector in the middle of a block: the whole 4 KiB filesystem block that holds it is punched', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
     const plan = validPlan(await planOn(ext4, sectorOf(ext4, 3 * 4096 + 1536), 1, { action: 'punch-hole', path: ext4.file }));
-    expect(plan.target.file_ranges).toEqual([{ offset: 3 * 4096 + 1536, length: 512 }]);
-    expect(plan.data_loss[0]?.detail).toContain(`bytes ${3 * 4096 + 1536}–${3 * 4096 + 2047} of`);
+    // the check names the bad sector; the punch (and so the loss) is the block, so the filesystem frees it
+    expect(checkOf(plan, 'file-covers-range').detail).toContain(`bytes ${3 * 4096 + 1536}–${3 * 4096 + 2047} of ${ext4.file}`);
+    expect(plan.target.file_ranges).toEqual([{ offset: 3 * 4096, length: 4096 }]);
+    expect(plan.data_loss).toEqual([expect.objectContaining({ offset: 3 * 4096, length: 4096 })]);
+    expect(plan.data_loss[0]?.detail).toContain(`bytes ${3 * 4096}–${4 * 4096 - 1} of`);
   });
 
-  it.skipIf(!root)('a range over the file\'s last block, past its end: clipped to the file size', async (ctx) => {
+  it.skipIf(!root)('a range over the file\'s last block, past its end: the whole last block is punched, the loss stops at the size', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
     const small = path.join(ext4.mountpoint, 'data', 'small.bin');
     writeFileSync(small, Buffer.alloc(5000, 7));
@@ -97,7 +101,9 @@ describe('punch-hole', () => {
       const blocks = /^\s*0:\s+0\.\.\s*1:\s+(\d+)\.\./m.exec(execFileSync('filefrag', ['-v', '-b4096', small], { encoding: 'utf8' }));
       expect(blocks, 'small.bin in one extent of two blocks').not.toBeNull();
       const plan = validPlan(await planOn(ext4, (Number(blocks![1]) + 1) * 8, 8, { action: 'punch-hole', path: small }));
-      expect(plan.target.file_ranges).toEqual([{ offset: 4096, length: 5000 - 4096 }]);
+      // ending the punch at the size (5000) would leave the last block partly covered: zeroed in place, not freed
+      expect(plan.target.file_ranges).toEqual([{ offset: 4096, length: 4096 }]);
+      expect(plan.data_loss).toEqual([expect.objectContaining({ offset: 4096, length: 5000 - 4096 })]);
       expect(plan.executable).toBe(true);
     } finally {
       rmSync(small);
@@ -325,11 +331,18 @@ describe('digest', () => {
 });
 
 describe('fileRangesOf', () => {
-  it('widens unaligned hits outward to 512 B, clips at the size, merges, and skips unwritten and past-EOF hits', () => {
-    const hit = (file_offset: number, length: number, unwritten = false) => ({ kind: 'file' as const, device_offset: 0, length, file_offset, unwritten });
-    expect(fileRangesOf([hit(1000, 100), hit(1100, 2000), hit(9000, 512, true), hit(20000, 512)], 10000))
+  const hit = (file_offset: number, length: number, unwritten = false) => ({ kind: 'file' as const, device_offset: 0, length, file_offset, unwritten });
+  it('widens unaligned hits outward to the unit, clips at the last block, merges, and skips unwritten and past-EOF hits', () => {
+    expect(fileRangesOf([hit(1000, 100), hit(1100, 2000), hit(9000, 512, true), hit(20000, 512)], 10000, 512))
       .toEqual([{ offset: 512, length: 3584 - 512 }]);
-    expect(fileRangesOf([hit(9800, 512)], 10000)).toEqual([{ offset: 9728, length: 272 }]);
-    expect(fileRangesOf([hit(4096, 512), hit(8192, 512)], 65536)).toEqual([{ offset: 4096, length: 512 }, { offset: 8192, length: 512 }]);
+    expect(fileRangesOf([hit(9800, 512)], 10000, 512)).toEqual([{ offset: 9728, length: 512 }]);
+    expect(fileRangesOf([hit(4096, 512), hit(8192, 512)], 65536, 512)).toEqual([{ offset: 4096, length: 512 }, { offset: 8192, length: 512 }]);
+  });
+  it('with 4 KiB filesystem blocks: whole blocks, neighbours merged, the last block whole even past the size', () => {
+    expect(fileRangesOf([hit(1000, 100), hit(1100, 2000)], 65536, 4096)).toEqual([{ offset: 0, length: 4096 }]);
+    expect(fileRangesOf([hit(4096 + 1536, 512), hit(8192, 512)], 65536, 4096)).toEqual([{ offset: 4096, length: 8192 }]);
+    expect(fileRangesOf([hit(4096, 512), hit(12288, 512)], 65536, 4096)).toEqual([{ offset: 4096, length: 4096 }, { offset: 12288, length: 4096 }]);
+    expect(fileRangesOf([hit(9800, 512)], 10000, 4096)).toEqual([{ offset: 8192, length: 4096 }]);
+    expect(fileRangesOf([hit(12288, 512)], 10000, 4096)).toEqual([]);
   });
 });

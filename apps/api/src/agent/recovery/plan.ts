@@ -260,6 +260,8 @@ interface FileFacts {
   dev: bigint;
   ino: number;
   size: number;
+  /** st_blksize (the fallback for the filesystem block size) */
+  blksize: number;
   /** this inode's hits of the range */
   hits: RangeHit[];
   /** every hit of the range (the backup check looks for the backup's inode in them) */
@@ -355,7 +357,7 @@ async function planFileAction(host: RecoveryHost, request: RecoveryRequest, loc:
   }
   const hits = mapped.hits.filter((h) => h.kind === 'file' && h.inode === ino && h.file_offset !== undefined);
   const facts: FileFacts = {
-    path: file, mount, blockdev, sector, sectors, dev: st.dev, ino, size, hits, allHits: mapped.hits,
+    path: file, mount, blockdev, sector, sectors, dev: st.dev, ino, size, blksize: Number(st.blksize), hits, allHits: mapped.hits,
   };
   const partial = mapped.error !== undefined ? ` (the mapping is partial: ${mapped.error})` : '';
   if (hits.length === 0) {
@@ -446,13 +448,20 @@ export async function devicesNotOpen(host: Pick<RecoveryHost, 'sysfsRoot' | 'pro
     : `${held.join('; ')}: stop ${held.length > 1 ? 'them' : 'it'} (or have it close the device) and plan again`);
 }
 
-/** The file byte ranges on the bad range: written hits inside the file, widened to 512 B, clipped to the size, merged. */
-export function fileRangesOf(hits: readonly RangeHit[], size: number): Array<{ offset: number; length: number }> {
+/**
+ * The file byte ranges to punch for the bad range: written hits inside the file, widened outward to whole `unit`s
+ * (the filesystem block size), merged. The end is clipped to the file's last block (the size rounded up to
+ * `unit`), not to the size itself: a punch that ends inside a block makes the filesystem zero that block in place
+ * instead of freeing it (ext4 frees the tail block only when the punch reaches past i_size), which fails EIO where
+ * the platform cannot clear the poison, and the bad block stays with the file.
+ */
+export function fileRangesOf(hits: readonly RangeHit[], size: number, unit: number): Array<{ offset: number; length: number }> {
+  const lastBlockEnd = Math.ceil(size / unit) * unit;
   const pieces: Array<[number, number]> = [];
   for (const h of hits) {
     if (h.unwritten === true || h.file_offset === undefined || h.file_offset >= size) continue;
-    const start = Math.floor(h.file_offset / SECTOR) * SECTOR;
-    const end = Math.min(Math.ceil((h.file_offset + h.length) / SECTOR) * SECTOR, size);
+    const start = Math.floor(h.file_offset / unit) * unit;
+    const end = Math.min(Math.ceil((h.file_offset + h.length) / unit) * unit, lastBlockEnd);
     if (end > start) pieces.push([start, end]);
   }
   pieces.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -477,23 +486,50 @@ function remapStep(n: number, f: FileFacts, whose: string): RecoveryStep {
   };
 }
 
+/**
+ * The filesystem's block size, the unit a punch frees whole: statfs f_bsize of the file's filesystem (ext4, xfs:
+ * the block size), else the file's st_blksize, else 512 when neither is a power of two of at least 512.
+ */
+async function fsBlockSize(file: string, stBlksize: number): Promise<number> {
+  const usable = (n: number): boolean => Number.isSafeInteger(n) && n >= SECTOR && (n & (n - 1)) === 0;
+  try {
+    const bsize = Number((await statfs(file)).bsize);
+    if (usable(bsize)) return bsize;
+  } catch {
+    // fall back to st_blksize
+  }
+  return usable(stBlksize) ? stBlksize : SECTOR;
+}
+
+/** The bytes of [offset, offset + length) that hold data: those inside the file's size. */
+function dataLossRanges(ranges: ReadonlyArray<{ offset: number; length: number }>, size: number): Array<{ offset: number; length: number }> {
+  return ranges
+    .map((x) => ({ offset: x.offset, length: Math.min(x.offset + x.length, size) - x.offset }))
+    .filter((x) => x.length > 0);
+}
+
 async function planPunchHole(host: RecoveryHost, loc: Located, f: FileFacts, checks: Checks, draft: Draft, partial: string): Promise<void> {
-  const ranges = fileRangesOf(f.hits, f.size);
+  // the bad bytes themselves, at sector grain, for the check's words; the punch covers whole filesystem blocks
+  const bad = fileRangesOf(f.hits, f.size, SECTOR).map((x) => ({ ...x, length: Math.min(x.offset + x.length, f.size) - x.offset }));
+  const block = await fsBlockSize(f.path, f.blksize);
+  const ranges = fileRangesOf(f.hits, f.size, block);
   if (!checks.add('file-covers-range', ranges.length > 0, ranges.length > 0
-    ? `${rangeText(loc.range)} holds ${ranges.map((x) => bytesText(x.offset, x.length)).join(', ')} of ${f.path}${partial}`
+    ? `${rangeText(loc.range)} holds ${bad.map((x) => bytesText(x.offset, x.length)).join(', ')} of ${f.path}${partial}`
     : `${rangeText(loc.range)} hits ${f.path} only in preallocated (unwritten) extents or past its end: reads never touch ` +
       `the bad sectors and there is nothing to punch; use truncate or delete-restore to free those blocks${partial}`)) {
     return;
   }
   await notOpen(host, f.path, { dev: Number(f.dev), ino: f.ino }, checks);
   draft.target = { ...draft.target, file_ranges: ranges };
-  draft.data_loss = ranges.map((x) => ({
+  draft.data_loss = dataLossRanges(ranges, f.size).map((x) => ({
     kind: 'file-bytes', path: f.path, inode: f.ino, offset: x.offset, length: x.length,
-    detail: `${bytesText(x.offset, x.length)} of ${f.path} read as zeros afterwards`,
+    detail: `${bytesText(x.offset, x.length)} of ${f.path} read as zeros afterwards (whole ${block}-byte filesystem blocks)`,
   }));
   const list = ranges.map((x) => `${x.offset}+${x.length}`).join(', ');
   draft.steps = [
-    { n: 1, op: 'punch-hole', description: `fallocate(FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE) on ${f.path} over bytes ${list}: the blocks are freed, the size stays ${f.size}` },
+    { n: 1, op: 'punch-hole', description: `fallocate(FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE) on ${f.path} over bytes ${list}: the blocks are freed, ` +
+      `the size stays ${f.size}. The range covers whole ${block}-byte filesystem blocks: a punch that covers part of a block makes ` +
+      'the filesystem zero that block in place, which fails with EIO where the platform cannot clear the poison, and the bad block stays with the file' },
     { n: 2, op: 'fsync', description: `fsync(${f.path})` },
     rereadStep(3, host, loc, f.blockdev),
     remapStep(4, f, `inode ${f.ino} (${f.path})`),

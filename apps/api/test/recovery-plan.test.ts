@@ -165,7 +165,7 @@ describe('clear-errors on other modes', () => {
     const plan = validPlan(await planRecovery(h.host(), { action: 'clear-errors', range: { region: 'region2', region_offset: 327680, length: 8 } }));
     expect(plan.executable).toBe(true);
     expect(checkOf(plan, 'bus-can-clear').detail).toContain('clear_error');
-    expect(plan.steps[0]!.description).toContain("clearErrorsOnBus({ bus: 'ndbus0', address: 0x10a000000, length: 4096 })");
+    expect(plan.steps[0]!.description).toContain("clearErrorsOnBus({ bus: 'ndbus0', address: 0x10a000000, length: 4096, exact: true })");
   });
 
   it('a devdax device onlined as system RAM is refused', async () => {

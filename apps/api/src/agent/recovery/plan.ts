@@ -777,8 +777,9 @@ async function planBusClear(host: RecoveryHost, loc: Located, sectors: number, c
     detail: `${sectorsText(sector, sectors)} of /dev/${chardev} (${sectors * SECTOR} bytes at SPA ${r.spa}) lose their content when the poison is cleared`,
   }];
   draft.steps = [
-    { n: 1, op: 'bus-clear-error', description: `clearErrorsOnBus({ bus: '${bus}', address: ${r.spa}, length: ${sectors * SECTOR} }): ND_CMD_ARS_CAP, then ` +
-      `ND_CMD_CLEAR_ERROR over SPA ${r.spa}+${sectors * SECTOR} (${chardev} ${sectorsText(sector, sectors)})` },
+    { n: 1, op: 'bus-clear-error', description: `clearErrorsOnBus({ bus: '${bus}', address: ${r.spa}, length: ${sectors * SECTOR}, exact: true }): ` +
+      `ND_CMD_ARS_CAP, then ND_CMD_CLEAR_ERROR over SPA ${r.spa}+${sectors * SECTOR} (${chardev} ${sectorsText(sector, sectors)}); ` +
+      "exact: when the platform's clear unit would widen the range (and clear bytes this plan does not name), nothing is cleared" },
     rereadStep(2, host, loc, undefined),
   ];
 }

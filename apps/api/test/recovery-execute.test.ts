@@ -10,7 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync,
+  utimesSync, writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { clearErrorsOnBus, deviceInUse, isAvailable, loadError, punchHole, writeZeros } from '@daxfleet/dax-native';
 import {
@@ -296,6 +299,56 @@ describe('delete-restore', () => {
       rmSync(backup, { force: true });
     }
   });
+
+  it('refuses to rename a temp file someone replaced with a symlink, and changes nothing through the link', async () => {
+    const backup = path.join(tmp.dir, 'big.backup');
+    writeFileSync(backup, Buffer.alloc(32 << 20, 0x5a));
+    chmodSync(backup, 0o644);
+    // what the symlink points at: its mode, mtime and content must stay as they are
+    const victim = path.join(tmp.dir, 'victim');
+    writeFileSync(victim, 'not yours');
+    chmodSync(victim, 0o600);
+    const victimTime = new Date('2020-01-02T03:04:05.000Z');
+    utimesSync(victim, victimTime, victimTime);
+    const before = readFileSync(fs!.file);
+    const inodeBefore = inodeOf(fs!.file);
+    const e = executor();
+    const plan = await e.plan(request({ action: 'delete-restore', backup_path: backup }));
+    const temp = plan.target.temp_path!;
+    // when the hub hears that the copy started, another program swaps the temp file for a symlink
+    let swapped = false;
+    onReport = (r) => {
+      if (!swapped && r.execution.steps[0]?.op === 'copy' && r.execution.steps[0].status === 'running' && existsSync(temp)) {
+        swapped = true;
+        rmSync(temp);
+        symlinkSync(victim, temp);
+      }
+    };
+    try {
+      const last = expectInOrder(await run(e, plan));
+      expect(swapped).toBe(true);
+      expect(last.status).toBe('failed');
+      expect(last.execution.steps.map((s) => [s.op, s.status])).toEqual([
+        ['copy', 'done'], ['copy-metadata', 'done'], ['fsync', 'done'], ['verify-checksum', 'done'], ['rename', 'failed'],
+        ['reread-badblocks', 'skipped'], ['remap-range', 'skipped'], ['read-file', 'skipped'],
+      ]);
+      expect(last.execution.steps[4]!.detail).toContain('temp file was replaced');
+      expect(last.execution.steps[4]!.detail).toContain('symbolic link');
+      // the damaged file is kept; the link's target was not chmod-ed, chown-ed, touched or renamed into place
+      expect(inodeOf(fs!.file)).toBe(inodeBefore);
+      expect(readFileSync(fs!.file).equals(before)).toBe(true);
+      const v = statSync(victim);
+      expect(v.mode & 0o7777).toBe(0o600);
+      expect(v.mtime.toISOString()).toBe(victimTime.toISOString());
+      expect(readFileSync(victim, 'utf8')).toBe('not yours');
+      // the link is not this run's file: it is left for a person to look at, not removed
+      expect(lstatSync(temp).isSymbolicLink()).toBe(true);
+    } finally {
+      onReport = undefined;
+      rmSync(temp, { force: true });
+      rmSync(backup, { force: true });
+    }
+  });
 });
 
 describe('refusals', () => {
@@ -314,6 +367,29 @@ describe('refusals', () => {
     await e.idle();
     expect(received).toEqual([]);
     expect(readFileSync(fs!.file).equals(before)).toBe(true);
+  });
+
+  it('does not start when the journal cannot be written, and leaves the device free for the next execute', async () => {
+    const dataDir = path.join(tmp.dir, 'journal-gone');
+    const e = executor(dataDir);
+    const plan = await e.plan(request({ action: 'truncate' }));
+    const cmd = { type: 'recovery-execute' as const, id: 'c-j', plan_id: 'p-journal', request: plan.request, digest: plan.digest, executed_by: 'tester' };
+    // the agent's data folder is gone (root ignores a read-only mode, so it is removed): the journal write fails
+    rmSync(dataDir, { recursive: true, force: true });
+    const refused = await e.execute(cmd);
+    expect(refused).toMatchObject({ started: false, refused_because: 'replan-failed' });
+    expect(refused.refusal).toContain('could not record the run in its journal');
+    expect(refused.refusal).toContain('ENOENT');
+    await e.idle();
+    expect(received).toEqual([]);
+    expect(statSync(fs!.file).size).toBe(FILE_SIZE);
+    // with the folder back, the same plan runs: the device is not left busy, the plan not marked executed
+    mkdirSync(dataDir);
+    const ack = await e.execute(cmd);
+    expect(ack.started).toBe(true);
+    await e.idle();
+    expect(received.at(-1)).toMatchObject({ plan_id: 'p-journal', status: 'still-present' });
+    expect(statSync(fs!.file).size).toBe(8192);
   });
 
   it('runs one recovery at a time per device, and a plan only once', async () => {
@@ -352,12 +428,14 @@ describe('journal and restarts', () => {
         ],
       },
     });
+    // byte progress up to seq 1002 may have been posted (not journaled): the journal reserved those seqs
+    journal.reserve('p-cut', 1002);
     const e = executor(dataDir);
     e.resume();
     await e.idle();
     expect(received).toHaveLength(1);
     const r = received[0]!;
-    expect(r).toMatchObject({ plan_id: 'p-cut', seq: 4, status: 'interrupted' });
+    expect(r).toMatchObject({ plan_id: 'p-cut', seq: 1003, status: 'interrupted' });
     expect(r.execution.error).toBe('the agent restarted during step 2 (fsync): check the file/device and plan again');
     expect(r.execution.steps.map((s) => s.status)).toEqual(['done', 'failed', 'skipped', 'skipped', 'skipped']);
     expect(r.execution.progress).toBeUndefined();

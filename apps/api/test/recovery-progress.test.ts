@@ -72,7 +72,7 @@ describe('RecoveryProgressPoster', () => {
       if (r.seq === 2) rmSync(dir, { recursive: true, force: true });
       return { plan_id: r.plan_id, seq: r.seq };
     };
-    const errorLog = { ...log, error: (_o: unknown, message: string) => errors.push(message) } as never;
+    const errorLog = { info: quiet, warn: quiet, error: (_o: unknown, message: string) => errors.push(message) } as never;
     const poster = new RecoveryProgressPoster({ send, journal, log: errorLog, retryFirstMs: 5, retryMaxMs: 10 });
     poster.post('pmem0', report(1, 'executing'));
     poster.post('pmem0', report(2, 'failed'));

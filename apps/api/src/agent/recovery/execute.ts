@@ -10,8 +10,8 @@
  * interrupted (resume). close() stops a run between two chunks of I/O or two steps and reports it interrupted.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, chown, open, readFile, rename, rm, stat, truncate, utimes, type FileHandle } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -36,11 +36,15 @@ const MAX_REMEMBERED_PLANS = 1000;
 
 /** The native calls a run makes (@daxfleet/dax-native files/recover.ts). */
 export interface RecoveryNative {
-  punchHole(path: string, offset: number, length: number): Promise<void>;
+  /** expect: the inode the descriptor must be (checked on the opened file, which is opened O_NOFOLLOW) */
+  punchHole(path: string, offset: number, length: number, expect?: { ino: number }): Promise<void>;
   writeZeros(devicePath: string, offset: number, length: number): Promise<{
     written: number; failed: { offset: number; length: number; code: string; errno: number }[];
   }>;
-  clearErrorsOnBus(args: { bus: string; address: bigint; length: number }): Promise<{ supported: boolean; cleared: number; detail: string }>;
+  /** exact: clear nothing when the platform's clear unit would widen the range (widenRequired) */
+  clearErrorsOnBus(args: { bus: string; address: bigint; length: number; exact?: boolean }): Promise<{
+    supported: boolean; cleared: number; detail: string; widenRequired?: boolean;
+  }>;
 }
 
 export interface RecoveryExecutorOptions {
@@ -77,12 +81,25 @@ interface RunState {
   /** the checks the steps made, by id (a later one of the same id replaces an earlier one) */
   checks: Map<string, RecoveryCheck>;
   lastProgressPost: number;
-  /** delete-restore: sha256 of the backup as it was copied; the temp file this run created */
+  /** delete-restore: sha256 of the backup as it was copied */
   backupSha256?: string;
-  createdTemp?: string;
+  /**
+   * delete-restore: the temp file this run created (O_EXCL), kept open until the run ends: its metadata, fsync and
+   * read-back go through this descriptor, never the path (the folder may be writable by others)
+   */
+  temp?: OwnTemp;
+  /** the planned file's st_dev when a step first looked at it: later steps compare dev and inode */
+  fileDev?: number;
   /** delete-restore: the damaged file's mtime when the copy began (a write to it during the copy would be lost) */
   fileMtimeMsAtCopy?: number;
   scrubCountBefore?: number;
+}
+
+interface OwnTemp {
+  path: string;
+  handle: FileHandle;
+  dev: number;
+  ino: number;
 }
 
 /** One run per device: pmemX, daxX.Y, or the bus of a scrub. */
@@ -149,8 +166,18 @@ export class RecoveryExecutor {
     this.busy.set(device, cmd.plan_id);
     this.started.add(cmd.plan_id);
     if (this.started.size > MAX_REMEMBERED_PLANS) this.started.delete(this.started.values().next().value as string);
-    const state = this.newRun(plan, cmd, device);
-    this.report(state, 'executing');
+    let state: RunState;
+    try {
+      state = this.newRun(plan, cmd, device);
+      // journaled before the run starts: if the journal cannot be written, nothing runs (a restart could not tell)
+      this.report(state, 'executing');
+    } catch (err) {
+      this.busy.delete(device);
+      this.started.delete(cmd.plan_id);
+      this.opts.log.error({ planId: cmd.plan_id, err: errText(err) }, 'recovery not started: its journal could not be written');
+      return refuse('replan-failed', `the agent could not record the run in its journal (${errText(err)}): nothing was changed; ` +
+        'fix the agent\'s data folder and try again');
+    }
     this.opts.log.info({ planId: cmd.plan_id, action: plan.action, device, by: cmd.executed_by }, 'recovery started');
     const run = this.runSteps(state)
       .catch((err: unknown) => {
@@ -197,7 +224,9 @@ export class RecoveryExecutor {
         ? 'the agent restarted during verification: check the file/device and plan again'
         : `the agent restarted during step ${cut.n} (${cut.op}): check the file/device and plan again`;
       this.opts.log.warn({ planId: run.plan_id, device: run.device }, `recovery ${run.plan_id} was interrupted: ${execution.error}`);
-      this.poster.post(run.device, { ...run.report, seq: run.report.seq + 1, status: 'interrupted', execution });
+      // above every seq the run may have posted, progress reports (not journaled) included
+      const seq = Math.max(run.report.seq, run.seq_limit ?? 0) + 1;
+      this.poster.post(run.device, { ...run.report, seq, status: 'interrupted', execution });
     }
   }
 
@@ -222,12 +251,18 @@ export class RecoveryExecutor {
     };
   }
 
-  private report(state: RunState, status: RecoveryProgressReport['status']): void {
+  /**
+   * Posts the run's state to the hub. A step or status change is journaled first; byte/sector/second progress
+   * (progressOnly) is only posted: the journal keeps the latest step change, a restart reports the run interrupted.
+   */
+  private report(state: RunState, status: RecoveryProgressReport['status'], progressOnly = false): void {
     state.seq++;
     state.lastProgressPost = Date.now();
-    this.poster.post(state.device, {
+    const report: RecoveryProgressReport = {
       host_id: this.opts.hostId, plan_id: state.planId, seq: state.seq, status, execution: structuredClone(state.execution),
-    });
+    };
+    if (progressOnly) this.poster.postProgress(report);
+    else this.poster.post(state.device, report);
   }
 
   /** Byte, sector or second progress of the running step: posted at most every progressIntervalMs, and at the end. */
@@ -237,7 +272,7 @@ export class RecoveryExecutor {
     if (p === undefined) return;
     state.execution.progress = { ...p, done, total, unit };
     if (done >= total || Date.now() - state.lastProgressPost >= (this.opts.progressIntervalMs ?? PROGRESS_INTERVAL_MS)) {
-      this.report(state, 'executing');
+      this.report(state, 'executing', true);
     }
   }
 
@@ -249,36 +284,40 @@ export class RecoveryExecutor {
     const { steps } = state.plan;
     let failure: string | undefined;
     let stopped: { step: RecoveryStep; before: boolean } | undefined;
-    for (const step of steps) {
-      const result = state.execution.steps.find((s) => s.n === step.n) as RecoveryStepResult;
-      if (failure === undefined && stopped === undefined && this.stopping) stopped = { step, before: true };
-      if (failure !== undefined || stopped !== undefined) {
-        result.status = 'skipped';
-        result.detail = stopped !== undefined ? 'not run: the agent stopped' : `not run: step ${failedStepOf(state)} failed`;
-        continue;
-      }
-      result.status = 'running';
-      result.started_at = new Date().toISOString();
-      state.execution.progress = { step: step.n, of: steps.length, op: step.op, message: step.description };
-      this.report(state, 'executing');
-      try {
-        result.detail = await this.runStep(state, step);
-        result.status = 'done';
-      } catch (err) {
-        result.status = 'failed';
-        if (err instanceof RunStopped) {
-          result.detail = 'interrupted: the agent stopped during this step';
-          stopped = { step, before: false };
-        } else {
-          result.detail = errText(err);
-          failure = `step ${step.n} (${step.op}) failed: ${result.detail}`;
+    try {
+      for (const step of steps) {
+        const result = state.execution.steps.find((s) => s.n === step.n) as RecoveryStepResult;
+        if (failure === undefined && stopped === undefined && this.stopping) stopped = { step, before: true };
+        if (failure !== undefined || stopped !== undefined) {
+          result.status = 'skipped';
+          result.detail = stopped !== undefined ? 'not run: the agent stopped' : `not run: step ${failedStepOf(state)} failed`;
+          continue;
         }
+        result.status = 'running';
+        result.started_at = new Date().toISOString();
+        state.execution.progress = { step: step.n, of: steps.length, op: step.op, message: step.description };
+        this.report(state, 'executing');
+        try {
+          result.detail = await this.runStep(state, step);
+          result.status = 'done';
+        } catch (err) {
+          result.status = 'failed';
+          if (err instanceof RunStopped) {
+            result.detail = 'interrupted: the agent stopped during this step';
+            stopped = { step, before: false };
+          } else {
+            result.detail = errText(err);
+            failure = `step ${step.n} (${step.op}) failed: ${result.detail}`;
+          }
+        }
+        result.finished_at = new Date().toISOString();
+        delete state.execution.progress;
+        this.report(state, 'executing');
       }
-      result.finished_at = new Date().toISOString();
-      delete state.execution.progress;
-      this.report(state, 'executing');
+    } finally {
+      // the restore copy's descriptor is closed (and the copy removed) however the steps ended
+      if (state.temp !== undefined) await this.releaseTemp(state);
     }
-    if (state.createdTemp !== undefined) await this.removeTemp(state);
 
     if (stopped !== undefined) {
       const { step, before } = stopped;
@@ -304,31 +343,54 @@ export class RecoveryExecutor {
   }
 
   /**
-   * delete-restore, right before the rename replaces the damaged file: nobody wrote it during the copy (its mtime)
-   * and nobody has it open or mapped now (the plan checked that before the copy, which can take minutes); either
-   * would lose that process's data at the rename.
+   * delete-restore, right before the rename replaces the damaged file: nobody has it open or mapped now (the plan
+   * checked that before the copy, which can take minutes); that process's data would be lost at the rename.
+   * (Nobody wrote it during the copy: its mtime, compared by assertSameFile right before the rename.)
    */
-  private async assertUntouchedSinceCopy(state: RunState, file: string): Promise<void> {
-    const st = await stat(file);
-    if (state.fileMtimeMsAtCopy !== undefined && st.mtimeMs !== state.fileMtimeMsAtCopy) {
-      throw new Error(`${file} was written during the copy (its mtime changed): it was not replaced; check it and plan again`);
-    }
-    const openers = await openersOf(this.opts.host.procRoot, { dev: Number(st.dev), ino: Number(st.ino) }, this.opts.host.selfPid);
+  private async assertNoOpeners(state: RunState, file: string): Promise<void> {
+    const ino = need(state.plan.target.inode, 'inode');
+    const dev = state.fileDev ?? Number((await stat(file)).dev);
+    const openers = await openersOf(this.opts.host.procRoot, { dev, ino }, this.opts.host.selfPid);
     if (openers.length > 0) {
       throw new Error(`${file} was opened during the copy by ${describeOpeners(openers)}: it was not replaced; stop ` +
         'them and plan again');
     }
   }
 
-  /** A failed run never leaves the backup's copy behind (only a temp file this run created with O_EXCL). */
-  private async removeTemp(state: RunState): Promise<void> {
-    const temp = state.createdTemp as string;
+  /**
+   * Right before a step changes the file: it is still the device, inode and size the re-checked plan named (and,
+   * for the rename, the mtime it had when the copy began). The plan was re-made and its digest compared moments
+   * before, so this narrows the window in which another process could have replaced or changed the file to one
+   * stat(). The first call records the file's st_dev, which later calls compare.
+   */
+  private async assertSameFile(state: RunState, also: { mtimeMs?: number | undefined } = {}): Promise<void> {
+    const file = need(state.plan.target.path, 'path');
+    checkSameFile(state, file, await stat(file), also);
+  }
+
+  /**
+   * The end of a run: the temp file's descriptor is closed; the file is removed only while the name is still the
+   * file this run created (a failed run never leaves the backup's copy behind, and never removes another's file).
+   */
+  private async releaseTemp(state: RunState): Promise<void> {
+    const own = ownTemp(state);
+    state.temp = undefined;
     try {
-      await rm(temp, { force: true });
+      await own.handle.close();
     } catch (err) {
-      this.opts.log.warn({ temp, err: errText(err) }, 'could not remove the restore copy');
+      this.opts.log.warn({ temp: own.path, err: errText(err) }, 'could not close the restore copy');
     }
-    state.createdTemp = undefined;
+    try {
+      const st = await lstat(own.path);
+      if (Number(st.dev) !== own.dev || Number(st.ino) !== own.ino) {
+        this.opts.log.warn({ temp: own.path }, `${own.path} is no longer the restore copy this run made: left in place`);
+        return;
+      }
+      await rm(own.path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.opts.log.warn({ temp: own.path, err: errText(err) }, 'could not remove the restore copy');
+    }
   }
 
   /** Runs one step; answers its detail sentence or throws what went wrong. */
@@ -338,24 +400,32 @@ export class RecoveryExecutor {
     switch (step.op) {
       case 'punch-hole': {
         const file = need(t.path, 'path');
-        await assertSameFile(t);
+        await this.assertSameFile(state);
         const ranges = t.file_ranges ?? [];
-        for (const r of ranges) await this.opts.native.punchHole(file, r.offset, r.length);
+        // the native call opens the path O_NOFOLLOW and checks the descriptor's inode: the file stat()ed above
+        const expect = t.inode !== undefined ? { ino: t.inode } : undefined;
+        for (const r of ranges) await this.opts.native.punchHole(file, r.offset, r.length, expect);
         return `fallocate(PUNCH_HOLE|KEEP_SIZE) ${file}: ${ranges.map((r) => `bytes ${r.offset}-${r.offset + r.length - 1}`).join(', ')}`;
       }
       case 'truncate': {
         const file = need(t.path, 'path');
         const size = need(t.new_size, 'new_size');
-        await assertSameFile(t);
-        await truncate(file, size);
-        return `truncate(${file}, ${size})`;
+        // truncated through a descriptor checked to be the planned file (no symlink followed, same dev/inode/size)
+        const handle = await open(file, constants.O_WRONLY | constants.O_NOFOLLOW);
+        try {
+          checkSameFile(state, file, await handle.stat(), {});
+          await handle.truncate(size);
+        } finally {
+          await handle.close();
+        }
+        return `ftruncate(${file}, ${size})`;
       }
       case 'fsync':
         if (plan.action === 'delete-restore') {
-          const temp = need(t.temp_path, 'temp_path');
-          await fsyncPath(temp);
-          await fsyncPath(path.dirname(temp));
-          return `fsync ${temp} and ${path.dirname(temp)}`;
+          const own = ownTemp(state);
+          await own.handle.sync();
+          await fsyncPath(path.dirname(own.path));
+          return `fsync ${own.path} and ${path.dirname(own.path)}`;
         }
         await fsyncPath(need(t.path, 'path'));
         return `fsync ${t.path}`;
@@ -374,7 +444,7 @@ export class RecoveryExecutor {
         return this.copyMetadata(state);
       case 'verify-checksum': {
         const temp = need(t.temp_path, 'temp_path');
-        const sha = await this.hashFile(state, temp);
+        const sha = await this.hashHandle(state, ownTemp(state).handle);
         const ok = sha === state.backupSha256;
         this.check(state, 'checksum-match', ok, ok ? `sha256 of ${temp} read back matches the backup's (${sha})`
           : `sha256 of ${temp} read back is ${sha}, the backup read ${state.backupSha256 ?? 'nothing'}`);
@@ -384,10 +454,15 @@ export class RecoveryExecutor {
       case 'rename': {
         const temp = need(t.temp_path, 'temp_path');
         const file = need(t.path, 'path');
-        await assertSameFile(t);
-        await this.assertUntouchedSinceCopy(state, file);
+        // the slow checks first, the stats last: the smallest window before the rename
+        await this.assertNoOpeners(state, file);
+        await assertTempIsOurs(ownTemp(state));
+        await this.assertSameFile(state, { mtimeMs: state.fileMtimeMsAtCopy });
         await rename(temp, file);
-        state.createdTemp = undefined;
+        // the rename succeeded: the name is the restored file now, not a temp file to remove
+        const own = ownTemp(state);
+        state.temp = undefined;
+        await own.handle.close();
         await fsyncPath(path.dirname(file));
         return `rename(${temp}, ${file}): the damaged file's blocks are freed`;
       }
@@ -506,23 +581,31 @@ export class RecoveryExecutor {
 
   private async copyBackup(state: RunState): Promise<string> {
     const t = state.plan.target;
-    state.fileMtimeMsAtCopy = (await stat(need(t.path, 'path'))).mtimeMs;
+    const file = need(t.path, 'path');
+    const before = await stat(file);
+    checkSameFile(state, file, before, {});
+    state.fileMtimeMsAtCopy = before.mtimeMs;
     const backup = need(t.backup, 'backup').path;
     const temp = need(t.temp_path, 'temp_path');
     const hash = createHash('sha256');
     const src = await open(backup, constants.O_RDONLY);
-    let dst: FileHandle | undefined;
     let copied = 0;
     try {
       const size = (await src.stat()).size;
-      // O_EXCL: never overwrite anything, not even a leftover of an earlier run (its name is in the plan)
+      // O_EXCL: never overwrite anything, not even a leftover of an earlier run (its name is in the plan);
+      // read/write: the checksum is read back through this descriptor
+      let dst: FileHandle;
       try {
-        dst = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+        dst = await open(temp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         throw new Error(`${temp} already exists (left by an interrupted restore?): check it, remove it and plan again`);
       }
-      state.createdTemp = temp;
+      // kept open until the run ends (releaseTemp closes it on every path)
+      state.temp = { path: temp, handle: dst, dev: 0, ino: 0 };
+      const own = await dst.stat();
+      state.temp.dev = Number(own.dev);
+      state.temp.ino = Number(own.ino);
       const buf = Buffer.allocUnsafe(CHUNK);
       for (;;) {
         const { bytesRead } = await src.read(buf, 0, CHUNK, copied);
@@ -535,7 +618,6 @@ export class RecoveryExecutor {
         this.progress(state, copied, size, 'bytes');
       }
     } finally {
-      await dst?.close();
       await src.close();
     }
     state.backupSha256 = hash.digest('hex');
@@ -546,31 +628,28 @@ export class RecoveryExecutor {
     const t = state.plan.target;
     const backup = need(t.backup, 'backup').path;
     const temp = need(t.temp_path, 'temp_path');
+    const { handle } = ownTemp(state);
     const st = await stat(backup);
-    // chown first: it clears set-user-id bits that chmod then sets
-    await chown(temp, st.uid, st.gid);
-    await chmod(temp, st.mode & 0o7777);
-    await utimes(temp, st.atimeMs / 1000, st.mtimeMs / 1000);
+    // through the descriptor, never the path; chown first: it clears set-user-id bits that chmod then sets
+    await handle.chown(st.uid, st.gid);
+    await handle.chmod(st.mode & 0o7777);
+    await handle.utimes(st.atimeMs / 1000, st.mtimeMs / 1000);
     return `${temp}: owner ${st.uid}:${st.gid}, mode ${(st.mode & 0o7777).toString(8)}, mtime ${st.mtime.toISOString()} from the backup ` +
       '(extended attributes are not copied)';
   }
 
-  private async hashFile(state: RunState, file: string): Promise<string> {
+  /** sha256 of what an open descriptor reads (positional reads: the descriptor's offset does not matter). */
+  private async hashHandle(state: RunState, handle: FileHandle): Promise<string> {
     const hash = createHash('sha256');
-    const handle = await open(file, constants.O_RDONLY);
-    try {
-      const size = (await handle.stat()).size;
-      const buf = Buffer.allocUnsafe(CHUNK);
-      let pos = 0;
-      for (;;) {
-        const { bytesRead } = await handle.read(buf, 0, CHUNK, pos);
-        if (bytesRead === 0) break;
-        hash.update(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-        this.progress(state, pos, size, 'bytes');
-      }
-    } finally {
-      await handle.close();
+    const size = (await handle.stat()).size;
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let pos = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, CHUNK, pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+      this.progress(state, pos, size, 'bytes');
     }
     return hash.digest('hex');
   }
@@ -601,8 +680,13 @@ export class RecoveryExecutor {
     const spa = need(t.spa, 'spa');
     const address = BigInt(spa.startsWith('0x') ? spa : `0x${spa}`);
     const length = need(t.sectors, 'sectors') * SECTOR;
-    const result = await this.opts.native.clearErrorsOnBus({ bus, address, length });
+    // exact: the plan's data loss covers only the planned bytes; a clear the platform would widen is refused
+    const result = await this.opts.native.clearErrorsOnBus({ bus, address, length, exact: true });
     if (!result.supported) throw new Error(`${bus} cannot clear errors: ${result.detail}`);
+    if (result.widenRequired === true) {
+      this.check(state, 'bus-cleared', false, `${bus} cleared nothing at ${t.spa}: ${result.detail}`);
+      throw new Error(`${bus} would clear more than the planned ${length} bytes at ${t.spa}, so nothing was cleared: ${result.detail}`);
+    }
     const ok = result.cleared >= length;
     this.check(state, 'bus-cleared', ok, `${bus} cleared ${result.cleared} of ${length} bytes at ${t.spa}: ${result.detail}`);
     return `clear-error on ${bus} at ${t.spa}+${length}: ${result.cleared} bytes cleared (${result.detail})`;
@@ -650,19 +734,36 @@ async function fsyncPath(p: string): Promise<void> {
   }
 }
 
-/**
- * Right before a step changes the file: it is still the inode (and size) the re-checked plan named. The plan was
- * re-made and its digest compared moments before, so this narrows the window in which another process could have
- * replaced or grown the file to the time of one stat().
- */
-async function assertSameFile(t: RecoveryAgentPlan['target']): Promise<void> {
-  const file = need(t.path, 'path');
-  const st = await stat(file);
+/** The planned file as stat() or fstat() saw it: same device (recorded at the first look), inode, size (and mtime). */
+function checkSameFile(state: RunState, file: string, st: Stats, also: { mtimeMs?: number | undefined }): void {
+  const t = state.plan.target;
+  const dev = Number(st.dev);
+  state.fileDev ??= dev;
+  if (dev !== state.fileDev) {
+    throw new Error(`${file} is now on device ${dev}, not ${state.fileDev}: it was replaced during the run; it was not changed, plan again`);
+  }
   if (t.inode !== undefined && st.ino !== t.inode) {
     throw new Error(`${file} is now inode ${st.ino}, not the planned inode ${t.inode}: it was replaced since the plan; nothing was changed, plan again`);
   }
   if (t.file_size !== undefined && st.size !== t.file_size) {
     throw new Error(`${file} is now ${st.size} bytes, not the planned ${t.file_size}: it changed since the plan; nothing was changed, plan again`);
+  }
+  if (also.mtimeMs !== undefined && st.mtimeMs !== also.mtimeMs) {
+    throw new Error(`${file} was written during the copy (its mtime changed): it was not replaced; check it and plan again`);
+  }
+}
+
+function ownTemp(state: RunState): OwnTemp {
+  if (state.temp === undefined) throw new Error('the restore copy is not open: the copy step did not run');
+  return state.temp;
+}
+
+/** The temp path still names the regular file this run created (not a symlink or a file put there since). */
+async function assertTempIsOurs(own: OwnTemp): Promise<void> {
+  const st = await lstat(own.path);
+  if (!st.isFile() || Number(st.dev) !== own.dev || Number(st.ino) !== own.ino) {
+    throw new Error(`the temp file was replaced: ${own.path} is no longer the restore copy this run made ` +
+      `(${st.isSymbolicLink() ? 'a symbolic link' : st.isFile() ? `inode ${st.ino}` : 'not a regular file'}); the damaged file was left in place`);
   }
 }
 

@@ -3,7 +3,8 @@
  * or that ended with a report the hub has not acknowledged yet. Each entry holds the run's latest progress report
  * (which carries the whole execution, so it is all the hub needs) and the highest seq the hub acknowledged.
  * Rewritten atomically (temporary file, fsync, rename, fsync of the folder: media/journal.ts writeAtomically)
- * before each report is posted, so:
+ * before each step or status change is posted (byte/sector/second progress is not journaled: only a block of seqs
+ * is reserved for it now and then, so a report after a restart numbers above it), so:
  * - a restart during a run finds it "executing": the agent reports it interrupted (it cannot know how far the
  *   running step got) instead of leaving the hub waiting forever;
  * - a final report the hub never acknowledged is posted again after a restart.

@@ -1,7 +1,8 @@
 /**
  * Recovery progress, agent -> hub: POST /api/v1/agents/recovery with the agent's credential (over HTTP, or through
- * the local hub in role all: senders.ts hubPoster). Every report is journaled (journal.ts) before it is posted;
- * the hub's acknowledgement removes it. Reports of one run go out one at a time in seq order; while the hub cannot
+ * the local hub in role all: senders.ts hubPoster). Every step or status change is journaled (journal.ts) before
+ * it is posted, byte/sector/second progress is only posted; the hub's acknowledgement of the final report removes
+ * the run. Reports of one run go out one at a time in seq order; while the hub cannot
  * be reached or refuses, the poster retries with backoff (1 s, doubling, at most 30 s) and keeps only the run's
  * newest report in the queue (each report carries the whole execution, so an older one adds nothing).
  */

@@ -205,19 +205,19 @@ describe('preallocated space past the end of a file', () => {
 });
 
 describe('truncate', () => {
-  it.skipIf(!root)('defaults to the first bad byte rounded down to 512; the rest of the file is the data loss', async (ctx) => {
+  it.skipIf(!root)('defaults to the start of the 4 KiB block holding the first bad byte (a cut inside it would zero the bad sectors in place); the rest is the data loss', async (ctx) => {
     if (!ext4) return ctx.skip(skipReason);
     // one bad sector at file offset 9728 (block 2, sector 3) and the next one
     const plan = validPlan(await planOn(ext4, sectorOf(ext4, 9728), 2, { action: 'truncate', path: ext4.file }));
     expect(plan.executable).toBe(true);
-    expect(plan.target.new_size).toBe(9728);
-    expect(checkOf(plan, 'size-valid').detail).toContain('rounded down to 512');
+    expect(plan.target.new_size).toBe(8192);
+    expect(checkOf(plan, 'size-valid').detail).toContain('rounded down to the 4096-byte filesystem block');
     expect(plan.data_loss).toEqual([{
-      kind: 'file-bytes', path: ext4.file, inode: statSync(ext4.file).ino, offset: 9728, length: FILE_SIZE - 9728,
-      detail: `bytes 9728–${FILE_SIZE - 1} of ${ext4.file} are cut off (the file ends at 9728 afterwards)`,
+      kind: 'file-bytes', path: ext4.file, inode: statSync(ext4.file).ino, offset: 8192, length: FILE_SIZE - 8192,
+      detail: `bytes 8192–${FILE_SIZE - 1} of ${ext4.file} are cut off (the file ends at 8192 afterwards)`,
     }]);
     expect(plan.steps.map((s) => s.op)).toEqual(['truncate', 'fsync', 'reread-badblocks', 'remap-range', 'read-file']);
-    expect(plan.steps[0]!.description).toBe(`truncate(${ext4.file}, 9728): the blocks past byte 9728 are freed`);
+    expect(plan.steps[0]!.description).toBe(`truncate(${ext4.file}, 8192): the blocks past byte 8192 are freed`);
   });
 
   it.skipIf(!root)('a given size: smaller is fine; one that keeps bad bytes or is not below the size is refused', async (ctx) => {
@@ -228,7 +228,11 @@ describe('truncate', () => {
     expect(zero.target.new_size).toBe(0);
     const keeps = validPlan(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: 12000 }));
     expect(checkOf(keeps, 'size-valid').ok).toBe(false);
-    expect(keeps.refusal).toContain('give a size of at most 9728');
+    expect(keeps.refusal).toContain('give a size of at most 8192');
+    // a size before the first bad byte but inside its block keeps that block with the file: refused too
+    const inBlock = validPlan(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: 9216 }));
+    expect(checkOf(inBlock, 'size-valid').ok).toBe(false);
+    expect(inBlock.refusal).toContain('in the 4096-byte filesystem block that holds the first bad byte (file offset 9728)');
     const larger = validPlan(await planOn(ext4, sector, 1, { action: 'truncate', path: ext4.file, size: FILE_SIZE }));
     expect(larger.refusal).toContain(`not below the file's size ${FILE_SIZE}`);
   });

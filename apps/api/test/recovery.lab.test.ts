@@ -275,7 +275,7 @@ describe.skipIf(qemuUnavailable !== undefined)(`recovery on QEMU's emulated NVDI
         expect(r.restore.run.progress).toContainEqual({ step: 1, op: 'copy', done: FILE_SIZE, total: FILE_SIZE, unit: 'bytes' });
       });
 
-      it('truncate: the file is cut at the first bad byte (rounded down to 512) and reads back as its first bytes', () => {
+      it('truncate: the file is cut at the first bad byte (rounded down to the filesystem block; here block-aligned) and reads back as its first bytes', () => {
         const r = result.fs[fstype];
         const inj = r.injected.trunc;
         const p = r.trunc.plan;

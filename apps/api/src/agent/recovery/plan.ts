@@ -539,17 +539,20 @@ async function planPunchHole(host: RecoveryHost, loc: Located, f: FileFacts, che
 
 async function planTruncate(host: RecoveryHost, request: RecoveryRequest, loc: Located, f: FileFacts, checks: Checks, draft: Draft, partial: string): Promise<void> {
   const firstBad = Math.min(...f.hits.map((h) => h.file_offset as number));
-  const limit = Math.floor(firstBad / SECTOR) * SECTOR;
+  // a size inside the bad block would leave that block with the file, its tail zeroed in place through DAX, which
+  // touches the poison: the limit is the start of the filesystem block holding the first bad byte
+  const block = await fsBlockSize(f.path, f.blksize);
+  const limit = Math.floor(firstBad / block) * block;
   checks.add('file-covers-range', true, `${rangeText(loc.range)} hits ${f.path} from file offset ${firstBad}${partial}`);
   const newSize = request.size ?? limit;
   let sizeDetail: string;
   let sizeOk = false;
   if (limit >= f.size) sizeDetail = `${rangeText(loc.range)} hits ${f.path} only past its end (preallocated blocks beyond byte ${f.size}): reads never reach it and truncate cannot cut it off; use delete-restore`;
   else if (newSize >= f.size) sizeDetail = `the new size ${newSize} is not below the file's size ${f.size}: nothing would be cut off; give a size of at most ${limit}`;
-  else if (newSize > limit) sizeDetail = `the new size ${newSize} keeps bytes from ${limit} on, which lie on the bad range (first bad byte at file offset ${firstBad}): give a size of at most ${limit}`;
+  else if (newSize > limit) sizeDetail = `the new size ${newSize} keeps bytes from ${limit} on, in the ${block}-byte filesystem block that holds the first bad byte (file offset ${firstBad}): give a size of at most ${limit}`;
   else {
     sizeOk = true;
-    sizeDetail = `${f.path} is cut from ${f.size} to ${newSize} bytes${request.size === undefined ? ` (the first bad byte, file offset ${firstBad}, rounded down to 512)` : ''}`;
+    sizeDetail = `${f.path} is cut from ${f.size} to ${newSize} bytes${request.size === undefined ? ` (the first bad byte, file offset ${firstBad}, rounded down to the ${block}-byte filesystem block)` : ''}`;
   }
   checks.add('size-valid', sizeOk, sizeDetail);
   await notOpen(host, f.path, { dev: Number(f.dev), ino: f.ino }, checks);

@@ -218,7 +218,7 @@ describe('a step that fails', () => {
 
 describe('truncate', () => {
   beforeEach(onLoopFs);
-  it('cuts the file at the first bad byte rounded down to 512 B and checks the size', async () => {
+  it('cuts the file at the start of the filesystem block holding the first bad byte and checks the size', async () => {
     const e = executor();
     const plan = await e.plan(request({ action: 'truncate' }));
     expect(plan.target.new_size).toBe(8192);

@@ -32,7 +32,7 @@ daxfleet recovery plan --host HOST_ID --action ACTION --range regionN+OFFSET[:LE
                          as the media page and GET /api/v1/hosts/HOST_ID/ledger list them); without :LENGTH the
                          open range starting there is looked up in the host's ledger
   --path P               punch-hole, truncate, delete-restore: the file on the range
-  --size N               truncate: the new size in bytes (default: the first bad byte, rounded down to 512)
+  --size N               truncate: the new size in bytes (default and most: the start of the block with the first bad byte)
   --backup P             delete-restore: the backup on the host to restore from
   --ttl S                how long the plan can be executed, 60-3600 seconds (default 600)
 

@@ -127,8 +127,8 @@ describe('choosing an action', { timeout: 15_000 }, () => {
     await screen.findByRole('form', { name: 'Choose a recovery action' });
     fireEvent.click(radio('Truncate'));
     const size = screen.getByRole('textbox', { name: 'New size (bytes)' });
-    // the first bad byte is at 1049000 in the file: rounded down to 512
-    expect(size.parentElement!.textContent).toContain('here 1,048,576 bytes');
+    // the first bad byte is at 1049000 in the file: the start of its 4 KiB block
+    expect(size.parentElement!.textContent).toContain('here 1,048,576 bytes with 4 KiB blocks');
     fireEvent.change(size, { target: { value: '1048064' } });
     fireEvent.change(screen.getByRole('combobox', { name: 'Plan valid for' }), { target: { value: '30' } });
     fireEvent.click(screen.getByRole('button', { name: 'Plan (dry run)' }));

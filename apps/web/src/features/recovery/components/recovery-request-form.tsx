@@ -7,7 +7,7 @@ import { formatInteger } from '@/lib/format';
 import { useCreateRecoveryPlan } from '../api/recovery-plans';
 import { RECOVERY_ACTIONS, whyNotApplicable, type RangeContext } from '../utils/actions';
 
-const SECTOR_BYTES = 512;
+const DAX_BLOCK_BYTES = 4096;
 const TTL_CHOICES_MINUTES = [5, 10, 30, 60] as const;
 
 /** The files (by path) the ledger says this range hits. */
@@ -17,13 +17,16 @@ function filesOf(entry: LedgerEntry | null | undefined): string[] {
   return [...out];
 }
 
-/** What truncate defaults to for `path`: its first bad byte's file offset rounded down to 512 (as the agent computes it). */
+/**
+ * The most truncate can keep of `path`: its first bad byte's file offset rounded down to 4 KiB, the block size DAX
+ * filesystems have (the page size); the agent rounds down to the filesystem's own block size, which the dry run shows.
+ */
 export function defaultTruncateSize(entry: LedgerEntry | null | undefined, path: string): number | undefined {
   const offsets = (entry?.files?.hits ?? [])
     .filter((hit) => hit.kind === 'file' && hit.path === path && hit.file_offset !== undefined && hit.unwritten !== true)
     .map((hit) => hit.file_offset ?? 0);
   if (offsets.length === 0) return undefined;
-  return Math.floor(Math.min(...offsets) / SECTOR_BYTES) * SECTOR_BYTES;
+  return Math.floor(Math.min(...offsets) / DAX_BLOCK_BYTES) * DAX_BLOCK_BYTES;
 }
 
 /**
@@ -112,8 +115,8 @@ export function RecoveryRequestForm({ hostId, range, initialPath, entry }: {
           <input id={`${ids}-size`} value={size} inputMode="numeric" placeholder={truncateDefault === undefined ? 'default' : String(truncateDefault)}
             aria-describedby={`${ids}-size-hint`} onChange={(event) => setSize(event.target.value)} />
           <small id={`${ids}-size-hint`} className="muted">
-            Optional. Default: the first bad byte&apos;s offset in the file, rounded down to 512 B
-            {truncateDefault !== undefined ? ` (here ${formatInteger(truncateDefault)} bytes)` : ''}.
+            Optional. Default and largest allowed: the start of the filesystem block holding the first bad byte
+            {truncateDefault !== undefined ? ` (here ${formatInteger(truncateDefault)} bytes with 4 KiB blocks; the dry run shows the exact size)` : ''}.
           </small>
         </div>
       )}

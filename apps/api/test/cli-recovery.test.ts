@@ -221,7 +221,7 @@ describe('daxfleet recovery against a hub and its agent', () => {
 
   it('plan: a file action on the recorded mount is refused; the text shows steps, data loss, checks and the refusal; exit 3', async () => {
     const r = await daxfleet(['recovery', 'plan', '--host', HOST, '--action', 'punch-hole', '--range', rangeArg(FSDAX_RANGE),
-      '--path', '/mnt/ext4-dax/orders.tbl'], viewerEnv);
+      '--path', '/mnt/ext4-dax/orders.tbl'], operatorEnv);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(3);
     refusedId = /^plan (\S+) {2}punch-hole on host host-a {2}status refused$/m.exec(r.stdout)?.[1] ?? '';
@@ -239,7 +239,7 @@ describe('daxfleet recovery against a hub and its agent', () => {
 
   it('plan --json prints the stored plan; a --range without :LENGTH takes the open range from the host\'s ledger', async () => {
     const r = await daxfleet(['recovery', 'plan', '--json', '--host', HOST, '--action', 'clear-errors',
-      '--range', `${RAW_RANGE.region}+${RAW_RANGE.region_offset}`, '--ttl', '120'], viewerEnv);
+      '--range', `${RAW_RANGE.region}+${RAW_RANGE.region_offset}`, '--ttl', '120'], operatorEnv);
     expect(r.stderr).toBe('');
     const printed = JSON.parse(r.stdout) as RecoveryPlan;
     expect(Value.Check(RecoveryPlanSchema, printed)).toBe(true);
@@ -253,14 +253,14 @@ describe('daxfleet recovery against a hub and its agent', () => {
   it('plan: a range that is not open is named with the open range around it, exit 2; with a length the hub\'s 404, exit 1', async () => {
     const before = (await api<RecoveryPlanList>('GET', '/recovery/plans?limit=500', hub.adminToken)).plans.length;
     const inside = `${RAW_RANGE.region}+${RAW_RANGE.region_offset + 2}`;
-    const r = await daxfleet(['recovery', 'plan', '--host', HOST, '--action', 'clear-errors', '--range', inside], viewerEnv);
+    const r = await daxfleet(['recovery', 'plan', '--host', HOST, '--action', 'clear-errors', '--range', inside], operatorEnv);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`daxfleet: host ${HOST} has no open bad range starting at ${inside} (its ledger: daxfleet ` +
       `media page, or GET /api/v1/hosts/${HOST}/ledger?state=open); ${inside} lies inside ${rangeArg(RAW_RANGE)}: pass that\n`);
-    const explicit = await daxfleet(['recovery', 'plan', '--host', HOST, '--action', 'clear-errors', '--range', `${inside}:1`], viewerEnv);
+    const explicit = await daxfleet(['recovery', 'plan', '--host', HOST, '--action', 'clear-errors', '--range', `${inside}:1`], operatorEnv);
     expect(explicit.status).toBe(1);
     expect(explicit.stderr).toMatch(/^daxfleet: .*GET \/api\/v1\/hosts\/host-a\/ledger.*\(HTTP 404 DAXFLEET_ERR_RECOVERY_RANGE_NOT_FOUND\)\n$/);
-    const unknown = await daxfleet(['recovery', 'plan', '--host', 'nobody', '--action', 'clear-errors', '--range', rangeArg(RAW_RANGE)], viewerEnv);
+    const unknown = await daxfleet(['recovery', 'plan', '--host', 'nobody', '--action', 'clear-errors', '--range', rangeArg(RAW_RANGE)], operatorEnv);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/\(HTTP 404 DAXFLEET_ERR_HOST_NOT_FOUND\)\n$/);
     expect((await api<RecoveryPlanList>('GET', '/recovery/plans?limit=500', hub.adminToken)).plans.length).toBe(before);
@@ -302,7 +302,7 @@ describe('daxfleet recovery against a hub and its agent', () => {
   });
 
   it('scrub-recheck end to end: planned (exit 0), confirmed by typing the id, each step printed, still-present (exit 4)', async () => {
-    const planned = await daxfleet(['recovery', 'plan', '--host', HOST, '--action', 'scrub-recheck', '--range', rangeArg(RAW_RANGE)], viewerEnv);
+    const planned = await daxfleet(['recovery', 'plan', '--host', HOST, '--action', 'scrub-recheck', '--range', rangeArg(RAW_RANGE)], operatorEnv);
     expect(planned.stderr).toBe('');
     expect(planned.status).toBe(0);
     const id = /^plan (\S+) /.exec(planned.stdout)?.[1] ?? '';
@@ -320,7 +320,7 @@ describe('daxfleet recovery against a hub and its agent', () => {
 
     const cli = start(['recovery', 'execute', id], operatorEnv, `${id}\n`);
     await eventually(async () => (kernel.running ? true : undefined), 'the agent to start the scrub', 20_000);
-    await eventually(async () => (cli.stdout().includes('1. start-scrub') ? true : undefined), 'step 1 printed', 10_000);
+    await eventually(async () => (cli.stdout().includes('1. start-scrub') ? true : undefined), 'step 1 printed', 45_000);
     kernel.complete();
     const r = await cli.done;
     expect(r.status).toBe(4);
@@ -364,7 +364,7 @@ describe('daxfleet recovery against a hub and its agent', () => {
       ...base, steps: [step1, { n: 2, op: 'reread-badblocks', status: 'running' }],
       progress: { step: 2, of: 2, op: 'reread-badblocks', message: 'reading the bad blocks', done: 1, total: 2, unit: 'sectors' },
     });
-    await eventually(async () => (cli.stdout().includes('reread-badblocks: reading') ? true : undefined), 'the progress line', 10_000);
+    await eventually(async () => (cli.stdout().includes('reread-badblocks: reading') ? true : undefined), 'the progress line', 45_000);
     expect(cli.stdout()).toContain('✓  1. write-zeros      done (0.0 s) wrote 8 sectors at 131072\n');
     expect(cli.stdout()).toContain('  … step 2/2 reread-badblocks: reading the bad blocks 50% (1/2 sectors)\n');
     const verdict = final === 'verified' ? 'cleared' : 'still-present';

@@ -183,9 +183,12 @@ describe('planning', () => {
     expect(host.json.code).toBe('DAXFLEET_ERR_HOST_NOT_FOUND');
   });
 
-  it('a viewer can plan (a dry run); a file action on the recorded mount is refused with the check that says why', async () => {
-    const stored = await plan({ action: 'punch-hole', range: FSDAX_RANGE, path: '/mnt/ext4-dax/orders.tbl' }, viewer);
-    expect(stored).toMatchObject({ host_id: HOST, action: 'punch-hole', status: 'refused', created_by: 'token:test-viewer' });
+  it('an operator plans (a viewer may not: the agent reads file metadata); a file action on the recorded mount is refused with the check that says why', async () => {
+    const byViewer = await api<ApiError>('POST', `/api/v1/hosts/${HOST}/recovery/plans`, viewer,
+      { action: 'punch-hole', range: FSDAX_RANGE, path: '/etc/shadow' });
+    expect(byViewer.status).toBe(403);
+    const stored = await plan({ action: 'punch-hole', range: FSDAX_RANGE, path: '/mnt/ext4-dax/orders.tbl' }, operator);
+    expect(stored).toMatchObject({ host_id: HOST, action: 'punch-hole', status: 'refused', created_by: 'token:test-operator' });
     expect(stored.plan.executable).toBe(false);
     const failed = stored.plan.checks.find((c) => !c.ok);
     expect(failed?.id).toBe('file-on-namespace');
@@ -194,7 +197,7 @@ describe('planning', () => {
     expect(stored.plan.refusal).toContain('/mnt/ext4-dax/orders.tbl');
     expect(stored.plan.refusal).toContain('ENOENT');
     const entries = await audit('recovery.plan');
-    expect(entries[0]).toMatchObject({ actor: 'test-viewer', result: 'success', status_code: 201, target: `plan:${stored.id}` });
+    expect(entries[0]).toMatchObject({ actor: 'test-operator', result: 'success', status_code: 201, target: `plan:${stored.id}` });
   });
 
   it('stores what the agent answered verbatim (clear-errors on the recorded raw namespace pmem2)', async () => {

@@ -20,8 +20,8 @@ import { UsageError } from './usage-error.js';
 
 export const RECOVERY_USAGE = `daxfleet recovery <plan|execute|show|list> [options]   (a client of the hub's REST API)
   --hub URL              the hub (default $DAXFLEET_HUB, else http://127.0.0.1:7300)
-  --token TOKEN          an API token dxf_tok_… (default $DAXFLEET_TOKEN): viewer to plan, show and list,
-                         operator to execute
+  --token TOKEN          an API token dxf_tok_… (default $DAXFLEET_TOKEN): viewer to show and list,
+                         operator to plan and execute
   --json                 print the API's JSON instead of text
 
 daxfleet recovery plan --host HOST_ID --action ACTION --range regionN+OFFSET[:LENGTH] [options]

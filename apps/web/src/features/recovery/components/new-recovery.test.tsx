@@ -80,6 +80,19 @@ describe('starting a recovery from the ledger', { timeout: 15_000 }, () => {
   });
 });
 
+describe('who may plan', { timeout: 15_000 }, () => {
+  it('a viewer sees the actions but cannot ask for a plan: an operator must', async () => {
+    const calls = hub('viewer', rows());
+    renderApp(NEW_URL);
+    await screen.findByRole('form', { name: 'Choose a recovery action' });
+    const button = screen.getByRole('button', { name: 'Plan (dry run)' }) as HTMLButtonElement;
+    await vi.waitFor(() => expect(button.disabled).toBe(true));
+    expect(screen.getByRole('note').textContent).toContain('An operator must plan a recovery');
+    fireEvent.click(button);
+    expect(calls.filter((call) => call.method === 'POST')).toEqual([]);
+  });
+});
+
 describe('choosing an action', { timeout: 15_000 }, () => {
   it('without a file: file actions are disabled and say why; clear-errors is the default', async () => {
     hub('operator', rows());

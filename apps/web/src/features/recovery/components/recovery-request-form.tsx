@@ -2,6 +2,8 @@ import { RECOVERY_PLAN_TTL_SECONDS, type LedgerEntry, type RangeRef, type Recove
 import { useId, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { ErrorMessage } from '@/components/ui/error-message';
+import { useMe } from '@/features/auth/api/get-me';
+import { hasRole } from '@/features/auth/utils/roles';
 import { paths } from '@/config/paths';
 import { formatInteger } from '@/lib/format';
 import { useCreateRecoveryPlan } from '../api/recovery-plans';
@@ -36,6 +38,8 @@ export function defaultTruncateSize(entry: LedgerEntry | null | undefined, path:
 export function RecoveryRequestForm({ hostId, range, initialPath, entry }: {
   hostId: string; range: RangeRef; initialPath?: string | undefined; entry: LedgerEntry | null | undefined;
 }) {
+  const me = useMe();
+  const mayPlan = hasRole(me.data, 'operator');
   const navigate = useNavigate();
   const create = useCreateRecoveryPlan(hostId);
   const [path, setPath] = useState(initialPath ?? '');
@@ -129,8 +133,13 @@ export function RecoveryRequestForm({ hostId, range, initialPath, entry }: {
       {formError !== undefined && <p className="form__error" role="alert">{formError}</p>}
       {create.isError && <ErrorMessage title="The hub could not plan this recovery" error={create.error} />}
       <div className="actions">
-        <button type="submit" className="button button--primary" disabled={create.isPending} aria-busy={create.isPending}>Plan (dry run)</button>
-        {create.isPending
+        <button type="submit" className="button button--primary" disabled={create.isPending || !mayPlan} aria-busy={create.isPending}>Plan (dry run)</button>
+        {!mayPlan && (
+          <p className="recovery-role-note" role="note">
+            An operator must plan a recovery: the agent reads the metadata of the files it is given and names the processes that hold them.
+          </p>
+        )}
+        {mayPlan && create.isPending
           ? <span role="status">Planning on the host…</span>
           : <span className="muted">The agent checks everything and lists the exact steps; nothing on the host changes yet.</span>}
       </div>

@@ -21,8 +21,9 @@ const HostRecoveryPlanQuerySchema = Type.Omit(RecoveryPlanQuerySchema, ['host'])
 const hostRecoveryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/:hostId/recovery/plans', {
     bodyLimit: PLAN_BODY_LIMIT,
-    // a dry run: viewers may plan (it changes nothing on the host); audited all the same
-    config: { auth: 'viewer', audit: 'recovery.plan' },
+    // operators only: the dry run changes nothing, but the agent (root) reads the metadata of any path it is given
+    // (size, owner, mode, times) and names the processes that hold it: not for viewers
+    config: { auth: 'operator', audit: 'recovery.plan' },
     schema: {
       tags: ['recovery'],
       summary: 'Plan a recovery action on an open bad range (a dry run on the host)',

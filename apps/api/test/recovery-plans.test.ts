@@ -90,7 +90,7 @@ async function finished(id: string): Promise<RecoveryPlan> {
 
 /** Runs a scrub-recheck execution the test started to its end: the kernel completes the scrub the agent started. */
 async function completeScrub(id: string): Promise<RecoveryPlan> {
-  await eventually(async () => (kernel.running ? true : undefined), 'the agent to start the scrub', 10_000);
+  await eventually(async () => (kernel.running ? true : undefined), 'the agent to start the scrub', 30_000);
   kernel.complete();
   return finished(id);
 }
@@ -276,7 +276,7 @@ describe('execution', () => {
     expect(res.status).toBe(409);
     expect(res.json.code).toBe('DAXFLEET_ERR_RECOVERY_PLAN_EXPIRED');
     expect((await hub.server.prisma.recoveryPlan.findUniqueOrThrow({ where: { id: p.id } })).status).toBe('expired');
-    await eventually(async () => ((await hub.server.prisma.recoveryPlan.findUniqueOrThrow({ where: { id: q.id } })).status === 'expired' ? true : undefined), 'the sweep to expire the plan', 5000);
+    await eventually(async () => ((await hub.server.prisma.recoveryPlan.findUniqueOrThrow({ where: { id: q.id } })).status === 'expired' ? true : undefined), 'the sweep to expire the plan', 30_000);
     const expired = await api<RecoveryPlanList>('GET', '/api/v1/recovery/plans?status=expired', viewer);
     expect(expired.json.plans.map((x) => x.id)).toEqual(expect.arrayContaining([p.id, q.id]));
     const planned = await api<RecoveryPlanList>('GET', '/api/v1/recovery/plans?status=planned&limit=500', viewer);

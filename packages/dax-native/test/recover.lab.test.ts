@@ -163,7 +163,7 @@ describe.skipIf(unavailable !== undefined)(`recovery calls on QEMU's emulated NV
 
   it("clearErrorsOnBus on QEMU's bus: not supported, nothing sent", () => {
     expect(r.busCommands).not.toMatch(/\bclear_error\b/);
-    expect(r.busClear.value).toEqual({ supported: false, cleared: 0, detail: `bus ${r.bus} does not support clear_error` });
+    expect(r.busClear.value).toEqual({ supported: false, cleared: 0, widenRequired: false, detail: `bus ${r.bus} does not support clear_error` });
   });
 
   it('an unknown bus rejects ENODEV, listing the buses there are', () => {

@@ -65,11 +65,14 @@ const out = { bus, busCommands: readFileSync(busDir + '/commands', 'utf8').trim(
   const base = BigInt(readFileSync('/sys/bus/nd/devices/' + region + '/resource', 'utf8').trim());
   const spa = base + BigInt(before[0].offset) * 512n;
   const length = before[0].length * 512;
+  // the same 100 bytes with exact: nothing is sent, the answer says the range would have to be widened
+  const exact = await settle(m.clearErrorsOnBus({ bus, address: spa + 100n, length: 100, exact: true }));
+  const afterExact = regionBadblocks();
   // 100 bytes inside the first clear unit: widened to one whole unit, which is less than a 512-byte sector
   const partial = await settle(m.clearErrorsOnBus({ bus, address: spa + 100n, length: 100 }));
   const afterPartial = regionBadblocks();
   const whole = await settle(m.clearErrorsOnBus({ bus, address: spa, length }));
-  out.dax = { region, chardev: daxNs.daxregion.devices[0].chardev, spa, length, before, partial, afterPartial, whole, after: regionBadblocks() };
+  out.dax = { region, chardev: daxNs.daxregion.devices[0].chardev, spa, length, before, exact, afterExact, partial, afterPartial, whole, after: regionBadblocks() };
 }
 
 // --- raw namespace: zeros written through the pmem driver, which sends clear-error for the poisoned sectors
@@ -105,7 +108,7 @@ interface NfitResult {
   busCommands: string;
   dax: {
     region: string; chardev: string; spa: string; length: number; before: Range[];
-    partial: Settled<ClearResult>; afterPartial: Range[]; whole: Settled<ClearResult>; after: Range[];
+    exact: Settled<ClearResult>; afterExact: Range[]; partial: Settled<ClearResult>; afterPartial: Range[]; whole: Settled<ClearResult>; after: Range[];
   };
   raw: {
     blockdev: string; before: Range[]; readBefore: string; inUse: Settled<boolean>;
@@ -141,6 +144,13 @@ describe.skipIf(unavailable !== undefined)(`clearing injected errors on nfit_tes
     expect(r.raw.readBefore).toBe('EIO');
   });
 
+  it('with exact, a request inside one clear unit sends nothing and says the range would have to be widened', () => {
+    expect(r.dax.exact.error).toBeUndefined();
+    expect(r.dax.exact.value).toMatchObject({ supported: true, cleared: 0, widenRequired: true });
+    expect(r.dax.exact.value!.detail).toMatch(/^the platform clears in units of \d+ B: .*nothing was cleared$/);
+    expect(r.dax.afterExact).toEqual(r.dax.before);
+  });
+
   it('a request inside one clear unit is widened to that unit, and says so', () => {
     const spa = BigInt(r.dax.spa);
     expect(r.dax.partial.error).toBeUndefined();
@@ -164,6 +174,8 @@ describe.skipIf(unavailable !== undefined)(`clearing injected errors on nfit_tes
     expect(r.dax.whole.value).toEqual({
       supported: true,
       cleared: r.dax.length,
+      // a request aligned to the clear unit is never widened
+      widenRequired: false,
       detail: `bus ${r.bus} cleared ${r.dax.length} of ${r.dax.length} bytes at SPA ${r.dax.spa}`,
       range: { address: r.dax.spa, length: r.dax.length, clearUnit: r.dax.partial.value!.range!.clearUnit },
     });

@@ -130,4 +130,28 @@ describe('RecoveryProgressPoster', () => {
     journal.record('pmem0', report(1, 'executing'));
     expect(RecoveryJournal.open(dir, log).get('plan1')?.report.seq).toBe(1);
   });
+
+  it('a report enqueued just as the previous one was acknowledged is still sent (the run\'s final report)', async () => {
+    // the second report arrives a few microtasks after the first was acknowledged: at some depth this is after the
+    // drain loop decided to stop and before its promise settled; every depth must still deliver it
+    for (let depth = 0; depth < 12; depth++) {
+      const journal = RecoveryJournal.open(newDir(), log);
+      const sent: number[] = [];
+      let poster: RecoveryProgressPoster | undefined;
+      const send: RecoveryProgressSender = async (r) => {
+        sent.push(r.seq);
+        if (r.seq === 1) {
+          let p = Promise.resolve();
+          for (let i = 0; i < depth; i++) p = p.then(() => undefined);
+          void p.then(() => poster!.post('pmem0', report(2, 'verified')));
+        }
+        return { plan_id: r.plan_id, seq: r.seq };
+      };
+      poster = new RecoveryProgressPoster({ send, journal, log, retryFirstMs: 5, retryMaxMs: 10 });
+      poster.post('pmem0', report(1, 'executing'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await poster.idle();
+      expect(sent, `depth ${depth}`).toEqual([1, 2]);
+    }
+  });
 });

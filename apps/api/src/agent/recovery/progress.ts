@@ -89,21 +89,30 @@ export class RecoveryProgressPoster {
     this.timers.clear();
   }
 
+  /**
+   * A plan has a queue exactly while a drain loop works on it: the loop deletes the queue in the same step in which
+   * it decides to stop, so a report enqueued after that starts a new loop (keying the decision on `loops` instead
+   * would lose a report enqueued between the loop's end and its finally handler, e.g. a run's final report).
+   */
   private enqueue(report: RecoveryProgressReport): void {
     if (this.closed) return;
-    const queue = this.queues.get(report.plan_id) ?? [];
-    queue.push(report);
-    this.queues.set(report.plan_id, queue);
-    if (!this.loops.has(report.plan_id)) {
-      // a loop that threw must not become an unhandled rejection (it would end the agent): log it
-      const loop = this.drain(report.plan_id)
-        .catch((err: unknown) => {
-          this.queues.delete(report.plan_id);
-          this.opts.log.error({ planId: report.plan_id, err: (err as Error).message }, 'recovery progress posting stopped');
-        })
-        .finally(() => this.loops.delete(report.plan_id));
-      this.loops.set(report.plan_id, loop);
+    const planId = report.plan_id;
+    const queue = this.queues.get(planId);
+    if (queue !== undefined) {
+      queue.push(report);
+      return;
     }
+    this.queues.set(planId, [report]);
+    // a loop that threw must not become an unhandled rejection (it would end the agent): log it
+    const loop: Promise<void> = this.drain(planId)
+      .catch((err: unknown) => {
+        this.queues.delete(planId);
+        this.opts.log.error({ planId, err: (err as Error).message }, 'recovery progress posting stopped');
+      })
+      .finally(() => {
+        if (this.loops.get(planId) === loop) this.loops.delete(planId);
+      });
+    this.loops.set(planId, loop);
   }
 
   private async drain(planId: string): Promise<void> {

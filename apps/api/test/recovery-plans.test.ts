@@ -28,7 +28,7 @@ import { DEFAULT_MIGRATIONS_DIR } from '../src/config.js';
 import { buildServer } from '../src/server.js';
 import { issueAgentCredential } from '../src/services/agent-credentials.js';
 import { createApiToken } from '../src/services/api-tokens.js';
-import { executeRecoveryPlan } from '../src/services/recovery-plans.js';
+import { executeRecoveryPlan, newPlanId } from '../src/services/recovery-plans.js';
 import { authed, reportOf, startTestHub, tempDir, withEnv, type TestHub } from './helpers.js';
 import { eventually } from './processes.js';
 import { EmulatedScrub, recordedHost, setAttribute, type RecordedHost } from './recovery-fixtures.js';
@@ -148,6 +148,14 @@ afterAll(async () => {
   await hub?.close();
   recorded?.remove();
   tmp.remove();
+});
+
+describe('plan ids', () => {
+  it('never start with "-" (a command line would read one as an option): url-safe, prefixed rp_', () => {
+    const ids = Array.from({ length: 2000 }, () => newPlanId());
+    for (const id of ids) expect(id).toMatch(/^rp_[A-Za-z0-9_-]{22}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
 });
 
 describe('planning', () => {

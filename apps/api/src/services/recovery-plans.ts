@@ -38,7 +38,8 @@ const REPORTABLE: ReadonlySet<string> = new Set(['executing', 'interrupted']);
 
 /** 128 random bits, url-safe (it goes into URLs and the agent's command, whose plan_id pattern it matches). */
 export function newPlanId(): string {
-  return randomBytes(16).toString('base64url');
+  // "rp_" first: a bare base64url id can start with "-", which a command line reads as an option
+  return `rp_${randomBytes(16).toString('base64url')}`;
 }
 
 /** The status a row reads as at `now`: planned past its expiry is expired, whether the row was updated or not. */

@@ -8,6 +8,9 @@ import { HealthSampleSchema, MediaEventSchema } from './media.js';
 import { RangeFilesSchema } from './recovery.js';
 import { ScrubAgentCommandSchema } from './scrub.js';
 import { RecoveryExecuteAgentCommandSchema, RecoveryPlanAgentCommandSchema } from './recovery.js';
+import {
+  DaxChangeExecuteAgentCommandSchema, DaxChangePlanAgentCommandSchema, FsDaxInspectAgentCommandSchema,
+} from './dax-modes.js';
 
 /** Every error response: one shape (DAXFLEET_ERR_<AREA>_<WHAT> codes). */
 export const ErrorSchema = Type.Object({
@@ -158,10 +161,13 @@ export const RescanAgentCommandSchema = Type.Object({
 }, { additionalProperties: false });
 /**
  * rescan: scan and report now; scrub: start an address range scrub (scrub.ts), answered by ScrubCommandAck;
- * recovery-plan / recovery-execute: recovery.ts, answered by RecoveryPlanCommandAck / RecoveryExecuteCommandAck
+ * recovery-plan / recovery-execute: recovery.ts, answered by RecoveryPlanCommandAck / RecoveryExecuteCommandAck;
+ * dax-change-plan / dax-change-execute / fs-dax-inspect: dax-modes.ts, answered by DaxChangePlanCommandAck /
+ * DaxChangeExecuteCommandAck / FsDaxInspectCommandAck
  */
 export const AgentCommandSchema = Type.Union([
   RescanAgentCommandSchema, ScrubAgentCommandSchema, RecoveryPlanAgentCommandSchema, RecoveryExecuteAgentCommandSchema,
+  DaxChangePlanAgentCommandSchema, DaxChangeExecuteAgentCommandSchema, FsDaxInspectAgentCommandSchema,
 ]);
 export type AgentCommand = Static<typeof AgentCommandSchema>;
 export const AgentCommandAckSchema = Type.Object({ accepted: Type.Literal(true), id: Type.String() });

@@ -7,3 +7,4 @@ export * from './media.js';
 export * from './bad-ranges.js';
 export * from './scrub.js';
 export * from './recovery.js';
+export * from './dax-modes.js';

@@ -7,6 +7,7 @@
  * A malformed or unreadable attribute becomes a warning on the object it belongs to; the scan goes on.
  */
 import { Type, type Static } from 'typebox';
+import { DaxFilesystemSchema } from './dax-modes.js';
 
 export const ScanWarningSchema = Type.Object({
   /** sysfs path (relative to the scan root, e.g. "bus/nd/devices/region0/size") or device name */
@@ -217,6 +218,12 @@ export const InventorySchema = Type.Object({
   dax_regions: Type.Array(DaxRegionSchema),
   /** whether DIMM health came from libndctl (false: native addon unavailable, health left out) */
   health_source: Type.Union([Type.Literal('libndctl'), Type.Literal('none')]),
+  /**
+   * mounted filesystems of a DAX-capable type (ext2, ext4, xfs, virtiofs, erofs) with their dax mount mode and
+   * whether their device supports DAX (dax-modes.ts); absent when the agent did not read mounts (a recorded tree
+   * without its mounts.txt, an older agent)
+   */
+  filesystems: Type.Optional(Type.Array(DaxFilesystemSchema)),
   warnings: Type.Array(ScanWarningSchema),
 });
 export type Inventory = Static<typeof InventorySchema>;

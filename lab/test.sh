@@ -8,13 +8,14 @@
 #      LAB_COMPARE_SELF=1  LAB_TEST_TIMEOUT=240 (s per guest)  LAB_TESTS="transitions layout:NAME ..."
 #      LAB_TEST_FULL=1 (check after every transition step, all layouts)  LAB_REQUIRED=1  LAB_CACHE
 #      LAB_RW_TIMEOUT=360 (s, the recovery-walk guest: agent start + the Playwright walk of the web UI)
+#      LAB_DW_TIMEOUT=300 (s, the dax-walk guest)
 set -uo pipefail
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab
 LAB_CACHE=${LAB_CACHE:-$LAB_DIR/.cache}; export LAB_CACHE
 # default: ~2-2.5 min on 2 idle cores; LAB_TEST_FULL=1: a check after every transition step and every layout
-if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less agent media-webhook recovery-walk"}
-else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed agent media-webhook recovery-walk"}; fi
+if [ "${LAB_TEST_FULL:-0}" = 1 ]; then TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed layout:two-dimm-all-modes layout:devdax-system-ram layout:one-dimm-label-less agent media-webhook recovery-walk dax-walk"}
+else TESTS=${LAB_TESTS:-"transitions layout:four-dimm-mixed agent media-webhook recovery-walk dax-walk"}; fi
 T0=$SECONDS
 
 why=$("$LAB" _unavailable)
@@ -92,6 +93,15 @@ for t in $TESTS; do
         || { echo "FAIL recovery-walk: $rw"; failed=$((failed + 1)); continue; }
       # its own guest timeout: node starts the agent slowly under TCG, then the UI walk runs (LAB_RW_TIMEOUT)
       args=(tests/recovery-walk.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=1 REGION_MB=512 $rw"; tmo=${LAB_RW_TIMEOUT:-360} ;;
+    dax-walk)
+      # filesystem and device DAX through the web UI end to end: the same host side as recovery-walk
+      # (tools/recovery-stack.sh with LAB_WALK=dax-walk runs e2e/lab-tests/dax-walk.spec.ts), in the guest ext4
+      # dax=inode on an fsdax namespace, a free region, the agent, and answers to the spec's requests (tests/dax-walk.sh)
+      if [ ! -f "$CLI" ] || [ "${LAB_COMPARE_SELF:-0}" = 1 ]; then echo "SKIP dax-walk: no daxfleet CLI to run"; skipped=$((skipped + 1)); continue; fi
+      RW_STATE=$(mktemp -d /tmp/daxfleet-lab-dax.XXXXXX)
+      rw=$(LAB_WALK=dax-walk LAB_WALK_PREFIX=dw-ui "$LAB_DIR/tools/recovery-stack.sh" "$CLI" "$RW_STATE" $$ "$LAB_CACHE/runs/$id/out") \
+        || { echo "FAIL dax-walk: $rw"; failed=$((failed + 1)); continue; }
+      args=(tests/dax-walk.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=2 REGION_MB=512 $rw"; tmo=${LAB_DW_TIMEOUT:-300} ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;
   esac
   s=$SECONDS
@@ -106,7 +116,7 @@ for t in $TESTS; do
     [ "$rc" = 0 ] && grep -q '^PASS agent-reported' "$res" 2>/dev/null && hub_checks "$rd/out"
     stop_hub; rm -rf "$HUB_DIR"
   fi
-  [ "$t" = recovery-walk ] && touch "$RW_STATE/stop"     # stops the host side (hub, Playwright if still running)
+  case $t in recovery-walk|dax-walk) touch "$RW_STATE/stop" ;; esac   # stops the host side (hub, Playwright if still running)
   [ -f "$res" ] && sed -n '/^\(PASS\|FAIL\|SKIP\)/p' "$res"
   # print the diffs of failed checks
   [ -f "$res" ] && grep '^FAIL' "$res" | while read -r _ name _; do

@@ -13,12 +13,16 @@
 # Prints one line of KEY=VALUE words for the guest's environment (`lab run` passes LAB_* and DAXFLEET_* in):
 # LAB_HOSTFWD, LAB_RW_HUB (the hub as the guest sees it: 10.0.2.2), DAXFLEET_JOIN_TOKEN, DAXFLEET_LAB_HUB_TOKEN.
 #
+# LAB_WALK names the walk (default recovery-walk; also dax-walk): the ready file is OUT_DIR/$LAB_WALK.ready, the spec
+# e2e/lab-tests/$LAB_WALK.spec.ts (only that one), the result lines are prefixed LAB_WALK_PREFIX (default rw-ui).
+#
 # Everything runs in the background and stops by itself once STATE_DIR/stop exists (lab/test.sh touches it when
 # the guest is done), WATCH_PID is gone, or after LAB_RW_MAX_SECONDS (default 600). Then the hub's log is copied to
 # OUT_DIR/host-hub.log and STATE_DIR is removed.
 set -uo pipefail
 [ $# -ge 4 ] || { echo "usage: recovery-stack.sh CLI STATE_DIR WATCH_PID OUT_DIR" >&2; exit 2; }
 CLI=$1 DIR=$2 WATCH=$3 OUT=$4
+WALK=${LAB_WALK:-recovery-walk} PREFIX=${LAB_WALK_PREFIX:-rw-ui}
 TOOLS=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 REPO=$(cd "$TOOLS/../.." && pwd)
 [ -f "$CLI" ] || { echo "no daxfleet CLI at $CLI (build it: pnpm -r build)"; exit 1; }
@@ -47,7 +51,7 @@ ADMIN=${tokens%% *} JOIN=${tokens##* }
 # guest's ready file (what it set up: host id, file, range) in its environment.
 (
   waited=0
-  while [ ! -f "$OUT/recovery-walk.ready" ]; do
+  while [ ! -f "$OUT/$WALK.ready" ]; do
     [ -f "$DIR/stop" ] || ! kill -0 "$WATCH" 2>/dev/null && exit 0
     [ "$waited" -ge $(( 2 * ${LAB_RW_READY_SECONDS:-300} )) ] && exit 0
     sleep 0.5; waited=$((waited + 1))
@@ -56,14 +60,14 @@ ADMIN=${tokens%% *} JOIN=${tokens##* }
   t0=$(date +%s)
   # the playwright binary directly (what `npx playwright` runs): `timeout` passes a TERM on to it
   ( cd "$REPO/e2e" && exec env DAXFLEET_LAB_HUB_URL="$HUB_LOCAL" DAXFLEET_LAB_ADMIN_PASSWORD="$password" \
-      DAXFLEET_LAB_ADMIN_TOKEN="$ADMIN" DAXFLEET_LAB_READY="$OUT/recovery-walk.ready" \
+      DAXFLEET_LAB_ADMIN_TOKEN="$ADMIN" DAXFLEET_LAB_READY="$OUT/$WALK.ready" \
       DAXFLEET_LAB_PW_JSON="$OUT/playwright.json" DAXFLEET_LAB_PW_OUTPUT="$OUT/playwright-artifacts" \
-      timeout -k 10 "${LAB_RW_PLAYWRIGHT_SECONDS:-240}" ./node_modules/.bin/playwright test -c playwright.lab.config.ts ) \
+      timeout -k 10 "${LAB_RW_PLAYWRIGHT_SECONDS:-240}" ./node_modules/.bin/playwright test -c playwright.lab.config.ts "lab-tests/$WALK.spec.ts" ) \
     > "$OUT/playwright.log" 2>&1 &
   echo $! > "$DIR/playwright.pid"
   wait $!
   rc=$?
-  node "$TOOLS/recovery-pw-results.mjs" "$OUT/playwright.json" "$rc" "$(( $(date +%s) - t0 ))" > "$OUT/playwright.results.tmp" 2>&1
+  node "$TOOLS/recovery-pw-results.mjs" "$OUT/playwright.json" "$rc" "$(( $(date +%s) - t0 ))" "$PREFIX" > "$OUT/playwright.results.tmp" 2>&1
   mv "$OUT/playwright.results.tmp" "$OUT/playwright.results"
   touch "$OUT/playwright.done"
 ) > /dev/null 2>&1 < /dev/null &

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { scanInventory, stringifyNdctl, toDaxctlList, toNdctlList } from '@daxfleet/dax-native';
 import { HOST_ID_PATTERN } from './agent/host-identity.js';
+import { DAX_USAGE, daxCommand } from './cli/dax.js';
 import { RECOVERY_USAGE, recoveryCommand } from './cli/recovery.js';
 import { UsageError } from './cli/usage-error.js';
 import { DATABASE_FILE, VERSION, type Role } from './config.js';
@@ -25,6 +26,9 @@ commands:
   recovery plan|execute|show|list
               recover from media errors through the hub: plan an action (a dry run on the host), review its
               data loss, execute it and follow it to the verification
+  dax plan|execute|show|list|inspect|capacity
+              DAX modes through the hub: namespace and dax device modes, the filesystem DAX policy
+              (FS_XFLAG_DAX), requested vs effective DAX of files, the fleet's capacity by mode
 
 daxfleet serve [options]
   --role all|hub|agent   all: hub + local agent (default); hub: REST API and UI; agent: scan and report
@@ -61,6 +65,7 @@ daxfleet inventory [options]
                          nothing to list)
 
 ${RECOVERY_USAGE}
+${DAX_USAGE}
   -h, --help             this help
   --version              print the version
 `;
@@ -316,6 +321,9 @@ async function main(argv: string[]): Promise<void> {
     case 'inventory': return inventoryCommand(rest);
     case 'recovery':
       process.exitCode = await recoveryCommand(rest);
+      return;
+    case 'dax':
+      process.exitCode = await daxCommand(rest);
       return;
     case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);

@@ -84,6 +84,12 @@ export async function daxfleetApp(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(import('./routes/api/v1/hosts/recovery.js'), { prefix: '/api/v1/hosts' });
   await fastify.register(import('./routes/api/v1/recovery/index.js'), { prefix: '/api/v1/recovery' });
   await fastify.register(import('./routes/api/v1/agents/recovery.js'), { prefix: '/api/v1/agents' });
+  // DAX changes (issue 7): the expiry sweep, planning and fs-dax inspection per host, the fleet list and execute,
+  // fleet capacity by mode
+  await fastify.register(import('./plugins/app/dax-changes.js'));
+  await fastify.register(import('./routes/api/v1/hosts/dax.js'), { prefix: '/api/v1/hosts' });
+  await fastify.register(import('./routes/api/v1/dax/index.js'), { prefix: '/api/v1/dax' });
+  await fastify.register(import('./routes/api/v1/fleet/index.js'), { prefix: '/api/v1/fleet' });
   await fastify.register(webhooks);
   await fastify.register(webhookRoutes, { prefix: '/api/v1/webhooks' });
   if (opts.agentCommands) await fastify.register(agentCommandRoutes, { prefix: '/api/v1/agent/commands', target: opts.agentCommands });

@@ -105,6 +105,21 @@ export const ERROR_STATUS = {
   /** agent progress: the plan is not executing (nor interrupted, whose late reports still apply): drop the report */
   DAXFLEET_ERR_RECOVERY_NOT_EXECUTING: 409,
   // --- end recovery plans ---
+  // --- DAX changes (issue 7) ---
+  DAXFLEET_ERR_DAX_CHANGE_NOT_FOUND: 404,
+  /** execute: the change was not executed before its expires_at (it is now expired): plan again */
+  DAXFLEET_ERR_DAX_CHANGE_EXPIRED: 409,
+  /** execute: the agent refused the plan at plan time (a precondition failed): nothing can run */
+  DAXFLEET_ERR_DAX_NOT_EXECUTABLE: 409,
+  /** execute: the change is executing or finished (only a planned change is executed, once) */
+  DAXFLEET_ERR_DAX_ALREADY_EXECUTED: 409,
+  /** execute: the body's digest is not the digest of this change's plan (review the plan you execute) */
+  DAXFLEET_ERR_DAX_DIGEST_MISMATCH: 409,
+  /** execute: the agent planned again and the plan differs or cannot run: the change is refused, plan again */
+  DAXFLEET_ERR_DAX_HOST_CHANGED: 409,
+  /** execute: another DAX change runs on the host: the change stays planned, execute it again shortly */
+  DAXFLEET_ERR_DAX_BUSY: 409,
+  // --- end DAX changes ---
   /** anything unexpected: details are logged with the reqId, never returned */
   DAXFLEET_ERR_INTERNAL: 500,
 } as const;

@@ -12,6 +12,16 @@ import { COMMANDS_PATH, commandHeaders } from './command-signing.js';
 import { refusalOf } from './senders.js';
 
 const COMMAND_TIMEOUT_MS = 60_000;
+/**
+ * Commands that answer only once their work is done take longer: dax-change-execute runs the change, then a fresh
+ * scan to verify it, before answering (the agent keeps within this).
+ */
+const COMMAND_TIMEOUTS_MS: Partial<Record<AgentCommand['type'], number>> = { 'dax-change-execute': 120_000 };
+
+/** How long the hub waits for the agent's answer to a command of this type. */
+export function commandTimeoutMs(type: AgentCommand['type']): number {
+  return COMMAND_TIMEOUTS_MS[type] ?? COMMAND_TIMEOUT_MS;
+}
 
 /**
  * The command reached the agent (or may have) but no answer came in time: unlike a refused connection, the agent
@@ -44,9 +54,12 @@ export function newCommandId(): string {
 
 /**
  * Sends a signed command; resolves with the agent's answer (parsed JSON) once the agent ran it, throws
- * AGENT_UNREACHABLE or AGENT_REFUSED.
+ * AGENT_UNREACHABLE (AgentCommandTimeoutError when no answer came within the command's timeout) or AGENT_REFUSED.
  */
-export async function sendAgentCommand(dest: CommandDestination, command: AgentCommand): Promise<unknown> {
+export async function sendAgentCommand(
+  dest: CommandDestination, command: AgentCommand, opts: { timeoutMs?: number } = {},
+): Promise<unknown> {
+  const timeoutMs = opts.timeoutMs ?? commandTimeoutMs(command.type);
   const rawBody = JSON.stringify(command);
   const headers = { 'content-type': 'application/json', ...commandHeaders(dest.commandKey, rawBody) };
   let status: number;
@@ -60,14 +73,14 @@ export async function sendAgentCommand(dest: CommandDestination, command: AgentC
     try {
       // no redirects: a signed command goes to the URL the agent reported and nowhere else
       const res = await fetch(url, {
-        method: 'POST', headers, body: rawBody, redirect: 'manual', signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
+        method: 'POST', headers, body: rawBody, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       text = await res.text();
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') {
         throw new AgentCommandTimeoutError(`the agent of host ${dest.hostId} at ${dest.agentUrl} did not answer within ` +
-          `${COMMAND_TIMEOUT_MS / 1000} s: it may still be running the command`);
+          `${timeoutMs / 1000} s: it may still be running the command`);
       }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;

@@ -23,6 +23,8 @@ export interface MediaBusEvents {
   delivery: [{ id: string; subscription_id: string; status: string }];
   /** a recovery plan was created or changed state or progress (services/recovery-plans.ts) */
   recovery: [{ id: string; host_id: string; status: string; seq: number }];
+  /** a DAX change was planned or changed status (services/dax-changes.ts) */
+  dax: [{ id: string; host_id: string; kind: string; status: string }];
 }
 
 export class MediaBus extends EventEmitter<MediaBusEvents> {

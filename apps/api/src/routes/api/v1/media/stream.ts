@@ -2,7 +2,8 @@
  * GET /api/v1/media/stream (viewer): Server-Sent Events for the UI, so it hears of new bad ranges within a second
  * instead of polling. `event: ingested` after every report that stored something (a new inventory version,
  * events, health samples), `event: delivery` when a webhook delivery changes state, `event: recovery` when a
- * recovery plan is created or changes state or progress (the UI refetches the plan), a comment heartbeat every
+ * recovery plan is created or changes state or progress (the UI refetches the plan), `event: dax` when a DAX change
+ * is planned or changes status, a comment heartbeat every
  * 15 s (keeps proxies and the hub's own idle-socket timeout from closing the stream) and a `retry:` hint. Nothing
  * is replayed: a client that reconnects re-reads the REST lists.
  *
@@ -67,7 +68,8 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         '`ingested` {host_id, inventory_changed, inventory_version, events} after a report stored something; ' +
         '`delivery` {id, subscription_id, status} when a webhook delivery changes state; `recovery` {id, host_id, ' +
         'status, seq} when a recovery plan is created or its status or progress changes (GET ' +
-        '/api/v1/recovery/plans/{id} for the rest); a `:` comment every ' +
+        '/api/v1/recovery/plans/{id} for the rest); `dax` {id, host_id, kind, status} when a DAX change is planned ' +
+        'or changes status (GET /api/v1/dax/changes/{id} for the rest); a `:` comment every ' +
         `${heartbeatMs / 1000} s; retry: ${RETRY_MS}. The stream ends when the credential stops being valid.`,
       querystring: closed(Type.Object({})),
       response: {
@@ -117,6 +119,9 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const onRecovery = (...[plan]: MediaBusEvents['recovery']): void => {
       send(frame('recovery', { id: plan.id, host_id: plan.host_id, status: plan.status, seq: plan.seq }));
     };
+    const onDax = (...[change]: MediaBusEvents['dax']): void => {
+      send(frame('dax', { id: change.id, host_id: change.host_id, kind: change.kind, status: change.status }));
+    };
     const heartbeat = setInterval(() => {
       stillAuthorized(request).then((ok) => {
         if (ok) send(`: heartbeat ${new Date().toISOString()}\n\n`);
@@ -133,12 +138,14 @@ const mediaStreamRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       bus.off('ingested', onIngested);
       bus.off('delivery', onDelivery);
       bus.off('recovery', onRecovery);
+      bus.off('dax', onDax);
       open.delete(end);
       if (!res.writableEnded) res.end();
     }
     bus.on('ingested', onIngested);
     bus.on('delivery', onDelivery);
     bus.on('recovery', onRecovery);
+    bus.on('dax', onDax);
     open.add(end);
     // the client went away (or the socket failed): drop the listeners
     res.on('close', end);

@@ -1,0 +1,302 @@
+/// <reference lib="dom" />
+/**
+ * Filesystem DAX and device DAX end to end, in Chromium against the real hub UI, with the agent in a QEMU guest on
+ * emulated NVDIMMs (lab/test.sh, test dax-walk). The guest made an fsdax namespace with ext4 -b 4096 mounted
+ * dax=inode and a small tree, and left a second region free (lab/tests/dax-walk.sh). Logged in as an operator
+ * (made through the REST API), the walk: (1) finds the mount on the host's DAX page as dax=inode on a device with
+ * DAX; (2) sets a DAX policy on a directory (dax on, existing none): the dry run lists exactly the directory, the
+ * flag is set, a file the guest creates afterwards inherits it and is DAX while the older file stays not DAX;
+ * (3) a policy with existing=all over a file the guest holds open leaves that file pending, "not evicted", with its
+ * holder; (4) creates a devdax namespace in the free region, changes it to fsdax (data-loss confirmation), destroys
+ * it, each verified, and a mode change of the mounted namespace is refused with the reason; (5) the fleet capacity
+ * page shows the host's bytes by mode as ndctl lists them in the guest. Every state is also asked of the guest
+ * (e2e/lab-tests/dax-guest.ts), whose answers come from ndctl, xfs_io and statx, never from daxfleet.
+ */
+import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
+import type { DaxChange, DaxFilesystem, HostInventory } from '@daxfleet/shared';
+import { hubCall, labAdminToken, labHubUrl } from './lab-env';
+import { daxWalkSetup, guest, type DaxWalkSetup, type GuestAttrs } from './dax-guest';
+
+test.describe.configure({ mode: 'serial' });
+
+const OPERATOR = { username: 'lab-operator', password: 'lab-operator-password-001' };
+
+let setup: DaxWalkSetup;
+let page: Page;
+/** the namespace the walk creates in the free region */
+let created = '';
+
+const admin = () => ({ token: labAdminToken() });
+const flagOf = (attrs: Record<string, GuestAttrs>, path: string) => {
+  const a = attrs[path];
+  if (a === undefined || 'missing' in a) throw new Error(`the guest has no ${path}: ${JSON.stringify(attrs)}`);
+  return a;
+};
+
+async function logIn(browser: Browser, username: string, password: string): Promise<Page> {
+  const p = await browser.newPage();
+  await p.goto(labHubUrl());
+  await expect(p).toHaveURL(/\/login(\?|$)/);
+  await p.getByLabel('Username').fill(username);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await expect(p.getByRole('group', { name: 'Logged in user' })).toContainText(username);
+  return p;
+}
+
+/** An operator through the REST API; the first password (an admin's) is changed as a new user must. */
+async function createOperator(): Promise<void> {
+  const firstPassword = `first-${OPERATOR.password}`;
+  const made = await hubCall('POST', '/users', admin(), { username: OPERATOR.username, password: firstPassword, role: 'operator' });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  const first = await fetch(`${labHubUrl()}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: OPERATOR.username, password: firstPassword }),
+  });
+  expect(first.status).toBe(200);
+  const cookie = first.headers.getSetCookie().find((c) => c.startsWith('daxfleet_session='))!.split(';')[0]!;
+  const changed = await hubCall('POST', '/auth/password', { cookie }, { current_password: firstPassword, new_password: OPERATOR.password });
+  expect(changed.status, JSON.stringify(changed.body)).toBe(204);
+}
+
+async function changeOf(id: string): Promise<DaxChange> {
+  const { status, body } = await hubCall<DaxChange>('GET', `/dax/changes/${id}`, admin());
+  expect(status, JSON.stringify(body)).toBe(200);
+  return body;
+}
+
+/** On a change page just opened by "Plan (dry run)": its id, from the URL */
+async function changeIdFromUrl(p: Page): Promise<string> {
+  await expect(p).toHaveURL(/\/dax\/changes\/dc_[A-Za-z0-9_-]+$/, { timeout: 90_000 });
+  return /\/dax\/changes\/(dc_[A-Za-z0-9_-]+)$/.exec(p.url())![1]!;
+}
+
+/** Execute… → (the data-loss checkbox when the plan loses data) → Execute → the verified result */
+async function executeAndVerify(p: Page, id: string, losesData: boolean): Promise<DaxChange> {
+  await expect(p.getByLabel('Change status')).toHaveText('planned');
+  await p.getByRole('button', { name: 'Execute…' }).click();
+  const dialog = p.getByRole('dialog', { name: 'Execute this DAX change?' });
+  const go = dialog.getByRole('button', { name: 'Execute', exact: true });
+  const understand = dialog.getByRole('checkbox', { name: 'I understand this data will be lost' });
+  if (losesData) {
+    await expect(go).toBeDisabled();
+    await understand.check();
+  } else {
+    await expect(dialog).toContainText('This change destroys no data.');
+    await expect(understand).toHaveCount(0);
+  }
+  await go.click();
+  await expect(p.getByLabel('Change status')).toHaveText(/verified|failed|refused|interrupted/, { timeout: 130_000 });
+  const change = await changeOf(id);
+  const failed = change.result?.verification.filter((c) => !c.ok).map((c) => `${c.id}: ${c.detail}`) ?? [];
+  expect(change.status, `${change.result?.error ?? change.plan.refusal ?? ''} ${failed.join('; ')}`).toBe('verified');
+  await expect(p.getByLabel('Change status')).toHaveText('verified');
+  const result = p.getByRole('region', { name: 'Result' });
+  await expect(result.getByRole('heading', { name: 'Result: Verified' })).toBeVisible();
+  for (const check of change.result!.verification) {
+    await expect(result.getByRole('table', { name: 'Verification checks' }).getByRole('row').filter({ hasText: check.detail }).getByLabel('passed')).toHaveText('✓');
+  }
+  return change;
+}
+
+/** The exact byte count a <Bytes> cell carries (its <data value>) */
+async function bytesOf(cell: Locator): Promise<number> {
+  return Number(await cell.locator('data').first().getAttribute('value'));
+}
+
+async function daxPage(p: Page): Promise<void> {
+  await p.goto(`${labHubUrl()}/hosts/${setup.host_id}/dax`);
+  await expect(p.getByRole('heading', { level: 1 })).toContainText(setup.host_id);
+}
+
+test.beforeAll(async ({ browser }) => {
+  setup = daxWalkSetup();
+  await createOperator();
+  page = await logIn(browser, OPERATOR.username, OPERATOR.password);
+});
+
+test.afterAll(async () => {
+  await page?.close();
+});
+
+test('the host DAX page lists the ext4 mount as dax=inode on a device with DAX', async () => {
+  const { body } = await hubCall<HostInventory>('GET', `/hosts/${setup.host_id}/inventory`, admin());
+  const fs = body.inventory.filesystems?.find((f: DaxFilesystem) => f.mountpoint === setup.mountpoint);
+  expect(fs, JSON.stringify(body.inventory.filesystems)).toMatchObject({
+    fstype: 'ext4', source: `/dev/${setup.blockdev}`, namespace: setup.namespace, dax: 'inode', dax_option: 'dax=inode', device_dax: true, per_inode: true,
+  });
+  await daxPage(page);
+  const row = page.getByRole('table', { name: 'DAX filesystems' }).getByRole('row').filter({ hasText: setup.mountpoint });
+  await expect(row).toHaveCount(1);
+  const cells = row.getByRole('cell');
+  await expect(cells.nth(0)).toHaveText('ext4');
+  await expect(cells.nth(1)).toContainText(`/dev/${setup.blockdev}`);
+  await expect(cells.nth(2)).toHaveText('dax=inode');
+  await expect(cells.nth(3)).toHaveText('yes');
+  await expect(cells.nth(4)).toHaveText('yes');
+});
+
+test('a DAX policy on a directory: the dry run lists exactly it, new files inherit the flag, old ones keep theirs', async () => {
+  await daxPage(page);
+  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
+  const browser = page.getByRole('region', { name: 'Path browser' });
+  await browser.getByRole('button', { name: `Open ${setup.dir}` }).click();
+  await expect(browser.getByRole('table', { name: `Entries of ${setup.dir}` })).toBeVisible();
+  await browser.getByRole('button', { name: 'Set DAX policy…' }).click();
+  const form = page.getByRole('form', { name: `Set the DAX policy of ${setup.dir}` });
+  await form.getByRole('radio', { name: 'DAX on' }).check();
+  await form.getByRole('radio', { name: /^Existing: none/ }).check();
+  await form.getByRole('button', { name: 'Plan (dry run)' }).click();
+
+  const id = await changeIdFromUrl(page);
+  const planned = await changeOf(id);
+  expect(planned.plan.executable, planned.plan.refusal).toBe(true);
+  expect(planned.plan.request).toEqual({ kind: 'fs-dax-policy', path: setup.dir, dax: true, existing: 'none' });
+  expect(planned.plan.changes?.map((c) => [c.path, c.kind, c.flag_before, c.flag_after])).toEqual([[setup.dir, 'dir', false, true]]);
+  const list = page.getByRole('table', { name: 'Flag changes' }).getByRole('row');
+  await expect(list).toHaveCount(2);   // the header and the directory
+  await expect(list.nth(1)).toContainText(setup.dir);
+  await expect(list.nth(1)).toContainText('off → on');
+  await expect(page.getByRole('region', { name: 'Data loss' })).toContainText('None');
+
+  const done = await executeAndVerify(page, id, false);
+  expect(done.result?.changed).toBe(1);
+  // the guest: the directory flagged, its subdirectory and older file untouched
+  const attrs = await guest.attrs(setup, [setup.dir, setup.subdir, setup.old_file]);
+  expect(flagOf(attrs, setup.dir).flag, JSON.stringify(attrs)).toBe(true);
+  expect(flagOf(attrs, setup.subdir).flag).toBe(false);
+  expect(flagOf(attrs, setup.old_file)).toMatchObject({ flag: false, dax: false });
+
+  // a file made in it now inherits the flag and is DAX at once (a new inode); the browser shows both files
+  const made = flagOf(await guest.createFile(setup, setup.new_file), setup.new_file);
+  expect(made).toMatchObject({ flag: true, dax: true });
+  await daxPage(page);
+  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
+  await page.getByRole('region', { name: 'Path browser' }).getByRole('button', { name: `Open ${setup.dir}` }).click();
+  const entries = page.getByRole('table', { name: `Entries of ${setup.dir}` });
+  const entry = (path: string) => entries.getByRole('row').filter({ has: page.getByText(path, { exact: true }) });
+  await expect(entry(setup.dir)).toContainText('n/a');
+  await expect(entry(setup.dir).getByLabel('DAX flag')).toHaveText('on');
+  await expect(entry(setup.new_file).getByLabel('DAX flag')).toHaveText('on');
+  await expect(entry(setup.new_file).getByLabel('DAX state')).toHaveText('dax');
+  await expect(entry(setup.old_file).getByLabel('DAX flag')).toHaveText('off');
+  await expect(entry(setup.old_file).getByLabel('DAX state')).toHaveText('not-dax');
+  await expect(entry(setup.subdir).getByLabel('DAX flag')).toHaveText('off');
+});
+
+test('a policy over a file held open leaves it pending, not evicted, with its holder', async () => {
+  const holder = await guest.holdOpen(setup, setup.held_file);
+  await daxPage(page);
+  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
+  const browser = page.getByRole('region', { name: 'Path browser' });
+  await browser.getByRole('button', { name: `Open ${setup.logs}` }).click();
+  await expect(browser.getByRole('table', { name: `Entries of ${setup.logs}` })).toBeVisible();
+  await browser.getByRole('button', { name: 'Set DAX policy…' }).click();
+  const form = page.getByRole('form', { name: `Set the DAX policy of ${setup.logs}` });
+  await form.getByRole('radio', { name: 'DAX on' }).check();
+  await form.getByRole('radio', { name: /^Existing: all/ }).check();
+  await form.getByRole('button', { name: 'Plan (dry run)' }).click();
+
+  const id = await changeIdFromUrl(page);
+  const planned = await changeOf(id);
+  expect(planned.plan.executable, planned.plan.refusal).toBe(true);
+  expect(planned.plan.changes?.map((c) => [c.path, c.kind, c.flag_after]).sort()).toEqual([[setup.logs, 'dir', true], [setup.held_file, 'file', true]].sort());
+  // the dry run already says the held file will be pending
+  expect(planned.plan.changes?.find((c) => c.path === setup.held_file)?.pending_reason).toBe('not-evicted');
+  await expect(page.getByRole('table', { name: 'Flag changes' }).getByRole('row').filter({ hasText: setup.held_file })).toContainText('not evicted');
+
+  const done = await executeAndVerify(page, id, false);
+  expect(done.result).toMatchObject({ changed: 2, pending: 1 });
+  const attrs = await guest.attrs(setup, [setup.logs, setup.held_file]);
+  expect(flagOf(attrs, setup.logs).flag).toBe(true);
+  expect(flagOf(attrs, setup.held_file), 'held open: flag set, statx not DAX yet').toMatchObject({ flag: true, dax: false });
+
+  await daxPage(page);
+  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
+  await page.getByRole('region', { name: 'Path browser' }).getByRole('button', { name: `Open ${setup.logs}` }).click();
+  const row = page.getByRole('table', { name: `Entries of ${setup.logs}` }).getByRole('row').filter({ has: page.getByText(setup.held_file, { exact: true }) });
+  await expect(row.getByLabel('DAX flag')).toHaveText('on');
+  await expect(row.getByLabel('DAX state')).toHaveText('pending');
+  await expect(row).toContainText('not evicted');
+  await expect(row).toContainText(`sleep (${holder.pid})`);
+});
+
+test('a namespace in the free region: created devdax, changed to fsdax, destroyed, each verified', async () => {
+  // create: devdax, 128 MiB, in the free region
+  await daxPage(page);
+  await page.getByRole('table', { name: 'Regions' }).getByRole('button', { name: `Create namespace in ${setup.free_region}` }).click();
+  const create = page.getByRole('form', { name: `Create a namespace in ${setup.free_region}` });
+  await create.getByLabel('Mode', { exact: true }).selectOption('devdax');
+  await create.getByLabel('Size', { exact: true }).fill('128M');
+  await create.getByRole('button', { name: 'Plan (dry run)' }).click();
+  let id = await changeIdFromUrl(page);
+  expect((await changeOf(id)).plan.request).toMatchObject({ kind: 'namespace-create', region: setup.free_region, mode: 'devdax', size: 128 * 2 ** 20 });
+  await executeAndVerify(page, id, false);
+  const afterCreate = await guest.ndctl(setup, 'after-create');
+  const inFree = (s: typeof afterCreate) => s.regions.find((r) => r.dev === setup.free_region)?.namespaces ?? [];
+  expect(inFree(afterCreate).map((n) => n.mode)).toEqual(['devdax']);
+  created = inFree(afterCreate)[0]!.dev;
+  expect(inFree(afterCreate)[0]!.devices.map((d) => d.mode)).toEqual(['devdax']);
+
+  // change its mode to fsdax: its data is lost, so the dialog asks for the confirmation
+  await daxPage(page);
+  const nsRow = page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: created });
+  await expect(nsRow).toContainText('devdax');
+  await nsRow.getByRole('button', { name: `Change mode of ${created}` }).click();
+  const reconfigure = page.getByRole('form', { name: `Change the mode of ${created}` });
+  await reconfigure.getByLabel('Mode', { exact: true }).selectOption('fsdax');
+  await reconfigure.getByRole('button', { name: 'Plan (dry run)' }).click();
+  id = await changeIdFromUrl(page);
+  const reconf = await changeOf(id);
+  expect(reconf.plan.data_loss.length).toBeGreaterThan(0);
+  await expect(page.getByRole('region', { name: 'Data loss' })).toContainText(reconf.plan.data_loss[0]!.description);
+  await executeAndVerify(page, id, true);
+  const afterReconfigure = await guest.ndctl(setup, 'after-reconfigure');
+  expect(inFree(afterReconfigure).map((n) => [n.dev, n.mode])).toEqual([[created, 'fsdax']]);
+
+  // destroy it: the region is free again
+  await daxPage(page);
+  await page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: created })
+    .getByRole('button', { name: `Destroy ${created}` }).click();
+  await page.getByRole('form', { name: `Destroy ${created}` }).getByRole('button', { name: 'Plan (dry run)' }).click();
+  id = await changeIdFromUrl(page);
+  await executeAndVerify(page, id, true);
+  const afterDestroy = await guest.ndctl(setup, 'after-destroy');
+  expect(inFree(afterDestroy)).toEqual([]);
+  await daxPage(page);
+  await expect(page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: created })).toHaveCount(0);
+});
+
+test('a mode change of the mounted namespace is refused, and says why', async () => {
+  await daxPage(page);
+  await page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: setup.namespace })
+    .getByRole('button', { name: `Change mode of ${setup.namespace}` }).click();
+  const form = page.getByRole('form', { name: `Change the mode of ${setup.namespace}` });
+  await form.getByLabel('Mode', { exact: true }).selectOption('devdax');
+  await form.getByRole('button', { name: 'Plan (dry run)' }).click();
+  const id = await changeIdFromUrl(page);
+  const change = await changeOf(id);
+  expect(change.status).toBe('refused');
+  const failed = change.plan.checks.find((c) => c.id === 'namespace-not-mounted');
+  expect(failed, JSON.stringify(change.plan.checks)).toMatchObject({ ok: false });
+  expect(failed!.detail).toContain(setup.mountpoint);
+  await expect(page.getByLabel('Change status')).toHaveText('refused');
+  await expect(page.getByRole('alert', { name: 'Refused' })).toContainText(change.plan.refusal!);
+  await expect(page.getByRole('table', { name: 'Preconditions' }).getByRole('row').filter({ hasText: failed!.detail }).getByLabel('failed')).toHaveText('✗');
+  await expect(page.getByRole('button', { name: 'Execute…' })).toHaveCount(0);
+  // and nothing changed in the guest
+  const now = await guest.ndctl(setup, 'after-refusal');
+  expect(now.regions.flatMap((r) => r.namespaces).find((n) => n.dev === setup.namespace)?.mode).toBe('fsdax');
+});
+
+test('the fleet capacity page shows the host\'s bytes by mode as ndctl lists them in the guest', async () => {
+  const ndctl = await guest.ndctl(setup, 'capacity');
+  test.info().annotations.push({ type: 'guest capacity', description: JSON.stringify(ndctl.capacity) });
+  await page.goto(`${labHubUrl()}/capacity`);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  const row = page.getByRole('table', { name: 'Capacity by host' }).getByRole('row').filter({ hasText: setup.host_id });
+  await expect(row).toHaveCount(1);
+  for (const mode of ['fsdax', 'devdax', 'system-ram', 'sector', 'raw', 'free', 'total'] as const) {
+    const cell = row.getByRole('cell', { name: new RegExp(`^${mode}\\b`) });
+    await expect.poll(() => bytesOf(cell), { message: `${mode} bytes of ${setup.host_id}` }).toBe(ndctl.capacity[mode]);
+  }
+});

@@ -3,16 +3,20 @@
  * runs a command only when the hub signed it with this agent's command key (command-signing.ts). Anything
  * else is a 401 and runs nothing. Registered without fastify-plugin: its raw-body JSON parser stays here.
  * recovery-plan answers the agent's dry run; recovery-execute answers as soon as the run started (or why it did
- * not), the run reports its progress to the hub on its own (agent/recovery/).
+ * not), the run reports its progress to the hub on its own (agent/recovery/). dax-change-plan answers the dry run,
+ * dax-change-execute the result (device and policy changes take seconds), fs-dax-inspect the inspection
+ * (agent/dax/).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  AgentCommandAckSchema, AgentCommandSchema, RecoveryExecuteCommandAckSchema, RecoveryPlanCommandAckSchema,
-  ScrubCommandAckSchema, type AgentCommand, type ScrubBusResult,
+  AgentCommandAckSchema, AgentCommandSchema, DaxChangeExecuteCommandAckSchema, DaxChangePlanCommandAckSchema,
+  FsDaxInspectCommandAckSchema, RecoveryExecuteCommandAckSchema, RecoveryPlanCommandAckSchema, ScrubCommandAckSchema,
+  type AgentCommand, type ScrubBusResult,
 } from '@daxfleet/shared';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
+import { DaxChangeUnsupportedError, type DaxChangeService } from './dax/dispatcher.js';
 import type { RecoveryExecutor } from './recovery/execute.js';
 import { startScrub } from './scrub.js';
 import {
@@ -29,9 +33,11 @@ export interface AgentCommandTarget {
   run(command: AgentCommand): Promise<void>;
   /** plans and runs recovery actions; without it the recovery commands are refused (read per command) */
   recovery?: RecoveryExecutor;
+  /** plans and executes DAX changes and inspects filesystem DAX; without it those commands are refused (read per command) */
+  daxChanges?: DaxChangeService;
 }
 
-/** a recovery-execute carries a whole request and a digest: more than the 4 KiB the other commands need */
+/** a recovery-execute / dax-change-execute carries a whole request and a digest: more than the 4 KiB the others need */
 export const COMMAND_BODY_LIMIT = 16 * 1024;
 
 declare module 'fastify' {
@@ -87,18 +93,24 @@ const agentCommandRoutes: FastifyPluginAsyncTypebox<{ target: AgentCommandTarget
     config: { auth: 'signed', audit: false },
     schema: {
       tags: ['agent'],
-      summary: 'Run a command signed by the hub (rescan, scrub, recovery-plan, recovery-execute)',
+      summary: 'Run a command signed by the hub (rescan, scrub, recovery-plan, recovery-execute, dax-change-plan, dax-change-execute, fs-dax-inspect)',
       description: `Headers ${TIMESTAMP_HEADER} (unix ms), ${NONCE_HEADER}, ${SIGNATURE_HEADER} = hex ` +
         'HMAC-SHA256(command_key, `${timestamp}.${nonce}.${rawBody}`). Answers after the command ran; a scrub ' +
         'is answered per bus (started or why not) after the write to nfit/scrub and a report of the new state. ' +
         'recovery-plan is answered with the dry run (nothing changed); recovery-execute as soon as the run started ' +
         '(started: false with the refusal and, when the host changed, the fresh plan). An agent that cannot run ' +
-        'recovery answers 400 "this agent cannot run recovery (...)".',
+        'recovery answers 400 "this agent cannot run recovery (...)". dax-change-plan is answered with the dry run, ' +
+        'dax-change-execute with the verified / failed result (executed: false with the refusal and the fresh plan when ' +
+        'the host changed or the plan is not executable, or busy while another change runs), fs-dax-inspect with the ' +
+        'inspection; an agent that cannot make DAX changes (a recorded sysfs tree) answers 400.',
       body: AgentCommandSchema,
       // the most specific answer first: the serializer takes the first schema the value fits, and drops what that
       // schema does not name (an execute ack that carries a fresh plan also fits the plan ack: it must come after)
       response: {
-        202: Type.Union([RecoveryExecuteCommandAckSchema, ScrubCommandAckSchema, RecoveryPlanCommandAckSchema, AgentCommandAckSchema]),
+        202: Type.Union([
+          RecoveryExecuteCommandAckSchema, DaxChangeExecuteCommandAckSchema, ScrubCommandAckSchema, RecoveryPlanCommandAckSchema,
+          DaxChangePlanCommandAckSchema, FsDaxInspectCommandAckSchema, AgentCommandAckSchema,
+        ]),
         ...errorResponses(400, 401, 413, 415, 500),
       },
     },
@@ -120,6 +132,31 @@ const agentCommandRoutes: FastifyPluginAsyncTypebox<{ target: AgentCommandTarget
       const ack = await recovery.execute(command);
       request.log.info({ id: command.id, planId: command.plan_id, started: ack.started, refusal: ack.refusal }, 'recovery execute');
       return reply.code(202).send(ack);
+    }
+    if (command.type === 'dax-change-plan' || command.type === 'dax-change-execute' || command.type === 'fs-dax-inspect') {
+      const dax = opts.target.daxChanges;
+      if (dax === undefined) {
+        throw new ApiError('DAXFLEET_ERR_REQUEST_INVALID',
+          'this agent cannot make DAX changes or inspect filesystem DAX (it was started on a recorded sysfs tree, not /sys, or is an older agent)');
+      }
+      try {
+        if (command.type === 'dax-change-plan') {
+          const plan = await dax.plan(command.request);
+          request.log.info({ id: command.id, kind: plan.kind, executable: plan.executable, digest: plan.digest }, 'DAX change planned');
+          return reply.code(202).send({ accepted: true as const, id: command.id, dax_plan: plan });
+        }
+        if (command.type === 'dax-change-execute') {
+          const ack = await dax.execute(command);
+          request.log.info({ id: command.id, changeId: command.change_id, executed: ack.executed, outcome: ack.result?.outcome,
+            refusedBecause: ack.refused_because }, 'DAX change execute');
+          return reply.code(202).send(ack);
+        }
+        const inspection = await dax.inspect(command.request);
+        return reply.code(202).send({ accepted: true as const, id: command.id, inspection });
+      } catch (err) {
+        if (err instanceof DaxChangeUnsupportedError) throw new ApiError('DAXFLEET_ERR_REQUEST_INVALID', err.message);
+        throw err;
+      }
     }
     if (command.type === 'scrub') {
       if (opts.target.sysfsRoot === undefined) throw new Error('scrub command on an agent without a sysfs root');

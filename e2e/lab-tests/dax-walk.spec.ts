@@ -98,14 +98,56 @@ async function executeAndVerify(p: Page, id: string, losesData: boolean): Promis
   return change;
 }
 
-/** The exact byte count a <Bytes> cell carries (its <data value>) */
-async function bytesOf(cell: Locator): Promise<number> {
-  return Number(await cell.locator('data').first().getAttribute('value'));
-}
-
 async function daxPage(p: Page): Promise<void> {
   await p.goto(`${labHubUrl()}/hosts/${setup.host_id}/dax`);
-  await expect(p.getByRole('heading', { level: 1 })).toContainText(setup.host_id);
+  await expect(p.getByRole('heading', { level: 1, name: `DAX on ${setup.host_id}` })).toBeVisible();
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The host's DAX page, the mount chosen in the filesystems table, then `dir` opened in the path browser */
+async function browse(p: Page, dir: string): Promise<Locator> {
+  await daxPage(p);
+  await p.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
+  const form = p.getByRole('form', { name: 'Browse a path' });
+  await expect(form.getByLabel('Path')).toHaveValue(setup.mountpoint);
+  await form.getByRole('button', { name: 'Show' }).click();
+  await p.getByRole('table', { name: `Entries of ${setup.mountpoint}` }).getByRole('button', { name: `Open ${dir}` }).click();
+  await expect(form.getByLabel('Path')).toHaveValue(dir);
+  const entries = p.getByRole('table', { name: `Entries of ${dir}` });
+  await expect(entries).toBeVisible({ timeout: 60_000 });
+  return entries;
+}
+
+/** The cell of `row` under the column headed `column` in `table` */
+async function cellOf(table: Locator, row: Locator, column: string): Promise<Locator> {
+  const headers = (await table.getByRole('columnheader').allTextContents()).map((h) => h.trim());
+  const index = headers.indexOf(column);
+  if (index < 0) throw new Error(`no column "${column}" in ${headers.join(' | ')}`);
+  return row.locator(':scope > th, :scope > td').nth(index);
+}
+
+/** The row of a path browser table whose path is exactly `path` */
+const entryRow = (entries: Locator, path: string) =>
+  entries.getByRole('row').filter({ has: entries.page().locator('th code').filter({ hasText: new RegExp(`^${escapeRegExp(path)}$`) }) });
+
+async function expectEntry(entries: Locator, path: string, want: { flag: 'on' | 'off'; effective?: string; state: string }): Promise<Locator> {
+  const row = entryRow(entries, path);
+  await expect(row, path).toHaveCount(1);
+  await expect(await cellOf(entries, row, 'Flag'), `${path} flag`).toHaveText(want.flag);
+  if (want.effective !== undefined) await expect(await cellOf(entries, row, 'Effective'), `${path} effective`).toHaveText(want.effective);
+  await expect(row.getByLabel(`State of ${path}`), `${path} state`).toHaveText(want.state);
+  return row;
+}
+
+/** "Set DAX policy…" on the path browser's path, the flag on, `existing`, then "Plan (dry run)" */
+async function planPolicy(p: Page, path: string, existing: 'none' | 'all'): Promise<string> {
+  await p.getByRole('form', { name: 'Browse a path' }).getByRole('button', { name: 'Set DAX policy…' }).click();
+  const form = p.getByRole('form', { name: `Set DAX policy on ${path}` });
+  await form.getByRole('radio', { name: 'On' }).check();
+  await form.getByLabel('Existing files and directories').selectOption(existing);
+  await form.getByRole('button', { name: 'Plan (dry run)' }).click();
+  return changeIdFromUrl(p);
 }
 
 test.beforeAll(async ({ browser }) => {
@@ -136,26 +178,17 @@ test('the host DAX page lists the ext4 mount as dax=inode on a device with DAX',
 });
 
 test('a DAX policy on a directory: the dry run lists exactly it, new files inherit the flag, old ones keep theirs', async () => {
-  await daxPage(page);
-  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
-  const browser = page.getByRole('region', { name: 'Path browser' });
-  await browser.getByRole('button', { name: `Open ${setup.dir}` }).click();
-  await expect(browser.getByRole('table', { name: `Entries of ${setup.dir}` })).toBeVisible();
-  await browser.getByRole('button', { name: 'Set DAX policy…' }).click();
-  const form = page.getByRole('form', { name: `Set the DAX policy of ${setup.dir}` });
-  await form.getByRole('radio', { name: 'DAX on' }).check();
-  await form.getByRole('radio', { name: /^Existing: none/ }).check();
-  await form.getByRole('button', { name: 'Plan (dry run)' }).click();
-
-  const id = await changeIdFromUrl(page);
+  const before = await browse(page, setup.dir);
+  await expectEntry(before, setup.old_file, { flag: 'off', effective: 'not DAX', state: 'not-dax' });
+  const id = await planPolicy(page, setup.dir, 'none');
   const planned = await changeOf(id);
   expect(planned.plan.executable, planned.plan.refusal).toBe(true);
   expect(planned.plan.request).toEqual({ kind: 'fs-dax-policy', path: setup.dir, dax: true, existing: 'none' });
   expect(planned.plan.changes?.map((c) => [c.path, c.kind, c.flag_before, c.flag_after])).toEqual([[setup.dir, 'dir', false, true]]);
-  const list = page.getByRole('table', { name: 'Flag changes' }).getByRole('row');
-  await expect(list).toHaveCount(2);   // the header and the directory
-  await expect(list.nth(1)).toContainText(setup.dir);
-  await expect(list.nth(1)).toContainText('off → on');
+  const list = page.getByRole('table', { name: 'Flag changes' }).locator('tbody tr');
+  await expect(list).toHaveCount(1);
+  await expect(list.first()).toContainText(setup.dir);
+  await expect(list.first()).toContainText('off → on');
   await expect(page.getByRole('region', { name: 'Data loss' })).toContainText('None');
 
   const done = await executeAndVerify(page, id, false);
@@ -169,37 +202,20 @@ test('a DAX policy on a directory: the dry run lists exactly it, new files inher
   // a file made in it now inherits the flag and is DAX at once (a new inode); the browser shows both files
   const made = flagOf(await guest.createFile(setup, setup.new_file), setup.new_file);
   expect(made).toMatchObject({ flag: true, dax: true });
-  await daxPage(page);
-  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
-  await page.getByRole('region', { name: 'Path browser' }).getByRole('button', { name: `Open ${setup.dir}` }).click();
-  const entries = page.getByRole('table', { name: `Entries of ${setup.dir}` });
-  const entry = (path: string) => entries.getByRole('row').filter({ has: page.getByText(path, { exact: true }) });
-  await expect(entry(setup.dir)).toContainText('n/a');
-  await expect(entry(setup.dir).getByLabel('DAX flag')).toHaveText('on');
-  await expect(entry(setup.new_file).getByLabel('DAX flag')).toHaveText('on');
-  await expect(entry(setup.new_file).getByLabel('DAX state')).toHaveText('dax');
-  await expect(entry(setup.old_file).getByLabel('DAX flag')).toHaveText('off');
-  await expect(entry(setup.old_file).getByLabel('DAX state')).toHaveText('not-dax');
-  await expect(entry(setup.subdir).getByLabel('DAX flag')).toHaveText('off');
+  const after = await browse(page, setup.dir);
+  await expectEntry(after, setup.dir, { flag: 'on', state: 'n/a' });
+  await expectEntry(after, setup.subdir, { flag: 'off', state: 'n/a' });
+  await expectEntry(after, setup.new_file, { flag: 'on', effective: 'DAX', state: 'dax' });
+  await expectEntry(after, setup.old_file, { flag: 'off', effective: 'not DAX', state: 'not-dax' });
 });
 
 test('a policy over a file held open leaves it pending, not evicted, with its holder', async () => {
   const holder = await guest.holdOpen(setup, setup.held_file);
-  await daxPage(page);
-  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
-  const browser = page.getByRole('region', { name: 'Path browser' });
-  await browser.getByRole('button', { name: `Open ${setup.logs}` }).click();
-  await expect(browser.getByRole('table', { name: `Entries of ${setup.logs}` })).toBeVisible();
-  await browser.getByRole('button', { name: 'Set DAX policy…' }).click();
-  const form = page.getByRole('form', { name: `Set the DAX policy of ${setup.logs}` });
-  await form.getByRole('radio', { name: 'DAX on' }).check();
-  await form.getByRole('radio', { name: /^Existing: all/ }).check();
-  await form.getByRole('button', { name: 'Plan (dry run)' }).click();
-
-  const id = await changeIdFromUrl(page);
+  await browse(page, setup.logs);
+  const id = await planPolicy(page, setup.logs, 'all');
   const planned = await changeOf(id);
   expect(planned.plan.executable, planned.plan.refusal).toBe(true);
-  expect(planned.plan.changes?.map((c) => [c.path, c.kind, c.flag_after]).sort()).toEqual([[setup.logs, 'dir', true], [setup.held_file, 'file', true]].sort());
+  expect(planned.plan.changes?.map((c) => `${c.path} ${c.kind} ${c.flag_after}`).sort()).toEqual([`${setup.logs} dir true`, `${setup.held_file} file true`].sort());
   // the dry run already says the held file will be pending
   expect(planned.plan.changes?.find((c) => c.path === setup.held_file)?.pending_reason).toBe('not-evicted');
   await expect(page.getByRole('table', { name: 'Flag changes' }).getByRole('row').filter({ hasText: setup.held_file })).toContainText('not evicted');
@@ -210,14 +226,10 @@ test('a policy over a file held open leaves it pending, not evicted, with its ho
   expect(flagOf(attrs, setup.logs).flag).toBe(true);
   expect(flagOf(attrs, setup.held_file), 'held open: flag set, statx not DAX yet').toMatchObject({ flag: true, dax: false });
 
-  await daxPage(page);
-  await page.getByRole('button', { name: `Browse ${setup.mountpoint}` }).click();
-  await page.getByRole('region', { name: 'Path browser' }).getByRole('button', { name: `Open ${setup.logs}` }).click();
-  const row = page.getByRole('table', { name: `Entries of ${setup.logs}` }).getByRole('row').filter({ has: page.getByText(setup.held_file, { exact: true }) });
-  await expect(row.getByLabel('DAX flag')).toHaveText('on');
-  await expect(row.getByLabel('DAX state')).toHaveText('pending');
+  const entries = await browse(page, setup.logs);
+  const row = await expectEntry(entries, setup.held_file, { flag: 'on', effective: 'not DAX', state: 'pending' });
   await expect(row).toContainText('not evicted');
-  await expect(row).toContainText(`sleep (${holder.pid})`);
+  await expect(row.getByRole('list', { name: `Holders of ${setup.held_file}` }).getByRole('listitem')).toHaveText([`pid ${holder.pid} (sleep)`]);
 });
 
 test('a namespace in the free region: created devdax, changed to fsdax, destroyed, each verified', async () => {
@@ -291,12 +303,21 @@ test('a mode change of the mounted namespace is refused, and says why', async ()
 test('the fleet capacity page shows the host\'s bytes by mode as ndctl lists them in the guest', async () => {
   const ndctl = await guest.ndctl(setup, 'capacity');
   test.info().annotations.push({ type: 'guest capacity', description: JSON.stringify(ndctl.capacity) });
+  console.log(`ndctl in the guest, bytes by mode: ${JSON.stringify(ndctl.capacity)}`);
   await page.goto(`${labHubUrl()}/capacity`);
-  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  const row = page.getByRole('table', { name: 'Capacity by host' }).getByRole('row').filter({ hasText: setup.host_id });
+  await expect(page.getByRole('heading', { level: 1, name: 'Capacity by mode' })).toBeVisible();
+  const table = page.getByRole('table', { name: 'Capacity by host' });
+  const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: `DAX of ${setup.host_id}` }) });
   await expect(row).toHaveCount(1);
-  for (const mode of ['fsdax', 'devdax', 'system-ram', 'sector', 'raw', 'free', 'total'] as const) {
-    const cell = row.getByRole('cell', { name: new RegExp(`^${mode}\\b`) });
-    await expect.poll(() => bytesOf(cell), { message: `${mode} bytes of ${setup.host_id}` }).toBe(ndctl.capacity[mode]);
+  for (const mode of ['fsdax', 'devdax', 'system-ram', 'sector', 'raw', 'free'] as const) {
+    await expect((await cellOf(table, row, mode)).locator('data'), `${mode} bytes of ${setup.host_id}`).toHaveAttribute('value', String(ndctl.capacity[mode]));
   }
+  // the fleet is this one host: the totals are its figures, total included
+  const totals = page.getByRole('table', { name: 'Capacity by mode' });
+  for (const mode of ['fsdax', 'devdax', 'system-ram', 'sector', 'raw', 'free', 'total'] as const) {
+    await expect(totals.getByRole('row').filter({ has: page.getByRole('rowheader', { name: mode, exact: true }) }).locator('data'), `fleet ${mode}`)
+      .toHaveAttribute('value', String(ndctl.capacity[mode]));
+  }
+  const fs = page.getByRole('table', { name: 'Filesystems by DAX mode' }).locator('tbody td');
+  await expect(fs).toHaveText(['1', '0', '0', '0']);   // the ext4 dax=inode on a device with DAX
 });

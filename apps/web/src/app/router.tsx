@@ -8,6 +8,9 @@ import { AdminTokensRoute } from './routes/admin/tokens';
 import { AdminUsersRoute } from './routes/admin/users';
 import { AppRoot } from './routes/app-root';
 import { ChangePasswordRoute } from './routes/change-password';
+import { CapacityRoute } from './routes/dax/capacity';
+import { DaxChangeRoute } from './routes/dax/dax-change';
+import { HostDaxRoute } from './routes/dax/host-dax';
 import { FleetRoute } from './routes/fleet';
 import { HostRoute } from './routes/host';
 import { MediaRoute } from './routes/media';
@@ -27,6 +30,9 @@ export const routes = [
     children: [
       { path: paths.fleet.path, element: <FleetRoute /> },
       { path: paths.host.path, element: <HostRoute /> },
+      { path: paths.hostDax.path, element: <HostDaxRoute /> },
+      { path: paths.daxChange.path, element: <DaxChangeRoute /> },
+      { path: paths.capacity.path, element: <CapacityRoute /> },
       { path: paths.media.path, element: <MediaRoute /> },
       { path: paths.recovery.list.path, element: <RecoveryListRoute /> },
       { path: paths.recovery.new.path, element: <RecoveryNewRoute /> },

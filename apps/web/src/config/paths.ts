@@ -8,6 +8,24 @@ export const paths = {
     path: '/hosts/:hostId',
     getHref: (hostId: string) => `/hosts/${encodeURIComponent(hostId)}`,
   },
+  /** the host's DAX page; `start`: open the change form for this kind on this target (namespaceX.Y, regionN, daxX.Y) */
+  hostDax: {
+    path: '/hosts/:hostId/dax',
+    getHref: (hostId: string, start?: { kind: string; target: string }) => {
+      const base = `/hosts/${encodeURIComponent(hostId)}/dax`;
+      return start === undefined ? base : `${base}?${new URLSearchParams({ change: start.kind, target: start.target }).toString()}`;
+    },
+  },
+  /** one DAX change: review, execute, verified result */
+  daxChange: {
+    path: '/dax/changes/:changeId',
+    getHref: (changeId: string) => `/dax/changes/${encodeURIComponent(changeId)}`,
+  },
+  /** the fleet's persistent-memory capacity by mode */
+  capacity: {
+    path: '/capacity',
+    getHref: () => '/capacity',
+  },
   login: {
     path: '/login',
     /** `next`: where to go after logging in (a path of this UI) */

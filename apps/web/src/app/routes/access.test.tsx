@@ -62,7 +62,7 @@ describe('what each role sees', () => {
     renderApp('/');
     await screen.findByRole('heading', { name: 'Fleet' });
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Recovery']);
+    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Recovery', 'Capacity']);
   });
 
   it("an admin's navigation has Admin", async () => {
@@ -70,7 +70,7 @@ describe('what each role sees', () => {
     renderApp('/');
     await screen.findByRole('heading', { name: 'Fleet' });
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Recovery', 'Admin']);
+    expect(within(nav).getAllByRole('link').map((link) => link.textContent)).toEqual(['Fleet', 'Media errors', 'Recovery', 'Capacity', 'Admin']);
   });
 
   it.each(['viewer', 'operator'] as const)('a %s who opens /admin/users directly is told it needs the admin role', async (role) => {

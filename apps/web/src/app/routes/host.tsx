@@ -33,13 +33,14 @@ export function HostRoute() {
           <HostHeader host={host.data} />
           <IfRole role="operator"><RescanButton hostId={host.data.id} /></IfRole>
           <p><Link to={paths.media.getHref(host.data.id)}>Media errors of {host.data.hostname}</Link>: its bad-block ledger, health over time and events</p>
+          <p><Link to={paths.hostDax.getHref(host.data.id)}>DAX of {host.data.hostname}</Link>: filesystems and files with their DAX state, namespace and dax device modes, and changes</p>
           <BusScrubPanel hostId={host.data.id} buses={host.data.inventory.buses} />
           <section aria-labelledby="host-recovery-heading">
             <h2 id="host-recovery-heading">Recovery plans</h2>
             <RecoveryPlanList filter={{ host: host.data.id }} showHost={false} />
             <p><Link to={paths.recovery.list.getHref({ host: host.data.id })}>All recovery plans of {host.data.hostname}</Link></p>
           </section>
-          <TopologyTree inventory={host.data.inventory} />
+          <TopologyTree inventory={host.data.inventory} changeHref={(kind, target) => paths.hostDax.getHref(host.data.id, { kind, target })} />
           <InventoryHistory hostId={host.data.id} />
         </>
       )}

@@ -16,6 +16,7 @@ export function AppLayout({ userMenu, showAdmin = false, children }: { userMenu?
           <NavLink to={paths.fleet.getHref()} end className="app-header__link">Fleet</NavLink>
           <NavLink to={paths.media.path} className="app-header__link">Media errors</NavLink>
           <NavLink to={paths.recovery.list.path} className="app-header__link">Recovery</NavLink>
+          <NavLink to={paths.capacity.path} className="app-header__link">Capacity</NavLink>
           {showAdmin && <NavLink to={paths.admin.root.path} className="app-header__link">Admin</NavLink>}
         </nav>
         <span className="app-header__tagline">persistent memory across the fleet</span>

@@ -1,7 +1,9 @@
 import type { DaxDevice } from '@daxfleet/shared';
+import { useContext } from 'react';
 import { ModeBadge } from '@/components/pmem/mode-badge';
 import { Badge } from '@/components/ui/badge';
 import { Bytes } from '@/components/ui/bytes';
+import { ChangeHrefContext, ChangeModeLink } from './change-links';
 import { Missing } from './missing';
 
 function MemoryBlocks({ device }: { device: DaxDevice }) {
@@ -18,6 +20,7 @@ function MemoryBlocks({ device }: { device: DaxDevice }) {
 
 /** Device-DAX character devices: /dev/daxX.Y, as devdax or onlined as system-ram. */
 export function DaxDeviceTable({ devices, caption }: { devices: readonly DaxDevice[]; caption: string }) {
+  const changeHref = useContext(ChangeHrefContext);
   if (devices.length === 0) return <p className="muted">{caption}: none.</p>;
   return (
     <table className="table table--compact dax-device-table">
@@ -31,6 +34,7 @@ export function DaxDeviceTable({ devices, caption }: { devices: readonly DaxDevi
           <th scope="col">Target node</th>
           <th scope="col">Align</th>
           <th scope="col">State</th>
+          {changeHref !== undefined && <th scope="col">Actions</th>}
         </tr>
       </thead>
       <tbody>
@@ -43,6 +47,7 @@ export function DaxDeviceTable({ devices, caption }: { devices: readonly DaxDevi
             <td>{device.target_node ?? <Missing />}</td>
             <td>{device.align === undefined ? <Missing /> : <Bytes value={device.align} />}</td>
             <td>{device.state === undefined ? <Missing /> : device.state === 'enabled' ? 'enabled' : <Badge tone="warning">disabled</Badge>}</td>
+            {changeHref !== undefined && <td><ChangeModeLink kind="daxdev-reconfigure" target={device.chardev} /></td>}
           </tr>
         ))}
       </tbody>

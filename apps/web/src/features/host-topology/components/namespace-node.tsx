@@ -5,6 +5,7 @@ import { Badge } from '@/components/ui/badge';
 import { Bytes } from '@/components/ui/bytes';
 import { DescriptionList } from '@/components/ui/description-list';
 import { BadBlockTable } from './badblock-table';
+import { ChangeModeLink } from './change-links';
 import { DaxDeviceTable } from './dax-device-table';
 import { WarningList } from './warning-list';
 
@@ -45,6 +46,7 @@ export function NamespaceNode({ namespace }: { namespace: Namespace }) {
         <Bytes value={namespace.size} />
         {namespace.state === 'disabled' && <Badge tone="warning">disabled</Badge>}
         {namespace.badblock_count > 0 && <Badge tone="danger">{namespace.badblock_count} bad blocks</Badge>}
+        {namespace.size > 0 && <ChangeModeLink kind="namespace-reconfigure" target={namespace.dev} />}
       </div>
       <DeviceNode namespace={namespace} />
       <DescriptionList

@@ -3,15 +3,17 @@ import { Badge } from '@/components/ui/badge';
 import { Bytes } from '@/components/ui/bytes';
 import { collectWarnings } from '../utils/collect-warnings';
 import { BusNode } from './bus-node';
+import { ChangeHrefContext, type ChangeHref } from './change-links';
 import { DaxDeviceTable } from './dax-device-table';
 
 /**
  * The host's persistent memory as the kernel builds it: bus → DIMMs and regions → namespaces →
  * block device (pmemX) or character device (daxX.Y), plus dax regions without a namespace (hmem).
  */
-export function TopologyTree({ inventory }: { inventory: Inventory }) {
+export function TopologyTree({ inventory, changeHref }: { inventory: Inventory; changeHref?: ChangeHref }) {
   const warnings = collectWarnings(inventory);
   return (
+    <ChangeHrefContext value={changeHref}>
     <section className="topology" aria-labelledby="topology-heading">
       <h2 id="topology-heading">Topology</h2>
       {inventory.health_source === 'none' && inventory.buses.some((bus) => bus.dimms.length > 0) && (
@@ -64,5 +66,6 @@ export function TopologyTree({ inventory }: { inventory: Inventory }) {
         </section>
       )}
     </section>
+    </ChangeHrefContext>
   );
 }

@@ -1,0 +1,45 @@
+import type { DaxChange } from '@daxfleet/shared';
+import { Link } from 'react-router';
+import { RelativeTime } from '@/components/ui/relative-time';
+import { paths } from '@/config/paths';
+import { CheckTable } from './change-parts';
+
+const OUTCOME_TITLE = { verified: 'Verified', failed: 'Failed' } as const;
+
+/** After an execution: the outcome from the fresh scan, each verification check, what the object is now. */
+export function ResultPanel({ change }: { change: DaxChange }) {
+  const result = change.result;
+  const title = result !== undefined ? OUTCOME_TITLE[result.outcome] : change.status === 'interrupted' ? 'Interrupted' : 'Failed';
+  return (
+    <section aria-label="Result" className={`panel dax-result dax-result--${result?.outcome ?? 'failed'}`}>
+      <h2>Result: {title}</h2>
+      {result === undefined && (
+        <p role="alert">{change.status === 'interrupted'
+          ? 'The agent did not answer the execute command (timeout or restart): the host\'s next scan shows what happened.'
+          : 'The execution ended without a result.'}</p>
+      )}
+      {result !== undefined && (
+        <>
+          {result.error !== undefined && <p role="alert">{result.error}</p>}
+          <p>
+            Executed by {result.executed_by}, finished <RelativeTime iso={result.finished_at} />.
+            {result.changed !== undefined && <> {result.changed} {result.changed === 1 ? 'flag' : 'flags'} changed.</>}
+            {result.pending !== undefined && <> {result.pending} {result.pending === 1 ? 'file is' : 'files are'} pending (the change takes effect when they are evicted).</>}
+          </p>
+          <h3>Verification checks</h3>
+          <CheckTable checks={result.verification} label="Verification checks" />
+          {result.after !== undefined && (
+            <details>
+              <summary>The object after the change (fresh scan)</summary>
+              <pre className="dax-json">{JSON.stringify(result.after, null, 2)}</pre>
+            </details>
+          )}
+        </>
+      )}
+      <p className="actions">
+        <Link to={paths.hostDax.getHref(change.host_id)}>DAX of this host</Link>
+        <Link to={paths.admin.audit.getHref({ target: `change:${change.id}` })}>Audit log of this change</Link>
+      </p>
+    </section>
+  );
+}

@@ -180,7 +180,9 @@ function parse(args: string[]): { values: Values; positionals: string[] } {
   try {
     return parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
+    // parseArgs explains itself ("Unknown option '--nope'"); keep its first sentence on one line
+    const first = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
+    throw new UsageError(first.replace(/\. To specify a positional.*$/, ''));
   }
 }
 
@@ -246,8 +248,14 @@ function namespaceParams(values: Values, change: string) {
   };
 }
 
+/** The request `daxfleet dax plan ARGS` sends (ARGS: HOST_ID CHANGE [TARGET] [flags]); UsageError when they are wrong. */
+export function planRequestOf(args: string[]): DaxChangeRequest {
+  const { values, positionals } = parse(args);
+  return planRequest(positionals, values);
+}
+
 /** `dax plan HOST CHANGE [TARGET]` and its flags as the request the hub takes; the schema's rules checked here too */
-export function planRequest(positionals: string[], values: Values): DaxChangeRequest {
+function planRequest(positionals: string[], values: Values): DaxChangeRequest {
   const [host, word, target, extra] = positionals;
   const words = Object.keys(CHANGES).join(', ');
   if (host === undefined) throw new UsageError(`dax plan needs HOST_ID and a change (${words})`);

@@ -1,0 +1,282 @@
+/**
+ * `daxfleet dax` as an operator runs it: the built CLI as a child process. The command line (usage errors, exit 2,
+ * nothing sent), ndctl's size words in and out, and the commands against a real hub listening on loopback: fleet
+ * capacity over a recorded kernel's report, the change list, show, execute refusals.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import {
+  FleetCapacitySchema, type DaxChange, type DaxChangeList, type DaxChangeRequest, type FleetCapacity,
+} from '@daxfleet/shared';
+import { Value } from 'typebox/value';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { humanSize, parseSize, requestArgs, sizeArg } from '../src/cli/dax-format.js';
+import { daxCommand, planRequestOf } from '../src/cli/dax.js';
+import { UsageError } from '../src/cli/usage-error.js';
+import { agentCredentialFor, authed, CLI, fixtureInventory, REPO_ROOT, reportOf, startTestHub, withEnv, type TestHub } from './helpers.js';
+
+interface Run { status: number | null; stdout: string; stderr: string }
+
+/** the CLI with a clean environment for the hub settings: only what `env` gives */
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const { DAXFLEET_HUB: _hub, DAXFLEET_TOKEN: _token, ...rest } = process.env;
+  return { ...rest, ...env };
+}
+
+/** The CLI in the background (the hub runs in this process: a synchronous spawn would stall it). */
+function daxfleet(args: string[], env: Record<string, string> = {}, input = ''): Promise<Run> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stdin.end(input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise<Run>((resolve) => child.on('close', (status) => {
+    clearTimeout(timer);
+    resolve({ status, stdout, stderr });
+  }));
+}
+
+/** a loopback port nothing listens on (one the kernel just handed out and took back) */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('ndctl size words', () => {
+  it.each([
+    ['4G', 4 * 2 ** 30], ['2M', 2 * 2 ** 20], ['512K', 512 * 1024], ['512k', 512 * 1024], ['1t', 2 ** 40],
+    ['4096', 4096], ['0x200000', 2 * 2 ** 20], ['0x1G', 2 ** 30], ['0', 0],
+  ])('parseSize(%j) = %i, as ndctl parse_size64 reads it', (text, bytes) => {
+    expect(parseSize(text)).toBe(bytes);
+  });
+
+  it.each(['4GiB', '4 G', '1.5G', '-1', 'G', '', '010', '4P', '0x', '99999999999T'])('parseSize(%j) refuses it', (text) => {
+    expect(parseSize(text)).toBeUndefined();
+  });
+
+  it.each([[4 * 2 ** 30, '4G'], [3 * 2 ** 20, '3M'], [4096, '4K'], [1000, '1000'], [2 ** 40 + 2 ** 30, '1025G']])(
+    'sizeArg(%i) = %j and reads back', (bytes, word) => {
+      expect(sizeArg(bytes)).toBe(word);
+      expect(parseSize(word)).toBe(bytes);
+    });
+
+  // the figures `ndctl list -u` prints (util/json.c display_size): plain below 5000 KiB, MiB below 2 GiB, GiB below 2 TiB
+  it.each([
+    [4096, '4096'], [5000 * 1024 - 1, '5119999'], [5000 * 1024, '4.88 MiB (5.12 MB)'], [16 * 2 ** 20, '16.00 MiB (16.78 MB)'],
+    [2 ** 31 - 1, '2048.00 MiB (2147.48 MB)'], [2 ** 31, '2.00 GiB (2.15 GB)'], [4 * 2 ** 30, '4.00 GiB (4.29 GB)'],
+    [16_909_336_576, '15.75 GiB (16.91 GB)'], [2 * 2 ** 40, '2.00 TiB (2.20 TB)'],
+  ])('humanSize(%i) = %j', (bytes, text) => {
+    expect(humanSize(bytes)).toBe(text);
+  });
+});
+
+describe('daxfleet dax plan: the request a command line makes', () => {
+  const requests: DaxChangeRequest[] = [
+    { kind: 'namespace-create', region: 'region1', mode: 'devdax', size: 2 ** 30, align: 2 ** 21, map: 'mem', name: 'db' },
+    { kind: 'namespace-create', region: 'region0', mode: 'sector', sector_size: 4096 },
+    { kind: 'namespace-reconfigure', namespace: 'namespace0.0', mode: 'fsdax', map: 'dev' },
+    { kind: 'namespace-destroy', namespace: 'namespace12.3' },
+    { kind: 'daxdev-reconfigure', device: 'dax1.0', mode: 'system-ram', online: false, movable: false },
+    { kind: 'daxdev-reconfigure', device: 'dax1.0', mode: 'devdax' },
+    { kind: 'daxdev-online', device: 'dax1.0', movable: false },
+    { kind: 'daxdev-offline', device: 'dax1.0' },
+    { kind: 'fs-dax-policy', path: '/mnt/pmem/db dir', dax: true, existing: 'all' },
+    { kind: 'fs-dax-policy', path: '/mnt/pmem', dax: false },
+  ];
+  it.each(requests)('%j: requestArgs prints the command line that makes it again', (request) => {
+    expect(planRequestOf(['host-a', ...requestArgs(request)])).toEqual(request);
+  });
+
+  it('sizes take ndctl\'s suffixes', () => {
+    expect(planRequestOf(['h', 'create-namespace', '--region', 'region0', '--mode', 'fsdax', '--size', '4G', '--align', '0x200000']))
+      .toEqual({ kind: 'namespace-create', region: 'region0', mode: 'fsdax', size: 4 * 2 ** 30, align: 2 ** 21 });
+    expect(() => planRequestOf(['h', 'create-namespace', '--region', 'region0', '--mode', 'fsdax', '--size', '0']))
+      .toThrow(UsageError);
+  });
+});
+
+describe('daxfleet dax: the command line', () => {
+  const env = { DAXFLEET_TOKEN: 'dxf_tok_unused', DAXFLEET_HUB: 'http://127.0.0.1:1' };
+  const changes = 'create-namespace, reconfigure-namespace, destroy-namespace, reconfigure-device, online-memory, offline-memory, policy';
+  it.each([
+    [['dax'], 'dax needs a subcommand: plan, execute, show, list, inspect or capacity'],
+    [['dax', 'undo'], 'unknown dax subcommand "undo"'],
+    [['dax', 'plan'], `dax plan needs HOST_ID and a change (${changes})`],
+    [['dax', 'plan', 'h'], `dax plan h needs a change: ${changes}`],
+    [['dax', 'plan', 'h', 'format'], `unknown change "format": one of ${changes}`],
+    [['dax', 'plan', 'h', 'create-namespace', '--mode', 'fsdax'], 'dax plan create-namespace needs --region regionN'],
+    [['dax', 'plan', 'h', 'create-namespace', 'region0', '--mode', 'fsdax'],
+      'dax plan create-namespace takes no argument "region0" (the region is --region)'],
+    [['dax', 'plan', 'h', 'create-namespace', '--region', 'pmem0', '--mode', 'fsdax'], '--region must be regionN (e.g. region0), not "pmem0"'],
+    [['dax', 'plan', 'h', 'create-namespace', '--region', 'region0'], 'dax plan create-namespace needs --mode (raw, sector, fsdax, devdax)'],
+    [['dax', 'plan', 'h', 'create-namespace', '--region', 'region0', '--mode', 'memory'],
+      '--mode must be one of raw, sector, fsdax, devdax, not "memory"'],
+    [['dax', 'plan', 'h', 'create-namespace', '--region', 'region0', '--mode', 'fsdax', '--size', '4GiB'],
+      '--size must be a size in bytes, or with ndctl\'s suffixes k, m, g, t (e.g. 4G, 2M, 512K), not "4GiB"'],
+    [['dax', 'plan', 'h', 'create-namespace', '--region', 'region0', '--mode', 'fsdax', '--map', 'ram'],
+      '--map must be one of mem, dev, not "ram"'],
+    [['dax', 'plan', 'h', 'create-namespace', '--region', 'region0', '--mode', 'sector', '--sector-size', '4k'],
+      '--sector-size must be an integer from 512 to 65536, not "4k"'],
+    [['dax', 'plan', 'h', 'reconfigure-namespace', '--mode', 'raw'], 'dax plan reconfigure-namespace needs namespaceX.Y'],
+    [['dax', 'plan', 'h', 'reconfigure-namespace', 'pmem0', '--mode', 'raw'], 'the namespace must be namespaceX.Y (e.g. namespace0.0), not "pmem0"'],
+    [['dax', 'plan', 'h', 'destroy-namespace', 'namespace0.0', '--mode', 'raw'], 'dax plan destroy-namespace does not take --mode'],
+    [['dax', 'plan', 'h', 'destroy-namespace', 'namespace0.0', 'namespace0.1'],
+      'dax plan destroy-namespace takes one namespaceX.Y, not also "namespace0.1"'],
+    [['dax', 'plan', 'h', 'reconfigure-device', 'dax0.0'], 'dax plan reconfigure-device needs --mode (system-ram, devdax)'],
+    [['dax', 'plan', 'h', 'reconfigure-device', 'dax0.0', '--mode', 'fsdax'], '--mode must be one of system-ram, devdax, not "fsdax"'],
+    [['dax', 'plan', 'h', 'reconfigure-device', 'dax0.0', '--mode', 'devdax', '--no-movable'], '--no-movable goes only with --mode system-ram'],
+    [['dax', 'plan', 'h', 'online-memory', 'daxX'], 'the device must be daxX.Y (e.g. dax0.0), not "daxX"'],
+    [['dax', 'plan', 'h', 'offline-memory', 'dax0.0', '--no-movable'], 'dax plan offline-memory does not take --no-movable'],
+    [['dax', 'plan', 'h', 'policy', 'mnt/db', '--dax', 'on'], 'dax plan policy: PATH must be an absolute path on the host, not "mnt/db"'],
+    [['dax', 'plan', 'h', 'policy', '/mnt/db'], 'dax plan policy needs --dax on|off'],
+    [['dax', 'plan', 'h', 'policy', '/mnt/db', '--dax', 'yes'], '--dax must be one of on, off, not "yes"'],
+    [['dax', 'plan', 'h', 'policy', '/mnt/db', '--dax', 'on', '--existing', 'files'], '--existing must be one of none, directories, all, not "files"'],
+    [['dax', 'plan', 'h', 'policy', '/mnt/db', '--dax', 'on', '--mode', 'fsdax'], 'dax plan policy does not take --mode'],
+    [['dax', 'plan', 'h', 'policy', '/mnt/db', '--dax', 'on', '--ttl', '10'], '--ttl must be an integer from 60 to 3600, not "10"'],
+    [['dax', 'plan', 'h', 'policy', '/mnt/db', '--dax', 'on', '--yes'], 'dax plan does not take --yes'],
+    [['dax', 'execute'], 'dax execute needs one CHANGE_ID'],
+    [['dax', 'show', 'a', 'b'], 'dax show needs one CHANGE_ID'],
+    [['dax', 'list', 'x'], 'dax list takes no argument "x"'],
+    [['dax', 'list', '--status', 'done'], '--status must be one of planned, refused, expired, executing, verified, failed, interrupted, not "done"'],
+    [['dax', 'list', '--kind', 'policy'], '--kind must be one of namespace-create, namespace-reconfigure, namespace-destroy, ' +
+      'daxdev-reconfigure, daxdev-online, daxdev-offline, fs-dax-policy, not "policy"'],
+    [['dax', 'list', '--recursive'], 'dax list does not take --recursive'],
+    [['dax', 'inspect', 'h'], 'dax inspect needs HOST_ID and PATH'],
+    [['dax', 'inspect', 'h', 'db'], 'dax inspect: PATH must be an absolute path on the host, not "db"'],
+    [['dax', 'inspect', 'h', '/db', '--limit', '0'], '--limit must be an integer from 1 to 10000, not "0"'],
+    [['dax', 'capacity', '--host', 'h'], 'dax capacity does not take --host'],
+    [['dax', 'capacity', '--hub', 'localhost:7300'], '--hub must be an http:// or https:// URL, not "localhost:7300"'],
+    [['dax', 'plan', 'h', 'policy', '/db', '--dax', 'on', '--nope'], 'Unknown option \'--nope\''],
+  ])('usage error %j: a UsageError saying what was wrong, before any request', async (args, line) => {
+    // in process, so the many cases cost no child each (the hub at 127.0.0.1:1 would fail any request with exit 1)
+    await withEnv(env, async () => {
+      await expect(daxCommand(args.slice(1))).rejects.toThrow(new UsageError(line));
+    });
+  });
+
+  it.each([
+    [['dax', 'plan', 'h', 'policy', 'mnt/db', '--dax', 'on'], 'dax plan policy: PATH must be an absolute path on the host, not "mnt/db"'],
+    [['dax', 'list', '--kind', 'policy'], '--kind must be one of namespace-create, namespace-reconfigure, namespace-destroy, ' +
+      'daxdev-reconfigure, daxdev-online, daxdev-offline, fs-dax-policy, not "policy"'],
+    [['dax', 'plan', 'h', 'policy', '/db', '--dax', 'on', '--nope'], 'Unknown option \'--nope\''],
+  ])('the CLI on a usage error %j: one line, the usage, exit 2, nothing on stdout', async (args, line) => {
+    const r = await daxfleet(args, env);
+    expect(r.status).toBe(2);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe(`daxfleet: ${line}`);
+    expect(lines[2]).toBe('usage: daxfleet <command> [options]');
+    expect(r.stdout).toBe('');
+  });
+
+  it('no token: one line saying where to get one, exit 2', async () => {
+    const r = await daxfleet(['dax', 'capacity']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('daxfleet: no API token: pass --token dxf_tok_… or set DAXFLEET_TOKEN (make one in the UI ' +
+      'under Admin → API tokens, or POST /api/v1/tokens)\n');
+  });
+
+  it('a hub that does not answer: one line naming it, exit 1', async () => {
+    const hub = `http://127.0.0.1:${await closedPort()}`;
+    const r = await daxfleet(['dax', 'list'], { ...env, DAXFLEET_HUB: hub });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`daxfleet: cannot reach the hub at ${hub}: ECONNREFUSED\n`);
+  });
+
+  it('--help documents the subcommands, the changes and the exit codes', async () => {
+    const r = await daxfleet(['dax', '--help']);
+    expect(r.status).toBe(0);
+    for (const text of ['dax plan HOST_ID CHANGE', 'create-namespace --region regionN --mode M', 'reconfigure-namespace namespaceX.Y',
+      'destroy-namespace namespaceX.Y', 'reconfigure-device daxX.Y --mode system-ram|devdax [--no-online] [--no-movable]',
+      'online-memory daxX.Y [--no-movable]', 'offline-memory daxX.Y', 'policy PATH --dax on|off [--existing none|directories|all]',
+      'dax execute CHANGE_ID [--yes]', 'dax show CHANGE_ID', 'dax list', 'dax inspect HOST_ID PATH [--recursive] [--audit]',
+      'dax capacity', '4G, 2M, 512K', 'DAXFLEET_HUB', 'DAXFLEET_TOKEN', '3 refused', '5 failed']) {
+      expect(r.stdout).toContain(text);
+    }
+    expect((await daxfleet(['--help'])).stdout).toContain('daxfleet dax plan HOST_ID CHANGE [options]');
+  });
+});
+
+const HOST = 'host-a';
+
+describe('daxfleet dax against a hub', () => {
+  let hub: TestHub;
+  let viewerEnv: Record<string, string>;
+  let operatorEnv: Record<string, string>;
+
+  const api = async <T>(method: 'GET' | 'POST', url: string, token: string, payload?: object): Promise<T> => {
+    const res = await hub.server.inject({ method, url: `/api/v1${url}`, headers: authed(token), ...(payload ? { payload } : {}) });
+    if (res.statusCode >= 300) throw new Error(`${method} ${url}: HTTP ${res.statusCode} ${res.body}`);
+    return res.json<T>();
+  };
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    // two hosts from recorded kernels: one with every namespace mode, one with a devdax device as system-ram
+    for (const [hostId, fixture] of [[HOST, 'two-dimm-all-modes'], ['host-b', 'devdax-system-ram']] as const) {
+      const credential = await agentCredentialFor(hub, hostId);
+      const res = await hub.server.inject({
+        method: 'POST', url: '/api/v1/agents/report', headers: authed(credential),
+        payload: reportOf(await fixtureInventory(fixture), { host_id: hostId, hostname: `pmem-${hostId}` }),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const url = await hub.server.listen({ host: '127.0.0.1', port: 0 });
+    viewerEnv = { DAXFLEET_HUB: url, DAXFLEET_TOKEN: await hub.tokenFor('viewer') };
+    operatorEnv = { DAXFLEET_HUB: url, DAXFLEET_TOKEN: await hub.tokenFor('operator') };
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('capacity: the fleet by mode as ndctl -u prints sizes, each host, the filesystems; --json is the API\'s', async () => {
+    const capacity = await api<FleetCapacity>('GET', '/fleet/capacity', hub.adminToken);
+    expect(capacity.hosts.map((h) => h.host_id).sort()).toEqual([HOST, 'host-b']);
+    expect(capacity.totals.total).toBeGreaterThan(0);
+    const r = await daxfleet(['dax', 'capacity'], viewerEnv);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`fleet capacity: 2 hosts with pmem, ${capacity.hosts_without_pmem} without; total ${humanSize(capacity.totals.total)}\n`);
+    for (const mode of ['fsdax', 'devdax', 'system-ram', 'sector', 'raw', 'free'] as const) {
+      expect(r.stdout).toMatch(new RegExp(`^${mode} +${humanSize(capacity.totals[mode]).replace(/[().]/g, '\\$&')}$`, 'm'));
+    }
+    const short = (bytes: number): string => humanSize(bytes).replace(/ \(.*\)$/, '');
+    for (const h of capacity.hosts) {
+      const row = r.stdout.split('\n').find((l) => l.startsWith(`${h.host_id} `))?.split(/ {2,}/);
+      expect(row?.slice(0, 4)).toEqual([h.host_id, h.hostname, h.status, short(h.capacity.total)]);
+    }
+    const f = capacity.filesystems;
+    expect(r.stdout).toContain(`filesystems: ${f.inode} dax=inode, ${f.always} dax=always, ${f.never} dax=never; ` +
+      `${f.without_device_dax} on a device without DAX\n`);
+    // the recorded devdax-system-ram host has memory online as system-ram: the column is not all zeros
+    expect(capacity.totals['system-ram']).toBeGreaterThan(0);
+
+    const json = await daxfleet(['dax', 'capacity', '--json'], viewerEnv);
+    const printed = JSON.parse(json.stdout) as FleetCapacity;
+    expect(Value.Check(FleetCapacitySchema, printed)).toBe(true);
+    expect({ ...printed, generated_at: '' }).toEqual({ ...capacity, generated_at: '' });
+  });
+
+  it('list with no changes, show of an unknown id (404, exit 1), plan on an unknown host (404, exit 1)', async () => {
+    const empty = await daxfleet(['dax', 'list', '--host', HOST], viewerEnv);
+    expect(empty.status).toBe(0);
+    expect(empty.stdout).toBe('no dax changes\n');
+    expect(JSON.parse((await daxfleet(['dax', 'list', '--json'], viewerEnv)).stdout))
+      .toEqual(await api<DaxChangeList>('GET', '/dax/changes', hub.adminToken));
+    const missing = await daxfleet(['dax', 'show', 'dc_nothing'], viewerEnv);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^daxfleet: .*\(HTTP 404 DAXFLEET_ERR_DAX_CHANGE_NOT_FOUND\)\n$/);
+    const unknown = await daxfleet(['dax', 'plan', 'nobody', 'policy', '/mnt', '--dax', 'on'], operatorEnv);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/\(HTTP 404 DAXFLEET_ERR_HOST_NOT_FOUND\)\n$/);
+    const viewer = await daxfleet(['dax', 'plan', HOST, 'policy', '/mnt', '--dax', 'on'], viewerEnv);
+    expect(viewer.status).toBe(1);
+    expect(viewer.stderr).toMatch(/\(HTTP 403 DAXFLEET_ERR_AUTH_FORBIDDEN\)\n$/);
+    expect((await api<DaxChangeList>('GET', '/dax/changes', hub.adminToken)).changes).toEqual([] satisfies DaxChange[]);
+  });
+});

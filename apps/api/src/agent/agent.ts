@@ -12,11 +12,16 @@
  *
  * Files under bad ranges (agent/media/files.ts): with a mapper, each cycle hands it the scan's bad ranges; the
  * report carries range_files when the mapping differs from the set the hub last acknowledged.
+ *
+ * Filesystem DAX (agent/fsdax/): every report's inventory carries `filesystems`, the DAX-capable mounts of the
+ * mount table that goes with the scanned sysfs root (a failure to read it is logged; the report goes without).
  */
 import {
-  badRangesOf, type AgentReport, type AgentReportAck, type DetectedBy, type HealthSample, type Inventory, type RangeFiles,
+  badRangesOf, type AgentReport, type AgentReportAck, type DaxFilesystem, type DetectedBy, type HealthSample, type Inventory,
+  type RangeFiles,
 } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { filesystemsForReport } from './fsdax/report.js';
 import { deriveEvents, dimmKey, healthValuesOf } from './media/derive.js';
 import type { RangeFileMapper } from './media/files.js';
 import type { MediaJournal } from './media/journal.js';
@@ -49,6 +54,8 @@ export interface AgentOptions {
   healthSampleMs?: number;
   /** maps the files under the bad ranges (range_files): only with one */
   rangeFiles?: RangeFileMapper;
+  /** the inventory's `filesystems` for a sysfs root (default: fsdax filesystemsForReport); false: none */
+  filesystems?: false | ((sysfsRoot: string) => Promise<DaxFilesystem[] | undefined>);
 }
 
 /** the report schema's limit */
@@ -151,6 +158,7 @@ export class Agent {
       log.error({ err }, `scan failed: ${(err as Error).message}; next attempt in ${intervalMs} ms`);
       return intervalMs;
     }
+    inventory = await this.withFilesystems(inventory);
     try {
       this.opts.onScanned?.(inventory);
     } catch (err) {
@@ -238,6 +246,19 @@ export class Agent {
         `could not record media events in ${journal.file}: ${(err as Error).message}; they are derived again at the next scan`);
     }
     return dimms;
+  }
+
+  /** The scan plus the mounted DAX-capable filesystems (fsdax); a failure is logged, never fatal. */
+  private async withFilesystems(inventory: Inventory): Promise<Inventory> {
+    const read = this.opts.filesystems ?? filesystemsForReport;
+    if (read === false || inventory.filesystems !== undefined) return inventory;
+    try {
+      const filesystems = await read(inventory.sysfs_root);
+      return filesystems === undefined ? inventory : { ...inventory, filesystems };
+    } catch (err) {
+      this.opts.log.warn({ err }, `reading the mounted filesystems failed: ${(err as Error).message}; the report goes without them`);
+      return inventory;
+    }
   }
 
   /** The range_files this report carries (undefined: unchanged, or no mapper); a failure is logged, never fatal. */

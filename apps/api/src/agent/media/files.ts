@@ -23,6 +23,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { badRangeKey, type BadRange, type RangeFiles, type RangeHit } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { daxOf, parseMountinfo, type MountEntry } from '../fsdax/mountinfo.js';
 
 /** mapDeviceRange of @daxfleet/dax-native (src/files/): who owns `length` bytes at `deviceOffset` of the mounted device. */
 export type MapDeviceRange = (request: { mountpoint: string; deviceOffset: number; length: number }) =>
@@ -35,60 +36,7 @@ export const REMAP_MS = 5 * 60_000;
 export const MAP_WAIT_MS = 5_000;
 const SECTOR = 512;
 
-/** One line of /proc/self/mountinfo (proc(5)). */
-export interface MountEntry {
-  mountId: number;
-  /** major:minor of the mounted device (st_dev) */
-  device: string;
-  /** the directory of the filesystem this mount shows ("/" unless a bind mount of a subdirectory) */
-  root: string;
-  mountpoint: string;
-  /** per-mount options (rw, relatime, …) */
-  options: string[];
-  fstype: string;
-  /** mount source, e.g. /dev/pmem0 */
-  source: string;
-  /** per-superblock options (rw, dax=always, …) */
-  superOptions: string[];
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo octal */
-function unescapeMountinfo(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Parses /proc/self/mountinfo text; lines that do not have its shape are skipped. */
-export function parseMountinfo(text: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const dash = line.indexOf(' - ');
-    if (dash < 0) continue;
-    const head = line.slice(0, dash).split(' ');
-    const tail = line.slice(dash + 3).split(' ');
-    if (head.length < 6 || tail.length < 3) continue;
-    const [id, , device, root, mountpoint, options] = head as [string, string, string, string, string, string];
-    const [fstype, source, superOptions] = tail as [string, string, string];
-    if (!/^\d+$/.test(id) || !/^\d+:\d+$/.test(device)) continue;
-    out.push({
-      mountId: Number(id), device, root: unescapeMountinfo(root), mountpoint: unescapeMountinfo(mountpoint),
-      options: options.split(','), fstype, source: unescapeMountinfo(source), superOptions: superOptions.split(','),
-    });
-  }
-  return out;
-}
-
-/**
- * The dax option of a mount as mountinfo shows it: `dax=always|never|inode`, or the older bare `dax` (always).
- * Absent: not shown (xfs does not show its default, inode; ext4 without dax shows nothing either).
- */
-export function daxOf(mount: MountEntry): RangeFiles['dax'] {
-  for (const option of [...mount.superOptions, ...mount.options]) {
-    if (option === 'dax') return 'always';
-    const m = /^dax=(always|never|inode)$/.exec(option);
-    if (m) return m[1] as 'always' | 'never' | 'inode';
-  }
-  return undefined;
-}
+export { daxOf, parseMountinfo, type MountEntry } from '../fsdax/mountinfo.js';
 
 /**
  * The mount of block device `blockdev` (pmem0) to map through: a mapped fstype whose source is /dev/<blockdev> or

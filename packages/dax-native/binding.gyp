@@ -14,7 +14,9 @@
         "src/native/statx.cc",
         "src/native/fsmap.cc",
         "src/native/watch.cc",
-        "src/native/recover.cc"
+        "src/native/recover.cc",
+        "src/native/namespace.cc",
+        "src/native/daxdev.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -18,6 +18,12 @@ export {
   type ClearErrorsResult, type PunchHoleOptions,
 } from './files/recover.js';
 export { specialOwner, type SpecialOwner } from './files/owners.js';
+export {
+  createNamespace, reconfigureNamespace, destroyNamespace, type NamespaceParams, type NamespaceChangeResult,
+} from './devices/namespaces.js';
+export {
+  reconfigureDaxDevice, onlineDaxMemory, offlineDaxMemory, type DaxDeviceState, type ReconfigureDaxDeviceOptions,
+} from './devices/dax-devices.js';
 export { watchSysfsAttributes, type SysfsChange, type SysfsWatch } from './watch.js';
 export type {
   RangeHit, Inventory, Bus, Dimm, DimmHealth, Region, Mapping, Namespace, NamespaceMode, DaxRegion, DaxDevice, DaxMapping,

@@ -6,9 +6,11 @@
 #include <memory>
 
 #include "context.h"
+#include "daxdev.h"
 #include "fsmap.h"
 #include "fsxattr.h"
 #include "health.h"
+#include "namespace.h"
 #include "recover.h"
 #include "statx.h"
 #include "watch.h"
@@ -33,6 +35,12 @@ Napi::Value ClearErrorsOnBusEntry(const Napi::CallbackInfo& info) {
   return ClearErrorsOnBus(info, data->ndctl);
 }
 
+// Entries that run under the environment's libndctl context lock.
+template <Napi::Value (*Call)(const Napi::CallbackInfo&, const NdctlContextRef&)>
+Napi::Value WithContext(const Napi::CallbackInfo& info) {
+  return Call(info, static_cast<AddonData*>(info.Data())->ndctl);
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -51,6 +59,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deviceInUse", Napi::Function::New(env, DeviceInUse, "deviceInUse"));
   exports.Set("clearErrorsOnBus",
               Napi::Function::New(env, ClearErrorsOnBusEntry, "clearErrorsOnBus", data));
+  // Namespace (libndctl) and device-DAX (libdaxctl) changes.
+  exports.Set("createNamespace", Napi::Function::New(env, WithContext<CreateNamespace>, "createNamespace", data));
+  exports.Set("reconfigureNamespace",
+              Napi::Function::New(env, WithContext<ReconfigureNamespace>, "reconfigureNamespace", data));
+  exports.Set("destroyNamespace", Napi::Function::New(env, WithContext<DestroyNamespace>, "destroyNamespace", data));
+  exports.Set("reconfigureDaxDevice",
+              Napi::Function::New(env, WithContext<ReconfigureDaxDevice>, "reconfigureDaxDevice", data));
+  exports.Set("onlineDaxMemory", Napi::Function::New(env, WithContext<OnlineDaxMemory>, "onlineDaxMemory", data));
+  exports.Set("offlineDaxMemory", Napi::Function::New(env, WithContext<OfflineDaxMemory>, "offlineDaxMemory", data));
   InitSysfsWatcher(env, exports);
 
   // The library versions this binary was compiled against (pkg-config at build time).

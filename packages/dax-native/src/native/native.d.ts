@@ -129,6 +129,38 @@ export interface RawClearErrors {
   range?: { address: bigint; length: number; clearUnit: number };
 }
 
+/** What createNamespace()/reconfigureNamespace() pass down: validated in src/devices; 0 or absent = ndctl's default. */
+export interface RawNamespaceParams {
+  mode: 'raw' | 'sector' | 'fsdax' | 'devdax';
+  size?: number;
+  align?: number;
+  map?: 'mem' | 'dev';
+  sectorSize?: number;
+  name?: string;
+  uuid?: string;
+}
+
+/** A namespace after a change: `size` is the namespace's allocated size; uuid absent when the kernel reports none. */
+export interface RawNamespaceChange {
+  namespace: string;
+  mode: 'raw' | 'sector' | 'fsdax' | 'devdax';
+  size: number;
+  uuid?: string;
+  blockdev?: string;
+  chardev?: string;
+  holder?: string;
+}
+
+export interface RawDaxDeviceState {
+  device: string;
+  mode: 'devdax' | 'system-ram';
+  /** system-ram mode only */
+  onlineMemblocks?: number;
+  totalMemblocks?: number;
+  /** present when at least one block is online: all of them are in ZONE_MOVABLE */
+  movable?: boolean;
+}
+
 /**
  * Rejections carry Node's fs error shape: code ('ENOENT'), errno (negative), syscall ('open',
  * 'ioctl', 'statx', or the libndctl function such as 'ndctl_new'), path when there is one, and
@@ -159,6 +191,17 @@ export interface NativeBinding {
   deviceInUse(devicePath: string): Promise<boolean>;
   /** ARS_CAP then CLEAR_ERROR on bus `bus` (ndbusN) for the SPA range, widened to the clear unit (exact: never widened, widenRequired instead). */
   clearErrorsOnBus(bus: string, address: bigint, length: number, exact?: boolean): Promise<RawClearErrors>;
+  /**
+   * Namespace changes as ndctl v76 makes them (create-namespace, create-namespace -f -e, destroy-namespace -f).
+   * A request the region cannot take rejects EINVAL with syscall 'daxfleet_validate' (nothing changed).
+   */
+  createNamespace(region: string, params: RawNamespaceParams): Promise<RawNamespaceChange>;
+  reconfigureNamespace(namespace: string, params: RawNamespaceParams): Promise<RawNamespaceChange>;
+  destroyNamespace(namespace: string): Promise<{ namespace: string; freed: number }>;
+  /** daxctl reconfigure-device -m system-ram|devdax [--no-online] [--no-movable] (-f for devdax: offlines first). */
+  reconfigureDaxDevice(device: string, mode: 'system-ram' | 'devdax', online: boolean, movable: boolean): Promise<RawDaxDeviceState>;
+  onlineDaxMemory(device: string, movable: boolean): Promise<RawDaxDeviceState & { onlined: number }>;
+  offlineDaxMemory(device: string): Promise<RawDaxDeviceState & { offlined: number }>;
   SysfsWatcher: new (
     paths: string[],
     onChange: (path: string, text: string) => void,

@@ -1,0 +1,179 @@
+/**
+ * The DAX change dispatcher: digest, one change at a time, re-plan at execute (host-changed, not-executable),
+ * outcome from steps and verification, a handler that throws, the report after a change. The device kinds run over
+ * a recorded tree (their native calls are never reached: a refusal comes first); the execution paths use a handler
+ * of the fs-dax-policy kind written here (the seam of contract.ts), since no device of this machine may change.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DaxChangeAgentPlan, DaxChangeExecuteAgentCommand, DaxChangeRequest, DaxCheck, DaxStepResult } from '@daxfleet/shared';
+import type { DaxChangeHandler, DaxExecutionParts, FsDaxPolicyRequest } from '../src/agent/dax/contract.js';
+import { DaxChangeService, daxPlanDigest, deviceHandlers } from '../src/agent/dax/index.js';
+import type { DeviceNative } from '../src/agent/dax/native.js';
+import { recordedDeviceHost, type RecordedDeviceHost } from './dax-device-fixtures.js';
+
+const MiB = 1024 * 1024;
+const nativeCalls: string[] = [];
+const refuse = (name: string) => (): Promise<never> => {
+  nativeCalls.push(name);
+  return Promise.reject(new Error(`${name} must not be reached`));
+};
+const native: DeviceNative = {
+  createNamespace: refuse('createNamespace'), reconfigureNamespace: refuse('reconfigureNamespace'),
+  destroyNamespace: refuse('destroyNamespace'), reconfigureDaxDevice: refuse('reconfigureDaxDevice'),
+  onlineDaxMemory: refuse('onlineDaxMemory'), offlineDaxMemory: refuse('offlineDaxMemory'),
+};
+
+let seq = 0;
+function executeCommand(request: DaxChangeRequest, digest: string): DaxChangeExecuteAgentCommand {
+  seq++;
+  return { type: 'dax-change-execute', id: `cmd-${seq}`, change_id: `dc_test${seq}`, request, digest, executed_by: 'user:alice' };
+}
+
+/** A policy handler whose plan shows `state.before` and whose execution does what the test says. */
+function policyHandler(state: {
+  before: number; checks?: DaxCheck[]; steps?: DaxStepResult['status'][]; verification?: DaxCheck[];
+  execute?: () => Promise<void>; throws?: Error;
+}): DaxChangeHandler<FsDaxPolicyRequest> {
+  return {
+    plan: async (request) => ({
+      kind: request.kind, request, before: { flag: state.before }, expected: { flag: request.dax },
+      steps: [{ n: 1, op: 'FS_IOC_FSSETXATTR', description: `set the flag on ${request.path}` }],
+      data_loss: [], changes: [], checks: state.checks ?? [{ id: 'path-exists', ok: true, detail: 'there' }],
+    }),
+    execute: async (_request, plan): Promise<DaxExecutionParts> => {
+      await state.execute?.();
+      if (state.throws) throw state.throws;
+      return {
+        steps: plan.steps.map((s, i) => ({ n: s.n, op: s.op, status: state.steps?.[i] ?? 'done' })),
+        verification: state.verification ?? [{ id: 'flags-set', ok: true, detail: '1 flag set' }],
+        after: { flag: true },
+      };
+    },
+  };
+}
+
+const POLICY: FsDaxPolicyRequest = { kind: 'fs-dax-policy', path: '/mnt/x', dax: true };
+
+describe('dispatcher over a policy handler', () => {
+  it('plan: executable and digest from the parts; the digest covers kind, request, before, expected, steps, data_loss, changes', async () => {
+    const state = { before: 0 };
+    const service = new DaxChangeService({ handlers: { 'fs-dax-policy': policyHandler(state) } });
+    const plan = await service.plan(POLICY);
+    expect(plan.executable).toBe(true);
+    expect(plan.refusal).toBeUndefined();
+    expect(plan.digest).toBe(daxPlanDigest(plan));
+    // checks and planned_at are not digested: a holder coming or going does not change what would be done
+    expect(daxPlanDigest({ ...plan, checks: [] } as DaxChangeAgentPlan)).toBe(plan.digest);
+    expect((await service.plan(POLICY)).digest).toBe(plan.digest);
+    state.before = 1;
+    expect((await service.plan(POLICY)).digest).not.toBe(plan.digest);
+    expect((await service.plan({ ...POLICY, dax: false })).digest).not.toBe(plan.digest);
+  });
+
+  it('a failed check makes the plan not executable, with the first failed check\'s detail as the refusal', async () => {
+    const service = new DaxChangeService({
+      handlers: {
+        'fs-dax-policy': policyHandler({
+          before: 0, checks: [
+            { id: 'path-exists', ok: true, detail: 'there' }, { id: 'fs-writable', ok: false, detail: 'mounted read-only' },
+            { id: 'subtree-size', ok: false, detail: 'too many' },
+          ],
+        }),
+      },
+    });
+    const plan = await service.plan(POLICY);
+    expect(plan.executable).toBe(false);
+    expect(plan.refusal).toBe('mounted read-only');
+    const ack = await service.execute(executeCommand(POLICY, plan.digest));
+    expect(ack).toMatchObject({ executed: false, refused_because: 'not-executable', dax_plan: { digest: plan.digest } });
+    expect(ack.refusal).toContain('mounted read-only');
+  });
+
+  it('execute: verified when every step is done and every check ok, then the agent reports at once', async () => {
+    let reports = 0;
+    const service = new DaxChangeService({ handlers: { 'fs-dax-policy': policyHandler({ before: 0 }) }, rescan: async () => { reports++; } });
+    const plan = await service.plan(POLICY);
+    const ack = await service.execute(executeCommand(POLICY, plan.digest));
+    expect(ack.executed).toBe(true);
+    expect(ack.result).toMatchObject({ outcome: 'verified', executed_by: 'user:alice', steps: [{ status: 'done' }], after: { flag: true } });
+    expect(ack.result?.error).toBeUndefined();
+    expect(reports).toBe(1);
+  });
+
+  it('a failed verification check or an undone step makes the outcome failed, with the reason', async () => {
+    const checkFails = new DaxChangeService({
+      handlers: { 'fs-dax-policy': policyHandler({ before: 0, verification: [{ id: 'flags-set', ok: false, detail: '0 of 1 flags set' }] }) },
+    });
+    const a = await checkFails.execute(executeCommand(POLICY, (await checkFails.plan(POLICY)).digest));
+    expect(a.result).toMatchObject({ outcome: 'failed', error: 'verification failed: 0 of 1 flags set' });
+    const stepFails = new DaxChangeService({ handlers: { 'fs-dax-policy': policyHandler({ before: 0, steps: ['failed'] }) } });
+    const b = await stepFails.execute(executeCommand(POLICY, (await stepFails.plan(POLICY)).digest));
+    expect(b.result?.outcome).toBe('failed');
+  });
+
+  it('a handler that throws gives outcome failed with the error, never a rejected command; the host is reported anyway', async () => {
+    let reports = 0;
+    const service = new DaxChangeService({
+      handlers: { 'fs-dax-policy': policyHandler({ before: 0, throws: new Error('EIO on the ioctl') }) },
+      rescan: async () => { reports++; },
+    });
+    const ack = await service.execute(executeCommand(POLICY, (await service.plan(POLICY)).digest));
+    expect(ack.executed).toBe(true);
+    expect(ack.result?.outcome).toBe('failed');
+    expect(ack.result?.error).toContain('EIO on the ioctl');
+    expect(reports).toBe(1);
+    expect(service.busyWith).toBeUndefined();
+  });
+
+  it('one change at a time: a second execute while one runs is refused busy, and runs once the first finished', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const service = new DaxChangeService({ handlers: { 'fs-dax-policy': policyHandler({ before: 0, execute: () => gate }) } });
+    const digest = (await service.plan(POLICY)).digest;
+    const first = service.execute(executeCommand(POLICY, digest));
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await service.execute(executeCommand(POLICY, digest));
+    expect(second).toMatchObject({ executed: false, refused_because: 'busy' });
+    expect(second.refusal).toMatch(/another DAX change \(dc_test\d+\) is running/);
+    expect(second.dax_plan).toBeUndefined();
+    release();
+    expect((await first).result?.outcome).toBe('verified');
+    expect((await service.execute(executeCommand(POLICY, digest))).executed).toBe(true);
+  });
+
+  it('a kind the agent has no handler for is refused with a message saying so', async () => {
+    const service = new DaxChangeService({ handlers: {} });
+    await expect(service.plan(POLICY)).rejects.toThrow(/cannot plan fs-dax-policy changes/);
+    await expect(service.inspect({ path: '/' })).rejects.toThrow(/cannot inspect filesystem DAX/);
+  });
+});
+
+describe('dispatcher over the device kinds (recorded tree, nothing reaches the native calls)', () => {
+  let copy: RecordedDeviceHost;
+  beforeAll(() => { copy = recordedDeviceHost('two-dimm-all-modes', { copy: true }); });
+  afterAll(() => copy.remove());
+
+  it('host-changed: the region changed after the plan was reviewed; the fresh plan comes back and nothing runs', async () => {
+    const service = new DaxChangeService({ handlers: deviceHandlers(copy.host, native) });
+    const request: DaxChangeRequest = { kind: 'namespace-create', region: 'region0', mode: 'fsdax', size: 64 * MiB };
+    const reviewed = await service.plan(request);
+    expect(reviewed.executable, reviewed.refusal).toBe(true);
+    copy.set('bus/nd/devices/region0/available_size', `${128 * MiB}\n`);
+    const ack = await service.execute(executeCommand(request, reviewed.digest));
+    expect(ack).toMatchObject({ executed: false, refused_because: 'host-changed' });
+    expect(ack.refusal).toMatch(/host changed.*digest/);
+    expect(ack.dax_plan?.digest).not.toBe(reviewed.digest);
+    expect(ack.dax_plan?.expected?.region_available_size).toBe(64 * MiB);
+    expect(nativeCalls).toEqual([]);
+  });
+
+  it('not-executable: a mounted namespace stays refused at execute, with the same digest', async () => {
+    const service = new DaxChangeService({ handlers: deviceHandlers(copy.host, native) });
+    const request: DaxChangeRequest = { kind: 'namespace-destroy', namespace: 'namespace0.0' };
+    const plan = await service.plan(request);
+    const ack = await service.execute(executeCommand(request, plan.digest));
+    expect(ack).toMatchObject({ executed: false, refused_because: 'not-executable' });
+    expect(ack.refusal).toContain('/mnt/fsdax-dev');
+    expect(nativeCalls).toEqual([]);
+  });
+});

@@ -9,11 +9,14 @@
  * ranges and the events not yet acknowledged; its media watcher wakes it when a badblocks attribute changes.
  * Its recovery executor (agent/recovery/) plans and runs the hub's recovery commands on the live /sys, posts
  * their progress to the hub, and at start reports a run a restart cut off (DATA-DIR/recovery-journal.json).
+ * Its DAX change service (agent/dax/) plans and executes namespace, device-DAX and fs-dax-policy changes on the live
+ * /sys, one at a time, and reports the new inventory after each.
  */
 import os from 'node:os';
 import path from 'node:path';
 import {
-  clearErrorsOnBus, deviceInUse, mapDeviceRange, punchHole, scanInventory, watchSysfsAttributes, writeZeros,
+  clearErrorsOnBus, createNamespace, destroyNamespace, deviceInUse, mapDeviceRange, offlineDaxMemory, onlineDaxMemory,
+  punchHole, reconfigureDaxDevice, reconfigureNamespace, scanInventory, watchSysfsAttributes, writeZeros,
 } from '@daxfleet/dax-native';
 import type { FastifyInstance } from 'fastify';
 import { Agent, type ReportSender } from './agent/agent.js';
@@ -21,7 +24,9 @@ import type { AgentCommandTarget } from './agent/command-routes.js';
 import {
   readCredential, setRevokedCredentialAside, writeCredential, type AgentCredentialFile,
 } from './agent/credential-file.js';
+import { createDaxChangeService, liveDeviceHost } from './agent/dax/index.js';
 import { ensureEnrolled } from './agent/enrollment.js';
+import { fsDaxPolicyHandler, inspectFsDax } from './agent/fsdax/index.js';
 import { resolveHostId } from './agent/host-identity.js';
 import { RangeFileMapper } from './agent/media/files.js';
 import { MediaJournal } from './agent/media/journal.js';
@@ -208,6 +213,20 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
       });
       recovery.resume();
       agentCommands.recovery = recovery;
+      // DAX changes: the device kinds through libndctl/libdaxctl, the policy and inspection through agent/fsdax
+      agentCommands.daxChanges = createDaxChangeService({
+        device: {
+          host: liveDeviceHost(() => scanInventory({ sysfsRoot, health: false })),
+          native: { createNamespace, reconfigureNamespace, destroyNamespace, reconfigureDaxDevice, onlineDaxMemory, offlineDaxMemory },
+        },
+        fsdax: { policy: fsDaxPolicyHandler, inspect: inspectFsDax },
+        // the namespaces and devices changed: the hub's inventory shows it at once (and the files under bad ranges are mapped again)
+        rescan: async () => {
+          rangeFiles.invalidate();
+          await agent?.rescanNow();
+        },
+        log: agentLog.child({ component: 'dax' }),
+      });
     }
   }
 

@@ -37,7 +37,8 @@ function kindOf(st: BigIntStats): EntryKind {
 
 function message(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code !== undefined ? `${e.code}: ${e.message}` : String((err as Error).message ?? err);
+  // Node's and the addon's errors start with their code already ("ENOENT: no such file ...")
+  return e.code !== undefined && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
 }
 
 /**

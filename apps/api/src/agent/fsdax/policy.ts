@@ -11,6 +11,7 @@
  * and S_DAX again (flags-set, effective-state), and the path as inspectFsDax sees it now.
  */
 import type { BigIntStats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import type { DaxChangeAgentPlan, DaxCheck, DaxFilesystem, DaxStep, DaxStepResult, FsDaxFlagChange, FsDaxPendingReason } from '@daxfleet/shared';
 import type { DaxChangeHandler, DaxExecutionParts, DaxPlanParts, FsDaxPolicyRequest } from '../dax/contract.js';
 import {
@@ -90,32 +91,39 @@ async function collect(request: FsDaxPolicyRequest, host: FsDaxHost): Promise<Co
     checks.push(check('path-exists', false, lookup.error));
     return { checks };
   }
-  const root = await readEntry(p);
-  if (root.error !== undefined && root.kind !== 'other') {
-    checks.push(check('path-exists', false, `${p} cannot be read: ${root.error}`));
+  let st: BigIntStats;
+  try {
+    st = await lstat(p, { bigint: true });
+  } catch (err) {
+    checks.push(check('path-exists', false, `${p} cannot be looked at: ${(err as Error).message}`));
     return { checks };
   }
-  checks.push(check('path-exists', true, `${p} exists (inode ${root.inode})`));
-  if (root.kind === 'other') {
-    checks.push(check('path-kind', false, `${p} is neither a directory nor a regular file (symbolic links are never followed: ` +
-      'give the path of what the link points to)'));
-    return { checks, root };
+  checks.push(check('path-exists', true, `${p} exists (inode ${st.ino})`));
+  if (!st.isDirectory() && !st.isFile()) {
+    checks.push(check('path-kind', false, `${p} is neither a directory nor a regular file` +
+      (st.isSymbolicLink() ? ' but a symbolic link (links are never followed: give the path of what it points to)' : '')));
+    return { checks };
   }
-  if (root.kind === 'file' && existing !== 'none') {
+  if (st.isFile() && existing !== 'none') {
     checks.push(check('path-kind', false, `${p} is a regular file: existing: "${existing}" applies to a directory's subtree; ` +
       'use existing: "none" for a file'));
-    return { checks, root };
+    return { checks };
   }
-  checks.push(check('path-kind', true, root.kind === 'dir' ? `${p} is a directory` : `${p} is a regular file`));
+  checks.push(check('path-kind', true, st.isDirectory() ? `${p} is a directory` : `${p} is a regular file`));
   if (!lookup.ok) {
     checks.push(check('fs-dax-capable', false, lookup.error));
-    return { checks, root };
+    return { checks };
   }
   const { fs } = lookup;
   if (!PER_INODE_FS_TYPES.has(fs.fstype)) {
     checks.push(check('fs-dax-capable', false, `${p} is on ${fsWords(fs)}: ${fs.fstype} has no per-file DAX flag ` +
       `(mount it with -o dax${fs.fstype === 'erofs' ? '=always' : ''} instead)`));
-    return { checks, root, fs };
+    return { checks, fs };
+  }
+  const root = await readEntry(p, st);
+  if (root.error !== undefined) {
+    checks.push(check('fs-dax-capable', false, `the flag of ${p} cannot be read: ${root.error}`));
+    return { checks, fs };
   }
   const caveat = fs.device_dax === false
     ? ': the flags are kept, but no file there becomes DAX (pending: device-no-dax)'

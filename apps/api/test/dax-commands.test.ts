@@ -15,6 +15,7 @@ import {
   DaxChangeExecuteCommandAckSchema, DaxChangePlanCommandAckSchema, FsDaxInspectCommandAckSchema, type AgentCommand,
   type DaxChangeExecuteCommandAck, type DaxChangePlanCommandAck, type FsDaxInspectCommandAck,
 } from '@daxfleet/shared';
+import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import type { AgentCommandTarget } from '../src/agent/command-routes.js';
 import { COMMANDS_PATH, commandHeaders } from '../src/agent/command-signing.js';
@@ -76,7 +77,7 @@ async function send<T>(server: FastifyInstance, command: Record<string, unknown>
   return { status: res.statusCode, body: res.json<T>() };
 }
 
-function schemaErrors(schema: Parameters<typeof Value.Errors>[0], value: unknown): string[] {
+function schemaErrors(schema: TSchema, value: unknown): string[] {
   return [...Value.Errors(schema, value)].map((e) => `${e.instancePath} ${e.message}`);
 }
 

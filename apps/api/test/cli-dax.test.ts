@@ -4,16 +4,24 @@
  * capacity over a recorded kernel's report, the change list, show, execute refusals.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
 import {
-  FleetCapacitySchema, type DaxChange, type DaxChangeList, type DaxChangeRequest, type FleetCapacity,
+  FleetCapacitySchema, type DaxChange, type DaxChangeList, type DaxChangeRequest, type FleetCapacity, type FsDaxInspectResult,
 } from '@daxfleet/shared';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentCommandTarget } from '../src/agent/command-routes.js';
+import { createDaxChangeService } from '../src/agent/dax/index.js';
+import { inspectFsDax, makeFsDaxPolicyHandler } from '../src/agent/fsdax/index.js';
 import { humanSize, parseSize, requestArgs, sizeArg } from '../src/cli/dax-format.js';
 import { daxCommand, planRequestOf } from '../src/cli/dax.js';
 import { UsageError } from '../src/cli/usage-error.js';
-import { agentCredentialFor, authed, CLI, fixtureInventory, REPO_ROOT, reportOf, startTestHub, withEnv, type TestHub } from './helpers.js';
+import { issueAgentCredential } from '../src/services/agent-credentials.js';
+import {
+  agentCredentialFor, authed, CLI, fixtureInventory, REPO_ROOT, reportOf, startTestHub, tempDir, withEnv, type TestHub,
+} from './helpers.js';
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
@@ -278,5 +286,156 @@ describe('daxfleet dax against a hub', () => {
     expect(viewer.status).toBe(1);
     expect(viewer.stderr).toMatch(/\(HTTP 403 DAXFLEET_ERR_AUTH_FORBIDDEN\)\n$/);
     expect((await api<DaxChangeList>('GET', '/dax/changes', hub.adminToken)).changes).toEqual([] satisfies DaxChange[]);
+  });
+});
+
+const FS_HOST = 'host-fs';
+
+/**
+ * A policy end to end on the machine the test runs on, host-safe: the hub in role all, its agent's real dispatcher
+ * and fs-dax-policy handler, a temp directory of this test's own on the root filesystem (ext4, whose FS_XFLAG_DAX
+ * flags can be set though its device has no DAX: flagged files stay not DAX, pending with reason device-no-dax).
+ */
+describe('daxfleet dax against a hub and its agent: a policy on a temp directory', () => {
+  const tmp = tempDir('daxfleet-cli-dax-');
+  const dir = path.join(tmp.dir, 'db');
+  const files = [path.join(dir, 'a.dat'), path.join(dir, 'sub', 'b.dat')];
+  let hub: TestHub;
+  let operatorEnv: Record<string, string>;
+
+  const api = async <T>(method: 'GET' | 'POST', url: string, payload?: object): Promise<T> => {
+    const res = await hub.server.inject({ method, url: `/api/v1${url}`, headers: authed(hub.adminToken), ...(payload ? { payload } : {}) });
+    if (res.statusCode >= 300) throw new Error(`${method} ${url}: HTTP ${res.statusCode} ${res.body}`);
+    return res.json<T>();
+  };
+  const inspect = (p: string): Promise<FsDaxInspectResult> =>
+    api<FsDaxInspectResult>('GET', `/hosts/${FS_HOST}/fs-dax?${new URLSearchParams({ path: p, recursive: 'true' }).toString()}`);
+
+  beforeAll(async () => {
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    for (const f of files) writeFileSync(f, 'rows\n');
+    let commandKey: string | undefined;
+    const target: AgentCommandTarget = {
+      commandKey: () => commandKey, run: async () => {},
+      daxChanges: createDaxChangeService({ fsdax: { policy: makeFsDaxPolicyHandler(), inspect: (r) => inspectFsDax(r) } }),
+    };
+    hub = await startTestHub({ role: 'all', localHostId: FS_HOST }, { agentCommands: target });
+    const issued = await issueAgentCredential(hub.server.prisma, FS_HOST);
+    commandKey = issued.command_key;
+    const res = await hub.server.inject({
+      method: 'POST', url: '/api/v1/agents/report', headers: authed(issued.agent_credential),
+      payload: reportOf(await fixtureInventory('two-dimm-all-modes'), { host_id: FS_HOST, hostname: 'pmem-fs' }),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const url = await hub.server.listen({ host: '127.0.0.1', port: 0 });
+    operatorEnv = { DAXFLEET_HUB: url, DAXFLEET_TOKEN: await hub.tokenFor('operator') };
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    tmp.remove();
+  });
+
+  it('inspect: flag, effective state and state of the directory and its subtree as a table', async () => {
+    const r = await daxfleet(['dax', 'inspect', FS_HOST, dir, '--recursive'], operatorEnv);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const result = await inspect(dir);
+    expect(r.stdout).toMatch(new RegExp(`^filesystem ${result.filesystem?.mountpoint ?? '?'}: ${result.filesystem?.fstype ?? '?'} on `));
+    const rows = r.stdout.split('\n').filter((l) => / \/.*$/.test(l) && !l.startsWith('filesystem'));
+    expect(rows.map((l) => l.split(/ +/).at(-1))).toEqual(result.entries.map((e) => e.path));
+    expect(result.entries.map((e) => e.path)).toEqual(expect.arrayContaining([dir, ...files]));
+    for (const row of rows) expect(row.split(/ +/)[1]).toBe('off');
+    expect(r.stdout).toContain(`scanned ${result.scanned}: `);
+  });
+
+  it('plan a policy: the flag changes it would make, the checks, the id; executed after typing the id; flags on, files pending', async () => {
+    const planned = await daxfleet(['dax', 'plan', FS_HOST, 'policy', dir, '--dax', 'on', '--existing', 'all'], operatorEnv);
+    expect(planned.stderr).toBe('');
+    expect(planned.status).toBe(0);
+    const id = /^change (dc_\S+) {2}fs-dax-policy on host host-fs {2}status planned$/m.exec(planned.stdout)?.[1] ?? '';
+    expect(id).not.toBe('');
+    const stored = await api<DaxChange>('GET', `/dax/changes/${id}`);
+    expect(stored.plan.request).toEqual({ kind: 'fs-dax-policy', path: dir, dax: true, existing: 'all' });
+    expect(planned.stdout).toContain(`\nrequest   policy ${dir} --dax on --existing all\n`);
+    expect(planned.stdout).toContain(`\nflag changes (${stored.plan.changes_total}):\n`);
+    for (const p of [dir, path.join(dir, 'sub'), ...files]) expect(planned.stdout).toMatch(new RegExp(`^ {2}(dir|file) +${p} {2}flag off → on`, 'm'));
+    for (const c of stored.plan.checks) expect(planned.stdout).toContain(`  ${c.ok ? '✓' : '✗'} ${c.id.padEnd(22)} ${c.detail}\n`);
+    expect(planned.stdout).toContain('DATA LOSS: none\n');
+    expect(planned.stdout).toContain(`\ndigest    ${stored.plan.digest}\n`);
+    expect(planned.stdout).toContain(`to run it: daxfleet dax execute ${id}\n`);
+
+    const wrong = await daxfleet(['dax', 'execute', id], operatorEnv, 'yes\n');
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain(`change ${id}: policy ${dir} --dax on --existing all on host ${FS_HOST}\nDATA LOSS: none\nflags to change: 4\n`);
+    expect(wrong.stderr).toContain('daxfleet: not confirmed ("yes" is not the change id): nothing was executed\n');
+    expect((await inspect(dir)).entries.every((e) => !e.flag)).toBe(true);
+
+    const r = await daxfleet(['dax', 'execute', id], operatorEnv, `${id}\n`);
+    expect(r.status).toBe(0);
+    const done = await api<DaxChange>('GET', `/dax/changes/${id}`);
+    expect(done.status).toBe('verified');
+    expect(r.stdout).toMatch(new RegExp(`^change ${id}: verified\nresult: verified, executed by token:test-operator, `));
+    for (const c of done.result?.verification ?? []) expect(r.stdout).toContain(`  ✓ ${c.id.padEnd(22)} ${c.detail}\n`);
+    expect(r.stdout).toContain(`flags changed: 4; files pending now: ${done.result?.pending ?? '?'}\n`);
+    expect(r.stdout).toMatch(/\nafter {5}scanned \d+: \d+ dax, \d+ not-dax, \d+ pending, \d+ n\/a\n/);
+    const after = await inspect(dir);
+    expect(after.entries.filter((e) => [dir, ...files].includes(e.path)).map((e) => e.flag)).toEqual([true, true, true]);
+
+    // the audit: only the files whose effective state is not what their flag asks, and why
+    const audit = await daxfleet(['dax', 'inspect', FS_HOST, dir, '--recursive', '--audit'], operatorEnv);
+    expect(audit.status).toBe(0);
+    const pending = after.entries.filter((e) => e.state === 'pending');
+    for (const e of pending) {
+      expect(audit.stdout).toMatch(new RegExp(`^file +on +not-dax +pending +${e.reason ?? '?'} +${e.path}$`, 'm'));
+      expect(audit.stdout).toContain(`  ${e.path}: ${e.detail ?? '?'}\n`);
+    }
+    expect(audit.stdout).not.toMatch(new RegExp(`^dir .* ${dir}$`, 'm'));
+
+    const again = await daxfleet(['dax', 'execute', id, '--yes'], operatorEnv);
+    expect(again.status).toBe(3);
+    expect(again.stderr).toMatch(/\(HTTP 409 DAXFLEET_ERR_DAX_ALREADY_EXECUTED\)\n$/);
+  });
+
+  it('execute after the subtree changed: the agent plans again and refuses (409, exit 3), the CLI says how to plan again', async () => {
+    const planned = await daxfleet(['dax', 'plan', FS_HOST, 'policy', dir, '--dax', 'off', '--existing', 'all', '--json'], operatorEnv);
+    expect(planned.status).toBe(0);
+    const change = JSON.parse(planned.stdout) as DaxChange;
+    expect(change.plan.executable).toBe(true);
+    writeFileSync(path.join(dir, 'c.dat'), 'new\n'); // inherits the flag: one more change than the reviewed plan lists
+    const r = await daxfleet(['dax', 'execute', change.id, '--yes'], operatorEnv);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^daxfleet: .*\(HTTP 409 DAXFLEET_ERR_DAX_HOST_CHANGED\)\n/);
+    expect(r.stderr).toContain(`\nplan again: daxfleet dax plan ${FS_HOST} policy ${dir} --dax off --existing all\n`);
+    expect((await api<DaxChange>('GET', `/dax/changes/${change.id}`)).status).toBe('refused');
+    expect((await inspect(dir)).entries.find((e) => e.path === dir)?.flag).toBe(true);
+  });
+
+  it('a plan the agent refuses: REFUSED with the failed check, exit 3; list and show the stored changes', async () => {
+    const missing = path.join(tmp.dir, 'nowhere');
+    const r = await daxfleet(['dax', 'plan', FS_HOST, 'policy', missing, '--dax', 'on'], operatorEnv);
+    expect(r.status).toBe(3);
+    const id = /^change (dc_\S+) /.exec(r.stdout)?.[1] ?? '';
+    const stored = await api<DaxChange>('GET', `/dax/changes/${id}`);
+    expect(stored.status).toBe('refused');
+    expect(r.stdout).toContain(`\nREFUSED: ${stored.plan.refusal ?? '?'}\n`);
+    expect(r.stdout).toMatch(/^ {2}✗ path-exists /m);
+    expect(r.stdout).not.toContain('to run it:');
+
+    const list = await daxfleet(['dax', 'list', '--host', FS_HOST], operatorEnv);
+    expect(list.status).toBe(0);
+    const [header, ...rows] = list.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ID +HOST +KIND +STATUS +CREATED +TARGET$/);
+    const all = await api<DaxChangeList>('GET', `/dax/changes?host=${FS_HOST}`);
+    expect(rows.map((l) => l.split(/ +/)[0])).toEqual(all.changes.map((c) => c.id));
+    expect(rows[0]).toMatch(new RegExp(`^${id} +${FS_HOST} +fs-dax-policy +refused +\\S+ +${missing}$`));
+    expect(all.changes.map((c) => c.status)).toEqual(['refused', 'refused', 'verified']);
+    const verified = await daxfleet(['dax', 'list', '--status', 'verified', '--json'], operatorEnv);
+    expect(JSON.parse(verified.stdout)).toEqual(await api<DaxChangeList>('GET', '/dax/changes?status=verified'));
+
+    const show = await daxfleet(['dax', 'show', all.changes[2]?.id ?? '?'], operatorEnv);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toContain('\nresult: verified, executed by token:test-operator, ');
+    expect(show.stdout).toContain('\nverification (a fresh scan):\n');
   });
 });

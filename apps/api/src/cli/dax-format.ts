@@ -175,6 +175,17 @@ export function formatStepResult(s: DaxStepResult): string {
   return `${STEP_MARK[s.status]} ${String(s.n).padStart(2)}. ${s.op} ${s.status}${s.detail !== undefined ? `: ${s.detail}` : ''}`;
 }
 
+/** a policy's `after` is the path's inspection: its counts say more than its scalar fields */
+function isInspection(value: unknown): value is Pick<FsDaxInspectResult, 'entries' | 'counts' | 'scanned'> {
+  const v = value as Partial<FsDaxInspectResult> | undefined;
+  return typeof v === 'object' && v !== null && Array.isArray(v.entries) && typeof v.counts === 'object';
+}
+
+function inspectionSummary(r: Pick<FsDaxInspectResult, 'counts' | 'scanned'>): string {
+  const k = r.counts;
+  return `scanned ${r.scanned}: ${k.dax} dax, ${k['not-dax']} not-dax, ${k.pending} pending, ${k['n/a']} n/a`;
+}
+
 /** what executing did and what the fresh scan showed */
 export function formatResult(r: DaxChangeResult): string[] {
   const lines = [`result: ${r.outcome}, executed by ${r.executed_by}, ${r.started_at} → ${r.finished_at}`];
@@ -183,7 +194,7 @@ export function formatResult(r: DaxChangeResult): string[] {
   if (r.changed !== undefined || r.pending !== undefined) {
     lines.push(`flags changed: ${r.changed ?? 0}; files pending now: ${r.pending ?? 0}`);
   }
-  const after = facts(r.after);
+  const after = isInspection(r.after) ? inspectionSummary(r.after) : facts(r.after);
   if (after !== undefined) lines.push(`after     ${after}`);
   if (r.error !== undefined) lines.push(`error: ${r.error}`);
   return lines;
@@ -229,9 +240,7 @@ export function formatInspection(r: FsDaxInspectResult): string {
       }
     }
   }
-  const k = r.counts;
-  lines.push(`scanned ${r.scanned}: ${k.dax} dax, ${k['not-dax']} not-dax, ${k.pending} pending, ${k['n/a']} n/a` +
-    `${r.truncated ? '; truncated (raise --limit to see more)' : ''}`);
+  lines.push(`${inspectionSummary(r)}${r.truncated ? '; truncated (raise --limit to see more)' : ''}`);
   return `${lines.join('\n')}\n`;
 }
 

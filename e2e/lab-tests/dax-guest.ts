@@ -38,12 +38,20 @@ export function daxWalkSetup(): DaxWalkSetup {
 /** xfs_io's FS_XFLAG_DAX ('x') and statx's STATX_ATTR_DAX (files only) of a path, in the guest */
 export type GuestAttrs = { flag: boolean; dax?: boolean; xfs_io: string } | { missing: true };
 
-/** bytes by mode as ndctl lists them in the guest (dg_ndctl) */
+/** bytes by mode in the guest (dg_ndctl): each namespace's region space in the mode ndctl lists, free and total from ndctl */
 export interface GuestCapacity { raw: number; sector: number; fsdax: number; devdax: number; 'system-ram': number; free: number; total: number }
+export interface GuestNamespace {
+  dev: string; mode: string;
+  /** ndctl's size (usable) and the region space it takes (namespaceX.Y/size) */
+  size: number; space: number;
+  name?: string; devices: { chardev: string; mode: string }[];
+}
 export interface GuestNdctl {
   label: string;
-  regions: { dev: string; size: number; available_size: number; namespaces: { dev: string; mode: string; size: number; name?: string; devices: { chardev: string; mode: string }[] }[] }[];
+  regions: { dev: string; size: number; available_size: number; namespaces: GuestNamespace[] }[];
   capacity: GuestCapacity;
+  /** per region: the namespaces' space + ndctl's available_size = ndctl's size */
+  consistent: boolean;
 }
 
 let sequence = 0;

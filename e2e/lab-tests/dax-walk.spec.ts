@@ -304,6 +304,7 @@ test('the fleet capacity page shows the host\'s bytes by mode as ndctl lists the
   const ndctl = await guest.ndctl(setup, 'capacity');
   test.info().annotations.push({ type: 'guest capacity', description: JSON.stringify(ndctl.capacity) });
   console.log(`ndctl in the guest, bytes by mode: ${JSON.stringify(ndctl.capacity)}`);
+  expect(ndctl.consistent, 'in the guest, per region: namespace space + ndctl available_size = ndctl size').toBe(true);
   await page.goto(`${labHubUrl()}/capacity`);
   await expect(page.getByRole('heading', { level: 1, name: 'Capacity by mode' })).toBeVisible();
   const table = page.getByRole('table', { name: 'Capacity by host' });

@@ -8,7 +8,7 @@
 #   create-file {path}  a new 4 KiB file (what a workload does in a flagged directory) -> its attrs
 #   hold-open {path}    `sleep 600 < path` in the background (a process holding it open) -> {pid, command}
 #   attrs {paths}       -> {path: {flag, dax}} (dg_attrs)
-#   ndctl {label}       -> ndctl list -R -N -X by region, and bytes by mode (dg_ndctl); kept as dw-ndctl-LABEL.json
+#   ndctl {label}       -> ndctl list -R -N -X -i by region, and bytes by mode (dg_ndctl); kept as dw-ndctl-LABEL.json
 DG_REQ=$LAB_OUT/dax-walk.req
 DG_ANS=$LAB_OUT/dax-walk.ans
 mkdir -p "$DG_REQ" "$DG_ANS"
@@ -40,31 +40,36 @@ for line in sys.stdin.read().splitlines():
 print(json.dumps(out))'
 }
 
-# dg_ndctl LABEL: ndctl list -R -N -X (enabled namespaces, as ndctl lists them) as {regions: [{dev, size,
-# available_size, namespaces: [{dev, mode, size, name, devices: [{chardev, mode}]}]}], capacity: bytes by mode}.
-# capacity: raw/sector/fsdax = the namespaces' sizes as ndctl prints them; devdax / system-ram = devdax namespaces by
-# their device's mode; free = the regions' available_size; total = the regions' sizes. Saved as dw-ndctl-LABEL.json.
+# dg_ndctl LABEL: `ndctl list -R -N -X -i` (disabled namespaces too, as the agent scans them; idle seeds of size 0
+# left out) as {regions: [{dev, size, available_size, namespaces: [{dev, mode, size, space, name, devices}]}],
+# capacity: bytes by mode}. size is ndctl's (an fsdax/devdax/sector namespace's usable size); space is the region
+# space it takes (the kernel's namespaceX.Y/size): capacity counts space, so raw + sector + fsdax + devdax +
+# system-ram + free = total, and per region the namespaces' space plus ndctl's available_size must be ndctl's size
+# (checked: "consistent"). A devdax namespace counts as system-ram when its devices are. Saved as dw-ndctl-LABEL.json.
 dg_ndctl() {
-  ndctl list -R -N -X | python3 -c '
+  ndctl list -R -N -X -i | python3 -c '
 import json, sys
 text = sys.stdin.read().strip()
 regions = json.loads(text) if text else []
 regions = regions if isinstance(regions, list) else [regions]
 capacity = dict.fromkeys(["raw", "sector", "fsdax", "devdax", "system-ram", "free", "total"], 0)
-out = []
+out, consistent = [], []
 for r in sorted(regions, key=lambda r: r["dev"]):
-    nss = []
+    nss, occupied = [], 0
     for n in r.get("namespaces", []):
+        space = int(open("/sys/bus/nd/devices/" + n["dev"] + "/size").read().strip() or 0)
+        if space == 0: continue
         devices = [{"chardev": d.get("chardev"), "mode": d.get("mode")} for d in (n.get("daxregion") or {}).get("devices", [])]
         mode = n.get("mode")
-        if mode == "devdax" and any(d["mode"] == "system-ram" for d in devices): key = "system-ram"
-        else: key = mode
-        if key in capacity: capacity[key] += n.get("size", 0)
-        nss.append({"dev": n["dev"], "mode": mode, "size": n.get("size"), "name": n.get("name"), "devices": devices})
+        key = "system-ram" if mode == "devdax" and devices and all(d["mode"] == "system-ram" for d in devices) else mode
+        if key in capacity: capacity[key] += space
+        occupied += space
+        nss.append({"dev": n["dev"], "mode": mode, "size": n.get("size"), "space": space, "name": n.get("name"), "devices": devices})
     capacity["free"] += r.get("available_size", 0)
     capacity["total"] += r.get("size", 0)
+    consistent.append(occupied + r.get("available_size", 0) == r.get("size"))
     out.append({"dev": r["dev"], "size": r.get("size"), "available_size": r.get("available_size"), "namespaces": nss})
-print(json.dumps({"label": sys.argv[1], "regions": out, "capacity": capacity}))' "$1" | tee "$LAB_OUT/dw-ndctl-$1.json"
+print(json.dumps({"label": sys.argv[1], "regions": out, "capacity": capacity, "consistent": all(consistent)}))' "$1" | tee "$LAB_OUT/dw-ndctl-$1.json"
 }
 
 # dg_answer NAME REQUEST_FILE: one request -> $DG_ANS/NAME.json
@@ -161,7 +166,7 @@ else:
     ns = in_free(destroyed)
     line("dw-guest-ns-destroyed", ns == [], f"{free} after the destroy: {ns} (want none)")
 before, after = load("before"), load("after")
-key = lambda s: sorted((r["dev"], n["dev"], n["mode"], n["size"]) for r in s["regions"] for n in r["namespaces"])
+key = lambda s: sorted((r["dev"], n["dev"], n["mode"], n["space"]) for r in s["regions"] for n in r["namespaces"])
 line("dw-guest-ns-end-state", before is not None and after is not None and key(before) == key(after),
      f"namespaces at the end {key(after) if after else None} differ from the start {key(before) if before else None}")
 PY

@@ -14,7 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  DAX_CHANGE_TTL_SECONDS, DaxChangeExecuteCommandAckSchema, DaxChangePlanCommandAckSchema, FsDaxInspectCommandAckSchema,
+  DAX_CHANGE_TTL_SECONDS, DaxChangeExecuteCommandAckSchema, DaxChangePlanCommandAckSchema, DaxChangeRequestSchema,
+  FsDaxInspectCommandAckSchema,
   type DaxChange, type DaxChangeAgentPlan, type DaxChangeKind, type DaxChangeList, type DaxChangeRequest,
   type DaxChangeResult, type DaxChangeStatus, type FsDaxInspectRequest, type FsDaxInspectResult,
 } from '@daxfleet/shared';
@@ -87,6 +88,16 @@ export function changeSubject(request: DaxChangeRequest): string {
 
 // --- planning ---------------------------------------------------------------------------------------------------
 
+/**
+ * The request with its defaults written out (existing: "none", online / movable: true). The agent's digest covers
+ * the request as it received it, and its answer's serializer writes the schema's defaults into the plan's request
+ * (the body validator does not apply defaults inside the request's union): without this, a request that left a
+ * default out came back with it, and executing that stored request gave another digest (409 HOST_CHANGED).
+ */
+export function withDefaults(request: DaxChangeRequest): DaxChangeRequest {
+  return Value.Default(DaxChangeRequestSchema, structuredClone(request)) as DaxChangeRequest;
+}
+
 export interface CreateChangeInput {
   hostId: string;
   request: DaxChangeRequest;
@@ -100,7 +111,8 @@ export interface CreateChangeInput {
  * stores its answer verbatim: planned when executable, else refused. The expiry counts from when the answer came.
  */
 export async function createDaxChange(fastify: FastifyInstance, input: CreateChangeInput): Promise<DaxChange> {
-  const { hostId, request } = input;
+  const { hostId } = input;
+  const request = withDefaults(input.request);
   await requireHost(fastify.prisma, hostId);
   const dest = await commandDestination(fastify, hostId);
   const answer = await sendAgentCommand(dest, { type: 'dax-change-plan', id: newCommandId(), request });

@@ -10,6 +10,9 @@ import path from 'node:path';
 import {
   FleetCapacitySchema, type DaxChange, type DaxChangeList, type DaxChangeRequest, type FleetCapacity, type FsDaxInspectResult,
 } from '@daxfleet/shared';
+import {
+  createNamespace, destroyNamespace, offlineDaxMemory, onlineDaxMemory, reconfigureDaxDevice, reconfigureNamespace,
+} from '@daxfleet/dax-native';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentCommandTarget } from '../src/agent/command-routes.js';
@@ -19,6 +22,7 @@ import { humanSize, parseSize, requestArgs, sizeArg } from '../src/cli/dax-forma
 import { daxCommand, planRequestOf } from '../src/cli/dax.js';
 import { UsageError } from '../src/cli/usage-error.js';
 import { issueAgentCredential } from '../src/services/agent-credentials.js';
+import { recordedDeviceHost, type RecordedDeviceHost } from './dax-device-fixtures.js';
 import {
   agentCredentialFor, authed, CLI, fixtureInventory, REPO_ROOT, reportOf, startTestHub, tempDir, withEnv, type TestHub,
 } from './helpers.js';
@@ -311,13 +315,23 @@ describe('daxfleet dax against a hub and its agent: a policy on a temp directory
   const inspect = (p: string): Promise<FsDaxInspectResult> =>
     api<FsDaxInspectResult>('GET', `/hosts/${FS_HOST}/fs-dax?${new URLSearchParams({ path: p, recursive: 'true' }).toString()}`);
 
+  let recorded: RecordedDeviceHost;
+
   beforeAll(async () => {
+    recorded = recordedDeviceHost('two-dimm-all-modes');
     mkdirSync(path.join(dir, 'sub'), { recursive: true });
     for (const f of files) writeFileSync(f, 'rows\n');
     let commandKey: string | undefined;
     const target: AgentCommandTarget = {
       commandKey: () => commandKey, run: async () => {},
-      daxChanges: createDaxChangeService({ fsdax: { policy: makeFsDaxPolicyHandler(), inspect: (r) => inspectFsDax(r) } }),
+      daxChanges: createDaxChangeService({
+        fsdax: { policy: makeFsDaxPolicyHandler(), inspect: (r) => inspectFsDax(r) },
+        // device kinds planned over a recorded kernel (never executed here: this machine's devices are not touched)
+        device: {
+          host: recorded.host,
+          native: { createNamespace, reconfigureNamespace, destroyNamespace, reconfigureDaxDevice, onlineDaxMemory, offlineDaxMemory },
+        },
+      }),
     };
     hub = await startTestHub({ role: 'all', localHostId: FS_HOST }, { agentCommands: target });
     const issued = await issueAgentCredential(hub.server.prisma, FS_HOST);
@@ -333,7 +347,34 @@ describe('daxfleet dax against a hub and its agent: a policy on a temp directory
 
   afterAll(async () => {
     await hub?.close();
+    recorded?.remove();
     tmp.remove();
+  });
+
+  it('device changes, planned only: ndctl\'s steps, the DATA LOSS, what the scan must show after; a mounted namespace refused', async () => {
+    const destroy = await daxfleet(['dax', 'plan', FS_HOST, 'destroy-namespace', 'namespace0.3'], operatorEnv);
+    expect(destroy.stderr).toBe('');
+    expect(destroy.status).toBe(0);
+    const id = /^change (dc_\S+) {2}namespace-destroy on host host-fs {2}status planned$/m.exec(destroy.stdout)?.[1] ?? '';
+    const stored = await api<DaxChange>('GET', `/dax/changes/${id}`);
+    expect(destroy.stdout).toContain('\nrequest   destroy-namespace namespace0.3\n');
+    expect(destroy.stdout).toMatch(/\nsteps:\n {3}1\. ndctl_namespace_disable_safe {2}.+\n {3}2\. ndctl_namespace_delete {8}.+\n/);
+    expect(destroy.stdout).toContain(`\nDATA LOSS:\n  ! ${stored.plan.data_loss[0]?.description ?? '?'}\n`);
+    expect(destroy.stdout).toContain('\nexpected  namespace=namespace0.3 gone=true region_available_size=384.00 MiB\n');
+    expect(destroy.stdout).toContain(`to run it: daxfleet dax execute ${id}\n`);
+
+    const reconfigure = await daxfleet(['dax', 'plan', FS_HOST, 'reconfigure-namespace', 'namespace0.0', '--mode', 'devdax', '--align', '2M'], operatorEnv);
+    expect(reconfigure.status).toBe(3);
+    const refused = (await api<DaxChangeList>('GET', `/dax/changes?host=${FS_HOST}&kind=namespace-reconfigure`)).changes[0];
+    expect(refused?.plan.request).toEqual({ kind: 'namespace-reconfigure', namespace: 'namespace0.0', mode: 'devdax', align: 2 * 2 ** 20 });
+    expect(reconfigure.stdout).toContain('\nrequest   reconfigure-namespace namespace0.0 --mode devdax --align 2M\n');
+    expect(reconfigure.stdout).toMatch(/^ {2}✗ namespace-not-mounted +.*\/mnt\/fsdax-dev/m);
+    expect(reconfigure.stdout).toContain(`\nREFUSED: ${refused?.plan.refusal ?? '?'}\n`);
+    const execute = await daxfleet(['dax', 'execute', refused?.id ?? '?'], operatorEnv);
+    expect(execute.status).toBe(3);
+    expect(execute.stderr).toMatch(/^daxfleet: .*\(HTTP 409 DAXFLEET_ERR_DAX_NOT_EXECUTABLE\)\n/);
+    expect(execute.stderr).toContain(`)\nplan again: daxfleet dax plan ${FS_HOST} reconfigure-namespace namespace0.0 --mode devdax --align 2M\n`);
+    expect(execute.stderr).not.toContain('type the change id');
   });
 
   it('inspect: flag, effective state and state of the directory and its subtree as a table', async () => {
@@ -422,11 +463,11 @@ describe('daxfleet dax against a hub and its agent: a policy on a temp directory
     expect(r.stdout).toMatch(/^ {2}✗ path-exists /m);
     expect(r.stdout).not.toContain('to run it:');
 
-    const list = await daxfleet(['dax', 'list', '--host', FS_HOST], operatorEnv);
+    const list = await daxfleet(['dax', 'list', '--host', FS_HOST, '--kind', 'fs-dax-policy'], operatorEnv);
     expect(list.status).toBe(0);
     const [header, ...rows] = list.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^ID +HOST +KIND +STATUS +CREATED +TARGET$/);
-    const all = await api<DaxChangeList>('GET', `/dax/changes?host=${FS_HOST}`);
+    const all = await api<DaxChangeList>('GET', `/dax/changes?host=${FS_HOST}&kind=fs-dax-policy`);
     expect(rows.map((l) => l.split(/ +/)[0])).toEqual(all.changes.map((c) => c.id));
     expect(rows[0]).toMatch(new RegExp(`^${id} +${FS_HOST} +fs-dax-policy +refused +\\S+ +${missing}$`));
     expect(all.changes.map((c) => c.status)).toEqual(['refused', 'refused', 'verified']);

@@ -130,7 +130,8 @@ function flagChangeLine(c: FsDaxFlagChange): string {
 export function dataLossLines(change: DaxChange): string[] {
   const loss = change.plan.data_loss;
   if (loss.length === 0) return ['DATA LOSS: none'];
-  return ['DATA LOSS:', ...indent(loss.map((d) => `! ${d.description}${d.bytes !== undefined ? ` (${sizeText(d.bytes)})` : ''}`))];
+  // the agent's description names the size already ("all data on namespace0.3 (64.00 MiB, raw, /dev/pmem0.3)")
+  return ['DATA LOSS:', ...indent(loss.map((d) => `! ${d.description}`))];
 }
 
 /** the policy's dry-run list: every flag that would change (as many as the agent listed) */

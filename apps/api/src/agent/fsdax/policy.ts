@@ -271,7 +271,7 @@ export function makeFsDaxPolicyHandler(host: FsDaxHost = {}): DaxChangeHandler<F
         };
       });
 
-      const verification = await verify(fs, dev, changes, applied, host);
+      const verification = await verify(fs, dev, request.dax, changes, applied, host);
       const after = await inspectFsDax({ path: root, recursive: false }, host);
       const pending = verification.pending;
       const failedCount = Object.values(groups).reduce((n, g) => n + g.failed.length, 0);
@@ -294,7 +294,7 @@ export function makeFsDaxPolicyHandler(host: FsDaxHost = {}): DaxChangeHandler<F
  * files, S_DAX (effective-state: counts DAX / not DAX / pending by reason; fails only for a file whose S_DAX is
  * neither what the plan said nor explained: pending with no process holding it and no mount or device reason).
  */
-async function verify(fs: DaxFilesystem, dev: bigint, changes: readonly FsDaxFlagChange[], applied: readonly FsDaxFlagChange[], host: FsDaxHost):
+async function verify(fs: DaxFilesystem, dev: bigint, flagAfter: boolean, changes: readonly FsDaxFlagChange[], applied: readonly FsDaxFlagChange[], host: FsDaxHost):
   Promise<{ checks: DaxCheck[]; pending: number }> {
   const wrong: string[] = [];
   const fileEntries: { change: FsDaxFlagChange; raw: RawEntry }[] = [];
@@ -311,7 +311,7 @@ async function verify(fs: DaxFilesystem, dev: bigint, changes: readonly FsDaxFla
   const flagsSet: DaxCheck = {
     id: 'flags-set', ok: flagsOk,
     detail: flagsOk
-      ? `all ${changes.length} flag${changes.length === 1 ? '' : 's'} read back as planned (FS_XFLAG_DAX ${changes[0]?.flag_after === false ? 'clear' : 'set'})`
+      ? `all ${changes.length} flag${changes.length === 1 ? '' : 's'} read back as planned (FS_XFLAG_DAX ${flagAfter ? 'set' : 'clear'})`
       : `${changes.length - wrong.length} of ${changes.length} read back as planned; not as planned: ${wrong.slice(0, 5).join('; ')}${wrong.length > 5 ? ` and ${wrong.length - 5} more` : ''}`,
   };
   const held = fs.dax === 'inode' && fileEntries.length > 0

@@ -75,6 +75,7 @@ export function useExecuteDaxChange(changeId: string) {
       // the agent rescanned and reported: the host's inventory and filesystems changed
       void queryClient.invalidateQueries({ queryKey: ['hosts', change.host_id] });
       void queryClient.invalidateQueries({ queryKey: ['fs-dax', change.host_id] });
+      void queryClient.invalidateQueries({ queryKey: ['fleet-capacity'] });
     },
     // a refused execute may have changed the stored change (expired, refused with the host's fresh plan)
     onError: () => void queryClient.invalidateQueries({ queryKey: daxChangeQueryKey(changeId) }),

@@ -24,7 +24,7 @@ function isDeviceKind(kind: string | null): kind is DeviceChangeKind {
 export function HostDaxPage({ hostId }: { hostId: string }) {
   const host = useHost(hostId);
   const [searchParams, setSearchParams] = useSearchParams();
-  const [browsePath, setBrowsePath] = useState<string | undefined>(undefined);
+  const [browseRequest, setBrowseRequest] = useState<{ path: string } | undefined>(undefined);
   const [policyPath, setPolicyPath] = useState<string | undefined>(undefined);
   const kind = searchParams.get('change');
   const target = searchParams.get('target');
@@ -44,8 +44,8 @@ export function HostDaxPage({ hostId }: { hostId: string }) {
       {host.data === undefined && host.isError && <ErrorMessage title="Could not load this host" error={host.error} onRetry={() => void host.refetch()} />}
       {host.data !== undefined && (
         <>
-          <FilesystemTable filesystems={host.data.inventory.filesystems} onBrowse={setBrowsePath} />
-          <PathBrowser hostId={hostId} initialPath={browsePath ?? host.data.inventory.filesystems?.[0]?.mountpoint} onPolicy={setPolicyPath} />
+          <FilesystemTable filesystems={host.data.inventory.filesystems} onBrowse={(path) => setBrowseRequest({ path })} />
+          <PathBrowser hostId={hostId} initialPath={host.data.inventory.filesystems?.[0]?.mountpoint} requested={browseRequest} onPolicy={setPolicyPath} />
           {policyPath !== undefined && <PolicyForm key={policyPath} hostId={hostId} path={policyPath} onCancel={() => setPolicyPath(undefined)} />}
 
           <section aria-labelledby="dax-devices-heading">

@@ -90,21 +90,32 @@ function InspectView({ hostId, query, onOpen, onPolicy }: { hostId: string; quer
   );
 }
 
-export function PathBrowser({ hostId, initialPath, onPolicy }: { hostId: string; initialPath: string | undefined; onPolicy: (path: string) => void }) {
+/**
+ * `initialPath`: what the path box starts with (the first mountpoint); `requested`: a path chosen elsewhere ("Browse"
+ * in the filesystems table), shown at once each time it is chosen (a new object each time).
+ */
+export function PathBrowser({ hostId, initialPath, requested, onPolicy }: {
+  hostId: string; initialPath: string | undefined; requested: { path: string } | undefined; onPolicy: (path: string) => void;
+}) {
   const me = useMe();
   const mayInspect = hasRole(me.data, 'operator');
   const [draft, setDraft] = useState(initialPath ?? '/');
   const [query, setQuery] = useState<FsDaxQuery | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  // a mountpoint chosen in the filesystems table (or the first one, once the host loads) fills the path
-  useEffect(() => { if (initialPath !== undefined) setDraft(initialPath); }, [initialPath]);
-
   const look = (path: string, mismatchesOnly: boolean) => {
     setError(undefined);
     if (!path.startsWith('/')) return setError('Give an absolute path on the host, e.g. /mnt/pmem.');
     setDraft(path);
     setQuery(mismatchesOnly ? { path, recursive: true, mismatchesOnly: true } : { path });
   };
+  // the first mountpoint, once the host loads, fills the path box (unless something was asked already)
+  useEffect(() => { if (initialPath !== undefined && query === undefined) setDraft(initialPath); }, [initialPath]);
+  // "Browse" in the filesystems table: show that mountpoint now (viewers: nothing is asked)
+  useEffect(() => {
+    if (requested === undefined) return;
+    if (mayInspect) look(requested.path, false);
+    else setDraft(requested.path);
+  }, [requested]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     look(draft.trim(), false);

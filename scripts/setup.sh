@@ -57,12 +57,15 @@ NODE_PREFIX=$(node -p 'require("path").resolve(process.execPath, "../..")')
 [ -f "$NODE_PREFIX/include/node/node_api.h" ] || {
   echo "setup.sh: no Node.js headers at $NODE_PREFIX/include/node (install Node.js with its headers, e.g. Debian's nodejs + libnode-dev, or a nodejs.org tarball)" >&2; exit 1; }
 export npm_config_nodedir=$NODE_PREFIX
+# node-gyp compiles the addon's sources one at a time unless JOBS says otherwise (it runs at install and at build)
+export JOBS=${JOBS:-max}
 say "pnpm install"
 pnpm install --frozen-lockfile
 
-# ---- build: shared -> dax-native (C++ addon + TS) -> api (prisma generate + TS) -> web (vite)
+# ---- build: shared -> dax-native (C++ addon + TS) -> api (prisma generate + TS) and web (vite) side by side
+# (pnpm -r keeps the dependency order; api and web do not depend on each other)
 say "build"
-pnpm -r --workspace-concurrency=1 run build
+pnpm -r --workspace-concurrency=2 run build
 
 # ---- the pmem lab (tests only): QEMU, the guest kernel extracted from Debian's .deb, the initramfs
 if [ "$PURPOSE" = test ] && [ -x lab/lab ]; then

@@ -9,6 +9,7 @@
 #include <linux/ndctl.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
@@ -114,17 +115,34 @@ class NamespaceWorker : public PromiseWorker {
   NamespaceWorker(Napi::Env env, NdctlContextRef ndctl) : PromiseWorker(env), ndctl_(std::move(ndctl)) {}
 
  protected:
-  // With the lock held: the context, enumerated afresh (another process may have changed the kernel's state).
+  ~NamespaceWorker() override {
+    if (ctx_ != nullptr) ndctl_unref(ctx_);
+  }
+
+  // With the lock held: a context of this call's own. libndctl keeps every object it enumerated with its
+  // attributes (a region's nstype, a namespace's seed) and ndctl_invalidate() rescans buses only, so a context
+  // shared across calls would not see what another process (ndctl init-labels, say) changed since.
   struct ndctl_ctx* Context() {
-    struct ndctl_ctx* ctx = nullptr;
-    int rc = ndctl_->Open(&ctx);
+    int rc = ndctl_new(&ctx_);
     if (rc < 0) {
+      ctx_ = nullptr;
       Fail(SystemError{-rc, "ndctl_new", "", ""});
       return nullptr;
     }
-    ndctl_invalidate(ctx);
-    ndctl_->ClearLastLog();
-    return ctx;
+    ndctl_set_userdata(ctx_, &log_);
+    ndctl_set_log_fn(ctx_, &NamespaceWorker::CaptureLog);
+    return ctx_;
+  }
+
+  static void CaptureLog(struct ndctl_ctx* ctx, int /*priority*/, const char* /*file*/, int /*line*/, const char* fn,
+                         const char* format, va_list args) {
+    auto* log = static_cast<std::string*>(ndctl_get_userdata(ctx));
+    if (log == nullptr) return;
+    char text[512];
+    vsnprintf(text, sizeof text, format, args);
+    std::string line = std::string(fn) + ": " + text;
+    while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+    *log = std::move(line);
   }
 
   struct ndctl_region* FindRegion(struct ndctl_ctx* ctx, const std::string& name) {
@@ -373,7 +391,7 @@ class NamespaceWorker : public PromiseWorker {
   // A libndctl setter's failure, with its last log line.
   bool Check(int rc, const char* fn, const std::string& dev, const std::string& extra = "") {
     if (rc >= 0) return true;
-    std::string detail = ndctl_->LastLog();
+    std::string detail = log_;
     if (!extra.empty()) detail = detail.empty() ? extra : detail + "; " + extra;
     Fail(SystemError{-rc, fn, dev, detail});
     return false;
@@ -597,6 +615,8 @@ class NamespaceWorker : public PromiseWorker {
   }
 
   NdctlContextRef ndctl_;
+  struct ndctl_ctx* ctx_ = nullptr;
+  std::string log_;
 };
 
 // ndctl's region_get_namespace(): the idle namespace0 of the region, else its seed.
@@ -706,9 +726,9 @@ class DestroyWorker : public NamespaceWorker {
     int rc = ndctl_namespace_delete(ndns);  // frees ndns
     if (rc < 0) {
       Fail(SystemError{-rc, "ndctl_namespace_delete", ns_name_,
-                       ndctl_->LastLog().empty() ? ns_name_ + " was disabled and its info block zeroed, but its label "
+                       log_.empty() ? ns_name_ + " was disabled and its info block zeroed, but its label "
                                                               "could not be deleted"
-                                                 : ndctl_->LastLog()});
+                                                 : log_});
     }
   }
 

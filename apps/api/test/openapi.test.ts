@@ -55,6 +55,13 @@ const ROUTES: Array<[string, string, string[]]> = [
   ['get', '/api/v1/recovery/plans/{planId}', ['200', '400', '401', '403', '404', '500']],
   ['post', '/api/v1/recovery/plans/{planId}/execute', ['202', '400', '401', '403', '404', '409', '413', '415', '500', '502']],
   ['post', '/api/v1/agents/recovery', ['200', '400', '401', '403', '404', '409', '413', '415', '500']],
+  ['post', '/api/v1/hosts/{hostId}/dax/changes', ['201', '400', '401', '403', '404', '409', '413', '415', '500', '502']],
+  ['get', '/api/v1/hosts/{hostId}/dax/changes', ['200', '400', '401', '403', '404', '500']],
+  ['get', '/api/v1/hosts/{hostId}/fs-dax', ['200', '400', '401', '403', '404', '409', '500', '502']],
+  ['get', '/api/v1/dax/changes', ['200', '400', '401', '403', '500']],
+  ['get', '/api/v1/dax/changes/{changeId}', ['200', '400', '401', '403', '404', '500']],
+  ['post', '/api/v1/dax/changes/{changeId}/execute', ['200', '400', '401', '403', '404', '409', '413', '415', '500', '502']],
+  ['get', '/api/v1/fleet/capacity', ['200', '401', '403', '500']],
 ];
 
 /** the routes of the Fastify instance as OpenAPI lists them ("get /api/v1/hosts/{hostId}") */

@@ -12,7 +12,6 @@ import { DaxChangeAgentPlanSchema, type DaxChangeAgentPlan, type DaxCheck } from
 import { Value } from 'typebox/value';
 import { expect } from 'vitest';
 import type { DeviceHost } from '../src/agent/dax/host.js';
-import { openersOf } from '../src/agent/recovery/openers.js';
 import { FIXTURES_DIR, tempDir } from './helpers.js';
 
 export interface RecordedDeviceHost {
@@ -39,7 +38,7 @@ export function recordedDeviceHost(name: string, opts: { copy?: boolean; mountin
       sysfsRoot,
       scan: () => scanInventory({ sysfsRoot, health: false }),
       mountinfo: async () => mountinfo,
-      openers: (target) => openersOf(procRoot, target),
+      procRoot,
     },
     set(relative, text) {
       const file = path.join(sysfsRoot, relative);

@@ -42,10 +42,12 @@ let seq = 0;
 const executeCmd = (request, digest) => ({ type: 'dax-change-execute', id: 'c' + (++seq), change_id: 'dc_lab' + seq, request, digest, executed_by: 'lab' });
 /** plan, then execute with the plan's digest; what ndctl/daxctl say afterwards is added by the caller */
 const change = async (request) => {
+  const t = Date.now();
   const plan = await service.plan(request);
+  const planned = Date.now();
   const reportsBefore = reports;
   const ack = await service.execute(executeCmd(request, plan.digest));
-  return { plan, ack, reported: reports - reportsBefore };
+  return { plan, ack, reported: reports - reportsBefore, ms: { plan: planned - t, execute: Date.now() - planned } };
 };
 const out = { steps: {}, timings: {} };
 const step = (name, value) => { out.steps[name] = value; out.timings[name] = Date.now() - t0; };
@@ -56,6 +58,16 @@ try {
   sh('ndctl', 'disable-region', 'all'); sh('ndctl', 'init-labels', '-f', 'all'); sh('ndctl', 'enable-region', 'all');
   out.free0 = region(r0).available_size;
   out.timings.setup = Date.now() - t0;
+  // what one plan costs here (TCG): a scan, and a walk of /proc for the holders of one device
+  let t = Date.now();
+  await native.scanInventory({ sysfsRoot: '/sys', health: false });
+  out.costs = { scanMs: Date.now() - t };
+  t = Date.now();
+  await dax.deviceOpeners('/proc', [{ name: 'null', dev: '1:3', rdev: 259 }]);
+  out.costs.openersMs = Date.now() - t;
+  t = Date.now();
+  ndctl('namespace0.0');
+  out.costs.ndctlListMs = Date.now() - t;
 
   const raw = await change({ kind: 'namespace-create', region: r0, mode: 'raw', size: 512 << 20, name: 'walk' });
   const ns = raw.ack.result?.after?.dev;
@@ -125,6 +137,7 @@ interface LabResult {
   free0: number;
   steps: Record<string, Change & Json>;
   timings: Record<string, number>;
+  costs?: Record<string, number>;
   seconds: number;
   aborted?: string;
 }
@@ -139,7 +152,7 @@ describe.skipIf(unavailable !== undefined)(`DAX changes through the agent's disp
     return value;
   };
   /** planned executable, executed, verified (every step done, every check ok), and reported to the hub */
-  const expectVerified = (name: string): Change => {
+  const expectVerified = (name: string): Change & Json => {
     const c = s(name);
     expect(c.plan.executable, `${name}: ${c.plan.refusal}`).toBe(true);
     expect(c.ack.executed, `${name}: ${c.ack.refusal}`).toBe(true);
@@ -159,7 +172,8 @@ describe.skipIf(unavailable !== undefined)(`DAX changes through the agent's disp
     });
     expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);
     r = jsonAfter<LabResult>(run.output, MARKER);
-    console.log(`dax-device guest: ${r.seconds} s in node; timings (ms): ${JSON.stringify(r.timings)}`);
+    console.log(`dax-device guest: ${r.seconds} s in node; timings (ms): ${JSON.stringify(r.timings)}; costs (ms): ${JSON.stringify(r.costs)}; ` +
+      `plan/execute (ms): ${JSON.stringify(Object.fromEntries(Object.entries(r.steps).map(([k, v]) => [k, v.ms])))}`);
     expect(r.aborted, JSON.stringify(Object.keys(r.steps))).toBeUndefined();
   }, 420_000);
 

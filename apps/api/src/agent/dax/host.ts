@@ -3,11 +3,12 @@
  * /proc/self/mountinfo, /sys/block/<dev>/holders and openersOf over /proc. Tests point the same code at a recorded
  * tree (lab/fixtures/NAME/sys with its mounts.txt) and a process list of their choosing.
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DaxDevice, Inventory, Namespace, Region } from '@daxfleet/shared';
 import { parseMountinfo, type MountEntry } from '../media/files.js';
-import { describeOpeners, makeDev, openersOf, type Opener, type OpenerTarget } from '../recovery/openers.js';
+import { describeOpeners, makeDev, type Opener } from '../recovery/openers.js';
 
 export interface DeviceHost {
   /** '/sys' on a live host */
@@ -16,8 +17,10 @@ export interface DeviceHost {
   scan(): Promise<Inventory>;
   /** the text of /proc/self/mountinfo */
   mountinfo(): Promise<string>;
-  /** the processes holding a device open or mapped (openersOf over /proc, the agent itself left out) */
-  openers(target: OpenerTarget): Promise<Opener[]>;
+  /** '/proc': the processes holding the devices (deviceOpeners), the agent itself left out */
+  procRoot: string;
+  /** the pid deviceOpeners skips (default this process) */
+  selfPid?: number;
 }
 
 /** The live host: /sys, /proc. */
@@ -26,7 +29,7 @@ export function liveDeviceHost(scan: () => Promise<Inventory>, procRoot = '/proc
     sysfsRoot: '/sys',
     scan,
     mountinfo: () => readFile(path.join(procRoot, 'self/mountinfo'), 'utf8'),
-    openers: (target) => openersOf(procRoot, target),
+    procRoot,
   };
 }
 
@@ -158,14 +161,84 @@ export async function readMounts(host: DeviceHost): Promise<MountEntry[]> {
   return parseMountinfo(await host.mountinfo());
 }
 
+/** Errors that mean "this process or fd is gone, or not ours to read": skip it (as openersOf does). */
+const GONE = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM', 'ENOTDIR', 'ELOOP', 'ENXIO', 'ENODEV']);
+function gone(err: unknown): boolean {
+  return GONE.has((err as NodeJS.ErrnoException).code ?? '');
+}
+
+/** st_rdev of a device node, or undefined when `p` is none */
+function rdevOf(p: string): bigint | undefined {
+  try {
+    const st = statSync(p, { bigint: true });
+    return st.isCharacterDevice() || st.isBlockDevice() ? st.rdev : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (gone(err)) return [];
+    throw err;
+  }
+}
+
+/**
+ * The processes holding any of `nodes` open (an fd on the node) or mapped (/proc/<pid>/maps), in one walk of /proc
+ * for all of them: openersOf (recovery/openers.ts) for device numbers only. Two differences keep a plan fast on a
+ * slow host: of the mapped paths only those under /dev are stat()ed (a device is mapped through its node; an fd on
+ * a node anywhere counts), and procfs is read synchronously (a few hundred small reads that never block on a
+ * device: under emulation, the thread pool's round trip per call made the async walk take seconds).
+ */
+export function deviceOpeners(procRoot: string, nodes: readonly DeviceNode[], selfPid = process.pid): Map<string, Opener[]> {
+  const byRdev = new Map(nodes.map((n) => [BigInt(n.rdev), n.name]));
+  const found = new Map<string, Opener[]>();
+  if (nodes.length === 0) return found;
+  const mapped = new Map<string, bigint | undefined>();
+  const pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n) && Number(n) !== selfPid).sort((a, b) => Number(a) - Number(b));
+  for (const pid of pids) {
+    const hits: { name: string; how: Opener['how'] }[] = [];
+    for (const fd of readdirOrEmpty(path.join(procRoot, pid, 'fd'))) {
+      const rdev = rdevOf(path.join(procRoot, pid, 'fd', fd));
+      const name = rdev === undefined ? undefined : byRdev.get(rdev);
+      if (name !== undefined && !hits.some((h) => h.name === name && h.how === 'fd')) hits.push({ name, how: 'fd' });
+    }
+    let maps = '';
+    try {
+      maps = readFileSync(path.join(procRoot, pid, 'maps'), 'utf8');
+    } catch (err) {
+      if (!gone(err)) throw err;
+    }
+    for (const line of maps.split('\n')) {
+      const at = line.indexOf(' /dev/');
+      if (at < 0) continue;
+      const file = line.slice(at + 1).replace(/ \(deleted\)$/, '');
+      if (!mapped.has(file)) mapped.set(file, rdevOf(file));
+      const name = byRdev.get(mapped.get(file) ?? -1n);
+      if (name !== undefined && !hits.some((h) => h.name === name && h.how === 'mmap')) hits.push({ name, how: 'mmap' });
+    }
+    if (hits.length === 0) continue;
+    let comm = '?';
+    try {
+      comm = readFileSync(path.join(procRoot, pid, 'comm'), 'utf8').trim();
+    } catch {
+      // gone meanwhile: still named by pid
+    }
+    for (const hit of hits) found.set(hit.name, [...(found.get(hit.name) ?? []), { pid: Number(pid), comm, how: hit.how }]);
+  }
+  return found;
+}
+
 /** Who holds any of these device nodes: "/dev/pmem0: pid 123 (sleep, open fd)". Empty when nobody. */
 export async function describeNodeOpeners(host: DeviceHost, nodes: readonly DeviceNode[]): Promise<string[]> {
-  const held: string[] = [];
-  for (const node of nodes) {
-    const openers = await host.openers({ rdev: node.rdev });
-    if (openers.length > 0) held.push(`/dev/${node.name}: ${describeOpeners(openers)}`);
-  }
-  return held;
+  const found = deviceOpeners(host.procRoot, nodes, host.selfPid);
+  return nodes.flatMap((n) => {
+    const openers = found.get(n.name);
+    return openers === undefined ? [] : [`/dev/${n.name}: ${describeOpeners(openers)}`];
+  });
 }
 
 /** What a sysfs attribute under the nd bus says (the seeds, supported alignments, nstype); undefined when unreadable. */

@@ -12,7 +12,7 @@ import type { DeviceNative } from './native.js';
 import { namespaceCreateHandler, namespaceDestroyHandler, namespaceReconfigureHandler } from './namespace.js';
 
 export { DaxChangeService, DaxChangeUnsupportedError, daxPlanDigest, type DaxChangeHandlers } from './dispatcher.js';
-export { liveDeviceHost, type DeviceHost } from './host.js';
+export { deviceOpeners, liveDeviceHost, type DeviceHost } from './host.js';
 export type { DeviceNative } from './native.js';
 
 /** The six device kinds over one host and the native calls. */

@@ -506,7 +506,10 @@ class NamespaceWorker : public PromiseWorker {
     } else if (btt != nullptr && ndctl_btt_is_enabled(btt)) {
       user = "/dev/" + Str(ndctl_btt_get_block_device(btt));
     } else if (dax != nullptr && ndctl_dax_is_enabled(dax)) {
-      user = ndctl_dax_get_devname(dax);
+      // the character device users know (daxctl's name), not the nd bus's dax holder
+      struct daxctl_region* dregion = ndctl_dax_get_daxctl_region(dax);
+      struct daxctl_dev* ddev = dregion != nullptr ? daxctl_dev_get_first(dregion) : nullptr;
+      user = ddev != nullptr ? Str(daxctl_dev_get_devname(ddev)) : Str(ndctl_dax_get_devname(dax));
     } else if (ndctl_namespace_is_enabled(ndns)) {
       user = "/dev/" + Str(ndctl_namespace_get_block_device(ndns));
     }

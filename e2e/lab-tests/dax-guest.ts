@@ -56,14 +56,14 @@ export interface GuestNdctl {
 
 let sequence = 0;
 
-/** Sends one request and waits (up to 60 s: the guest polls every 0.2 s under TCG) for its answer. */
+/** Sends one request and waits (up to 120 s: the guest polls every 0.2 s, but a loaded host slows TCG down a lot) for its answer. */
 async function ask<T>(setup: DaxWalkSetup, action: string, fields: Record<string, unknown>): Promise<T> {
   sequence += 1;
   const name = `${String(sequence).padStart(3, '0')}-${action}`;
   const tmp = join(setup.requests, `.${name}.tmp`);
   await writeFile(tmp, JSON.stringify({ action, ...fields }));
   await rename(tmp, join(setup.requests, `${name}.json`));   // the guest picks up *.json only: it never reads half a request
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     try {
       const answer = JSON.parse(await readFile(join(setup.answers, `${name}.json`), 'utf8')) as T & { error?: string };
@@ -74,7 +74,7 @@ async function ask<T>(setup: DaxWalkSetup, action: string, fields: Record<string
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`the guest did not answer ${action} ${JSON.stringify(fields)} within 60 s (is lab/tests/dax-walk.sh still serving?)`);
+  throw new Error(`the guest did not answer ${action} ${JSON.stringify(fields)} within 120 s (is lab/tests/dax-walk.sh still serving?)`);
 }
 
 export const guest = {

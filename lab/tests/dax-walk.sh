@@ -22,10 +22,9 @@ if [ "$SELF" = 1 ]; then skip dax-walk "no daxfleet CLI at $CLI"; exit 0; fi
 [ -n "$HUB" ] && [ -n "$PORT" ] || { fail dax-walk "LAB_RW_HUB / LAB_HOSTFWD not set (run through lab/test.sh)"; exit 0; }
 
 hub() { curl -sS --fail-with-body --max-time 10 -H "authorization: Bearer ${DAXFLEET_LAB_HUB_TOKEN:-}" "$HUB/api/v1$1"; }
-holder=""
 finish() {
   [ -n "${agent:-}" ] && { kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; }
-  [ -n "$holder" ] && kill "$holder" 2>/dev/null
+  [ -n "$(dg_holder)" ] && kill "$(dg_holder)" 2>/dev/null
   [ -f "$LAB_OUT/playwright.results" ] || fail dw-ui "Playwright did not finish while the guest waited: $(tail -3 "$LAB_OUT/playwright.log" 2>/dev/null | tr '\n' ' ')"
 }
 trap finish EXIT
@@ -83,7 +82,7 @@ dg_serve "$LAB_OUT/playwright.done" "${LAB_DW_PW_WAIT:-240}"
 step "the guest's own checks"
 dg_attrs "$MNT/data" "$MNT/data/sub" "$MNT/data/old.tbl" "$MNT/data/new.tbl" "$MNT/logs" "$MNT/logs/held.log" > "$LAB_OUT/dw-attrs-after.json"
 cat "$LAB_OUT/dw-attrs-after.json"
-dg_check_after "$LAB_OUT/dw-attrs-after.json" "$holder"
+dg_check_after "$LAB_OUT/dw-attrs-after.json" "$(dg_holder)"
 dg_ndctl after > /dev/null
 dg_check_namespaces "${R[1]}"
 if [ -f "$LAB_OUT/playwright.results" ]; then

@@ -71,7 +71,7 @@ export function ChangeView({ change }: { change: DaxChange }) {
       </div>
       <p className="muted">
         On <Link to={paths.hostDax.getHref(change.host_id)}>{change.host_id}</Link>; planned by {change.created_by}{' '}
-        <RelativeTime iso={change.created_at} />. {(KIND_MEANINGS as Record<string, string>)[plan.request.kind]}
+        <RelativeTime iso={change.created_at} />. {KIND_MEANINGS[plan.request.kind]}
       </p>
 
       {change.status === 'refused' && (

@@ -68,6 +68,7 @@ export function DeviceChangeForm({ hostId, inventory, kind, target, onCancel }: 
   const namespace = listNamespaces(inventory).find((candidate) => candidate.namespace.dev === target)?.namespace;
   const region = listRegions(inventory).find((candidate) => candidate.dev === target);
   const device = listDaxDevices(inventory).find((candidate) => candidate.device.chardev === target)?.device;
+  const freeSpace = region === undefined ? undefined : regionFreeSpace(region);
   const currentMode = namespace?.mode;
   const [params, setParams] = useState<NamespaceParams>({
     mode: currentMode === 'fsdax' ? 'devdax' : 'fsdax', size: '', align: '', map: '', sectorSize: '', name: namespace?.name ?? '',
@@ -109,7 +110,7 @@ export function DeviceChangeForm({ hostId, inventory, kind, target, onCancel }: 
       <p className="muted">{KIND_MEANINGS[kind]}</p>
       {!known && <p role="alert">{target} is not in this host&apos;s last scan: it may have changed. The agent will refuse a plan for it.</p>}
       {kind === 'namespace-create' && region !== undefined && (
-        <p>Available in {region.dev}: {regionFreeSpace(region) === undefined ? 'unknown' : <Bytes value={regionFreeSpace(region)!} />} (the default size: the largest free extent).</p>
+        <p>Available in {region.dev}: {freeSpace === undefined ? 'unknown' : <Bytes value={freeSpace} />} (the default size: the largest free extent).</p>
       )}
       {kind === 'namespace-reconfigure' && namespace !== undefined && (
         <p className="dax-form__loses">Now {namespace.mode}, <Bytes value={namespace.size} />. Reconfiguring destroys everything on it.</p>

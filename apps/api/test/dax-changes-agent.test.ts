@@ -254,6 +254,36 @@ describe('fs-dax-policy through the hub', () => {
   });
 });
 
+describe('the media stream', () => {
+  it('sends a `dax` event when a change is planned and each time its status changes', async () => {
+    const url = await hub.server.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${url}/api/v1/media/stream`, { headers: { accept: 'text/event-stream', ...authed(viewer) } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (pattern: RegExp): Promise<void> => {
+      while (!pattern.test(text)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`the stream ended before ${String(pattern)}: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    try {
+      await until(/: connected/);
+      const change = await plan({ kind: 'fs-dax-policy', path: tree('stream').root, dax: true });
+      const frame = (status: string): RegExp =>
+        new RegExp(`event: dax\ndata: \{"id":"${change.id}","host_id":"${HOST}","kind":"fs-dax-policy","status":"${status}"\}\n\n`);
+      await until(frame('planned'));
+      expect((await execute(change)).json.status).toBe('verified');
+      await until(frame('executing'));
+      await until(frame('verified'));
+    } finally {
+      await reader.cancel();
+    }
+  });
+});
+
 describe('other agents and kinds', () => {
   it('plans and executes over HTTP with an agent of its own', async () => {
     const { root } = tree('remote');

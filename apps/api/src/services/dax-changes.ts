@@ -236,7 +236,7 @@ export async function interruptStaleChanges(fastify: FastifyInstance, now = new 
     if (updated.count === 1) {
       interrupted += 1;
       await recordAudit(fastify.prisma, {
-        actor_kind: 'system', actor: 'hub', source_ip: '-', action: 'dax.result', target: `change:${row.id}`,
+        actor_kind: 'system', actor: 'hub', source_ip: 'local', action: 'dax.result', target: `change:${row.id}`,
         result: 'failure', status_code: 0, detail: `interrupted: ${error}`, at: now,
       });
       publish(fastify, { ...row, status: 'interrupted' });

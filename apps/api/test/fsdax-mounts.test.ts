@@ -5,21 +5,33 @@
  * state/reason rules of a file's flag vs S_DAX under each mount mode; what a policy change will lead to; and the
  * agent putting `filesystems` into every report's inventory.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentReport, AgentReportAck, DaxFilesystem, Inventory } from '@daxfleet/shared';
+import { FS_DAX_INSPECT_DEFAULT_LIMIT, type AgentReport, type AgentReportAck, type DaxFilesystem, type Inventory } from '@daxfleet/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent/agent.js';
 import {
   changeOutcome, classify, mountinfoFileFor, readDaxFilesystems,
 } from '../src/agent/fsdax/index.js';
-import { FIXTURES_DIR, fixtureInventory, fixtureSysfs, tempDir } from './helpers.js';
+import { INSPECT_DEFAULT_LIMIT } from '../src/agent/fsdax/inspect.js';
+import { FIXTURES_DIR, REPO_ROOT, fixtureInventory, fixtureSysfs, tempDir } from './helpers.js';
 
 const tmp = tempDir('daxfleet-fsdax-mounts-');
 afterAll(() => tmp.remove());
 
 const recorded = (name: string) => readDaxFilesystems({
   mountinfo: path.join(FIXTURES_DIR, name, 'mounts.txt'), sysfsRoot: fixtureSysfs(name),
+});
+
+describe('the fsdax modules', () => {
+  it('default to the contract\'s inspect limit, and load without @daxfleet/shared at run time', async () => {
+    expect(INSPECT_DEFAULT_LIMIT).toBe(FS_DAX_INSPECT_DEFAULT_LIMIT);
+    const dist = path.join(REPO_ROOT, 'apps/api/dist/agent/fsdax');
+    for (const file of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
+      // `import type` is erased: a runtime import of the shared package would load typebox
+      expect(readFileSync(path.join(dist, file), 'utf8'), file).not.toMatch(/from '@daxfleet\/shared'/);
+    }
+  });
 });
 
 describe('readDaxFilesystems on the recorded fixtures', () => {

@@ -4,14 +4,17 @@
  * mismatches_only form: every regular file of the subtree looked at, only the pending ones listed.
  */
 import { isAvailable, loadError } from '@daxfleet/dax-native';
-import {
-  FS_DAX_INSPECT_DEFAULT_LIMIT, type FsDaxEntry, type FsDaxInspectRequest, type FsDaxInspectResult,
-} from '@daxfleet/shared';
+import type { FsDaxEntry, FsDaxInspectRequest, FsDaxInspectResult } from '@daxfleet/shared';
 import { openersOf } from '../recovery/openers.js';
 import { readEntry, toFsDaxEntry, type Holder } from './entry.js';
 import { filesystemOfPath, hostPaths, normalisePath, type FsDaxHost } from './host.js';
 import { walkSubtree } from './walk.js';
 
+/**
+ * dax-modes.ts FS_DAX_INSPECT_DEFAULT_LIMIT (a test keeps them equal): the fsdax modules import @daxfleet/shared for
+ * types only, so they load without typebox's ~700 modules (the lab guest reads every module over 9p under TCG)
+ */
+export const INSPECT_DEFAULT_LIMIT = 1000;
 /** mismatches_only looks at every entry of a subtree up to this many, then says truncated */
 export const INSPECT_MAX_SCANNED = 100_000;
 /** holders are looked up (one /proc pass each) for at most this many not-evicted entries of one inspection */
@@ -46,7 +49,7 @@ export async function inspectFsDax(req: FsDaxInspectRequest, host: FsDaxHost = {
   const { fs } = lookup;
   const { procRoot } = hostPaths(host);
   const mismatchesOnly = req.mismatches_only === true;
-  const limit = Math.min(Math.max(req.limit ?? FS_DAX_INSPECT_DEFAULT_LIMIT, 1), 10_000);
+  const limit = Math.min(Math.max(req.limit ?? INSPECT_DEFAULT_LIMIT, 1), 10_000);
   const counts = emptyCounts();
   const entries: FsDaxEntry[] = [];
   let scanned = 0;

@@ -237,8 +237,8 @@ test('a namespace in the free region: created devdax, changed to fsdax, destroye
   await daxPage(page);
   await page.getByRole('table', { name: 'Regions' }).getByRole('button', { name: `Create namespace in ${setup.free_region}` }).click();
   const create = page.getByRole('form', { name: `Create a namespace in ${setup.free_region}` });
-  await create.getByLabel('Mode', { exact: true }).selectOption('devdax');
-  await create.getByLabel('Size', { exact: true }).fill('128M');
+  await create.getByRole('combobox', { name: 'Mode', exact: true }).selectOption('devdax');
+  await create.getByRole('textbox', { name: 'Size', exact: true }).fill('128M');
   await create.getByRole('button', { name: 'Plan (dry run)' }).click();
   let id = await changeIdFromUrl(page);
   expect((await changeOf(id)).plan.request).toMatchObject({ kind: 'namespace-create', region: setup.free_region, mode: 'devdax', size: 128 * 2 ** 20 });
@@ -255,7 +255,7 @@ test('a namespace in the free region: created devdax, changed to fsdax, destroye
   await expect(nsRow).toContainText('devdax');
   await nsRow.getByRole('button', { name: `Change mode of ${created}` }).click();
   const reconfigure = page.getByRole('form', { name: `Change the mode of ${created}` });
-  await reconfigure.getByLabel('Mode', { exact: true }).selectOption('fsdax');
+  await reconfigure.getByRole('combobox', { name: 'Mode', exact: true }).selectOption('fsdax');
   await reconfigure.getByRole('button', { name: 'Plan (dry run)' }).click();
   id = await changeIdFromUrl(page);
   const reconf = await changeOf(id);
@@ -283,7 +283,7 @@ test('a mode change of the mounted namespace is refused, and says why', async ()
   await page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: setup.namespace })
     .getByRole('button', { name: `Change mode of ${setup.namespace}` }).click();
   const form = page.getByRole('form', { name: `Change the mode of ${setup.namespace}` });
-  await form.getByLabel('Mode', { exact: true }).selectOption('devdax');
+  await form.getByRole('combobox', { name: 'Mode', exact: true }).selectOption('devdax');
   await form.getByRole('button', { name: 'Plan (dry run)' }).click();
   const id = await changeIdFromUrl(page);
   const change = await changeOf(id);

@@ -4,7 +4,9 @@
  * a recorded tree (their native calls are never reached: a refusal comes first); the execution paths use a handler
  * of the fs-dax-policy kind written here (the seam of contract.ts), since no device of this machine may change.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as daxNative from '@daxfleet/dax-native';
 import type { DaxChangeAgentPlan, DaxChangeExecuteAgentCommand, DaxChangeRequest, DaxCheck, DaxStepResult } from '@daxfleet/shared';
 import type { DaxChangeHandler, DaxExecutionParts, FsDaxPolicyRequest } from '../src/agent/dax/contract.js';
 import { DaxChangeService, daxPlanDigest, deviceHandlers } from '../src/agent/dax/index.js';
@@ -175,5 +177,49 @@ describe('dispatcher over the device kinds (recorded tree, nothing reaches the n
     expect(ack).toMatchObject({ executed: false, refused_because: 'not-executable' });
     expect(ack.refusal).toContain('/mnt/fsdax-dev');
     expect(nativeCalls).toEqual([]);
+  });
+});
+
+/** this machine's own nd bus: the real native calls below may only run where there is none */
+const machineHasNvdimm = existsSync('/sys/bus/nd/devices') && readdirSync('/sys/bus/nd/devices').length > 0;
+
+describe.skipIf(machineHasNvdimm)('executors with the real native calls, on this machine without NVDIMMs (the plan comes from a recorded tree)', () => {
+  let h: RecordedDeviceHost;
+  let sys: RecordedDeviceHost;
+  beforeAll(() => {
+    h = recordedDeviceHost('two-dimm-all-modes');
+    sys = recordedDeviceHost('devdax-system-ram');
+  });
+  afterAll(() => {
+    h.remove();
+    sys.remove();
+  });
+  const realNative: DeviceNative = daxNative;
+
+  it('libndctl finds no such namespace here: the first step failed with its error, the rest skipped, verification from a fresh scan', async () => {
+    const service = new DaxChangeService({ handlers: deviceHandlers(h.host, realNative) });
+    const request: DaxChangeRequest = { kind: 'namespace-destroy', namespace: 'namespace0.3' };
+    const plan = await service.plan(request);
+    expect(plan.executable, plan.refusal).toBe(true);
+    const ack = await service.execute(executeCommand(request, plan.digest));
+    expect(ack.executed).toBe(true);
+    const result = ack.result;
+    expect(result?.outcome).toBe('failed');
+    expect(result?.steps.map((x) => x.status)).toEqual(['failed', 'skipped']);
+    expect(result?.steps[0]?.detail).toMatch(/ENODEV/);
+    expect(result?.error).toMatch(/^destroying namespace0\.3 failed: .*ENODEV/);
+    // the recorded tree still has it: the verification says so rather than trusting anything else
+    expect(result?.verification.find((c) => c.id === 'namespace-gone')).toMatchObject({ ok: false });
+    expect(result?.after).toMatchObject({ dev: 'namespace0.3', mode: 'raw' });
+  });
+
+  it('libdaxctl finds no such device: the offline step failed, the device as scanned is still online', async () => {
+    const service = new DaxChangeService({ handlers: deviceHandlers(sys.host, realNative) });
+    const request: DaxChangeRequest = { kind: 'daxdev-offline', device: 'dax0.1' };
+    const plan = await service.plan(request);
+    const ack = await service.execute(executeCommand(request, plan.digest));
+    expect(ack.result?.outcome).toBe('failed');
+    expect(ack.result?.steps).toEqual([expect.objectContaining({ op: 'daxctl_memory_offline', status: 'failed', detail: expect.stringMatching(/ENODEV/) })]);
+    expect(ack.result?.verification.find((c) => c.id === 'memory-online')).toMatchObject({ ok: false, detail: '1 of 1 memory blocks online (expected none)' });
   });
 });

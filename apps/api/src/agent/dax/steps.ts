@@ -16,6 +16,20 @@ export class Checks {
   }
 }
 
+/**
+ * Calls a NativeError can name that belong to a planned step of another name (the step is the group: claiming a
+ * namespace sets the claim's uuid, location and align before ndctl_pfn_set_namespace; zeroing the info block is an
+ * open + pwrite + fdatasync; memory goes offline by writes to memoryN/state).
+ */
+const STEP_OF_CALL: Readonly<Record<string, string>> = {
+  ndctl_namespace_set_alt_name: 'ndctl_namespace_set_uuid',
+  open: 'zero_info_block', pwrite: 'zero_info_block', fdatasync: 'zero_info_block',
+  ndctl_pfn_set_uuid: 'ndctl_pfn_set_namespace', ndctl_pfn_set_location: 'ndctl_pfn_set_namespace', ndctl_pfn_set_align: 'ndctl_pfn_set_namespace',
+  ndctl_dax_set_uuid: 'ndctl_dax_set_namespace', ndctl_dax_set_location: 'ndctl_dax_set_namespace', ndctl_dax_set_align: 'ndctl_dax_set_namespace',
+  ndctl_btt_set_uuid: 'ndctl_btt_set_namespace', ndctl_btt_set_sector_size: 'ndctl_btt_set_namespace',
+  write: 'daxctl_memory_offline',
+};
+
 export function numberSteps(steps: readonly Omit<DaxStep, 'n'>[]): DaxStep[] {
   return steps.map((s, i) => ({ n: i + 1, ...s }));
 }
@@ -31,7 +45,8 @@ export async function runSteps<T>(steps: readonly DaxStep[], call: () => Promise
     const finished_at = new Date().toISOString();
     const error = nativeErrorText(err);
     const call = nativeErrorCall(err);
-    const failedAt = Math.max(0, steps.findIndex((s) => s.op === call));
+    const op = call === undefined ? undefined : (STEP_OF_CALL[call] ?? call);
+    const failedAt = Math.max(0, steps.findIndex((s) => s.op === op));
     const results: DaxStepResult[] = steps.map((s, i) => {
       if (i < failedAt) return { n: s.n, op: s.op, status: 'done', finished_at };
       if (i === failedAt) return { n: s.n, op: s.op, status: 'failed', detail: error, finished_at };

@@ -14,9 +14,12 @@ import { refusalOf } from './senders.js';
 const COMMAND_TIMEOUT_MS = 60_000;
 /**
  * Commands that answer only once their work is done take longer: dax-change-execute runs the change, then a fresh
- * scan to verify it, before answering (the agent keeps within this).
+ * scan to verify it, before answering (the agent keeps within this); a policy plan and an inspection walk a subtree
+ * of up to 100 000 entries (flags, statx, the holders of files in one pass over /proc).
  */
-const COMMAND_TIMEOUTS_MS: Partial<Record<AgentCommand['type'], number>> = { 'dax-change-execute': 120_000 };
+const COMMAND_TIMEOUTS_MS: Partial<Record<AgentCommand['type'], number>> = {
+  'dax-change-execute': 120_000, 'dax-change-plan': 120_000, 'fs-dax-inspect': 120_000,
+};
 
 /** How long the hub waits for the agent's answer to a command of this type. */
 export function commandTimeoutMs(type: AgentCommand['type']): number {

@@ -22,7 +22,7 @@ const HostDaxChangeQuerySchema = Type.Omit(DaxChangeQuerySchema, ['host']);
 
 const COMMAND_ERRORS = '404 DAXFLEET_ERR_HOST_NOT_FOUND / DAXFLEET_ERR_AGENT_NOT_ENROLLED, 409 ' +
   'DAXFLEET_ERR_HOST_NO_AGENT_URL (the agent has not reported a URL the hub can reach) when the command has nowhere ' +
-  'to go; 502 DAXFLEET_ERR_AGENT_UNREACHABLE when the agent cannot be reached or does not answer in time, 502 ' +
+  'to go; 502 DAXFLEET_ERR_AGENT_UNREACHABLE when the agent cannot be reached or does not answer within 120 s, 502 ' +
   'DAXFLEET_ERR_AGENT_REFUSED with the agent\'s message when it refuses the command (an agent reading a recorded ' +
   'sysfs tree, or one that predates DAX changes).';
 

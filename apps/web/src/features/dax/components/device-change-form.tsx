@@ -14,7 +14,7 @@ import { useCreateDaxChange } from '../api/dax-changes';
 import { KIND_MEANINGS } from '../utils/describe-change';
 import { listDaxDevices, listNamespaces, listRegions, regionFreeSpace } from '../utils/device-targets';
 import { parseSize } from '../utils/parse-size';
-import { DEFAULT_TTL_MINUTES, OperatorNote, TtlField } from './change-form-fields';
+import { DEFAULT_TTL_MINUTES, OperatorNote, SelectField, TextField, TtlField } from './change-form-fields';
 
 export type DeviceChangeKind = Exclude<DaxChangeRequest['kind'], 'fs-dax-policy'>;
 export const DEVICE_CHANGE_KINDS: readonly DeviceChangeKind[] = [
@@ -117,47 +117,29 @@ export function DeviceChangeForm({ hostId, inventory, kind, target, onCancel }: 
       )}
       {namespaceForm && (
         <>
-          <label className="form__field">
-            <span>Mode</span>
-            <select value={params.mode} onChange={(event) => set({ mode: event.target.value as NamespaceTargetMode })}>
-              {NAMESPACE_MODES.map((mode) => <option key={mode} value={mode}>{mode}</option>)}
-            </select>
-          </label>
-          <label className="form__field">
-            <span>Size</span>
-            <input value={params.size} placeholder={kind === 'namespace-create' ? 'default: the largest free extent' : 'default: the current size'}
-              onChange={(event) => set({ size: event.target.value })} />
-          </label>
+          <SelectField label="Mode" value={params.mode} onChange={(value) => set({ mode: value as NamespaceTargetMode })}>
+            {NAMESPACE_MODES.map((mode) => <option key={mode} value={mode}>{mode}</option>)}
+          </SelectField>
+          <TextField label="Size" value={params.size} onChange={(value) => set({ size: value })}
+            placeholder={kind === 'namespace-create' ? 'default: the largest free extent' : 'default: the current size'} />
           {fsdaxOrDevdax && (
             <>
-              <label className="form__field">
-                <span>Align</span>
-                <input value={params.align} placeholder="default: 2M" onChange={(event) => set({ align: event.target.value })} />
-              </label>
-              <label className="form__field">
-                <span>Map</span>
-                <select value={params.map} onChange={(event) => set({ map: event.target.value as NamespaceParams['map'] })}>
-                  <option value="">default (dev)</option>
-                  <option value="dev">dev: memmap in the namespace</option>
-                  <option value="mem">mem: memmap in system RAM</option>
-                </select>
-              </label>
+              <TextField label="Align" value={params.align} placeholder="default: 2M" onChange={(value) => set({ align: value })} />
+              <SelectField label="Map" value={params.map} onChange={(value) => set({ map: value as NamespaceParams['map'] })}>
+                <option value="">default (dev)</option>
+                <option value="dev">dev: memmap in the namespace</option>
+                <option value="mem">mem: memmap in system RAM</option>
+              </SelectField>
             </>
           )}
           {params.mode !== 'devdax' && (
-            <label className="form__field">
-              <span>Sector size</span>
-              <select value={params.sectorSize} onChange={(event) => set({ sectorSize: event.target.value })}>
-                <option value="">default ({params.mode === 'sector' ? 4096 : 512})</option>
-                {SECTOR_SIZES.filter((size) => params.mode === 'sector' || size === 512 || size === 4096)
-                  .map((size) => <option key={size} value={size}>{size}</option>)}
-              </select>
-            </label>
+            <SelectField label="Sector size" value={params.sectorSize} onChange={(value) => set({ sectorSize: value })}>
+              <option value="">default ({params.mode === 'sector' ? 4096 : 512})</option>
+              {SECTOR_SIZES.filter((size) => params.mode === 'sector' || size === 512 || size === 4096)
+                .map((size) => <option key={size} value={size}>{size}</option>)}
+            </SelectField>
           )}
-          <label className="form__field">
-            <span>Name</span>
-            <input value={params.name} maxLength={63} onChange={(event) => set({ name: event.target.value })} />
-          </label>
+          <TextField label="Name" value={params.name} maxLength={63} onChange={(value) => set({ name: value })} />
         </>
       )}
       {kind === 'namespace-destroy' && namespace !== undefined && (
@@ -165,13 +147,10 @@ export function DeviceChangeForm({ hostId, inventory, kind, target, onCancel }: 
       )}
       {kind === 'daxdev-reconfigure' && (
         <>
-          <label className="form__field">
-            <span>Device mode</span>
-            <select value={daxMode} onChange={(event) => setDaxMode(event.target.value as 'system-ram' | 'devdax')}>
-              <option value="system-ram">system-ram (kmem: hot-plugged memory)</option>
-              <option value="devdax">devdax</option>
-            </select>
-          </label>
+          <SelectField label="Device mode" value={daxMode} onChange={(value) => setDaxMode(value as 'system-ram' | 'devdax')}>
+            <option value="system-ram">system-ram (kmem: hot-plugged memory)</option>
+            <option value="devdax">devdax</option>
+          </SelectField>
           {daxMode === 'system-ram' && (
             <label><input type="checkbox" checked={online} onChange={(event) => setOnline(event.target.checked)} /> Online the memory</label>
           )}

@@ -11,6 +11,7 @@ import { hasRole } from '@/features/auth/utils/roles';
 import { ApiRequestError } from '@/lib/api-client';
 import { useFsDax, type FsDaxQuery } from '../api/fs-dax';
 import { daxModeText } from '../utils/fs-dax-mode';
+import { TextField } from './change-form-fields';
 import { DaxStateBadge, EntryWhy, effectiveText, onOff } from './fs-dax-state';
 
 const OPERATOR_SENTENCE = 'An operator must inspect paths: the agent runs as root, reads the metadata of any path it is given and names the processes holding files.';
@@ -129,10 +130,7 @@ export function PathBrowser({ hostId, initialPath, requested, onPolicy }: {
         : (
           <>
             <form className="form form--inline" aria-label="Browse a path" onSubmit={submit}>
-              <label className="form__field">
-                <span>Path</span>
-                <input value={draft} maxLength={1024} onChange={(event) => setDraft(event.target.value)} />
-              </label>
+              <TextField label="Path" value={draft} maxLength={1024} onChange={setDraft} />
               <button type="submit" className="button button--primary">Show</button>
               <button type="button" className="button" onClick={() => look(parentPath(draft.trim()), false)} disabled={draft.trim() === '/'}>Up</button>
               <button type="button" className="button" onClick={() => look(draft.trim(), true)}>Audit</button>

@@ -6,7 +6,7 @@ import { paths } from '@/config/paths';
 import { useMe } from '@/features/auth/api/get-me';
 import { hasRole } from '@/features/auth/utils/roles';
 import { useCreateDaxChange } from '../api/dax-changes';
-import { DEFAULT_TTL_MINUTES, OperatorNote, TtlField } from './change-form-fields';
+import { DEFAULT_TTL_MINUTES, OperatorNote, SelectField, TtlField } from './change-form-fields';
 
 type Existing = NonNullable<Extract<DaxChangeRequest, { kind: 'fs-dax-policy' }>['existing']>;
 
@@ -43,12 +43,9 @@ export function PolicyForm({ hostId, path, onCancel }: { hostId: string; path: s
         <label><input type="radio" name={`${ids}-dax`} checked={dax} onChange={() => setDax(true)} /> On</label>{' '}
         <label><input type="radio" name={`${ids}-dax`} checked={!dax} onChange={() => setDax(false)} /> Off</label>
       </fieldset>
-      <label className="form__field">
-        <span>Existing files and directories</span>
-        <select value={existing} onChange={(event) => setExisting(event.target.value as Existing)}>
-          {EXISTING_CHOICES.map((choice) => <option key={choice.value} value={choice.value}>{choice.label}</option>)}
-        </select>
-      </label>
+      <SelectField label="Existing files and directories" value={existing} onChange={(value) => setExisting(value as Existing)}>
+        {EXISTING_CHOICES.map((choice) => <option key={choice.value} value={choice.value}>{choice.label}</option>)}
+      </SelectField>
       <TtlField minutes={ttlMinutes} onChange={setTtlMinutes} />
       {create.isError && <ErrorMessage title="The hub could not plan this policy" error={create.error} />}
       <div className="actions">

@@ -471,6 +471,14 @@ describe('daxfleet dax against a hub and its agent: a policy on a temp directory
     expect(rows.map((l) => l.split(/ +/)[0])).toEqual(all.changes.map((c) => c.id));
     expect(rows[0]).toMatch(new RegExp(`^${id} +${FS_HOST} +fs-dax-policy +refused +\\S+ +${missing}$`));
     expect(all.changes.map((c) => c.status)).toEqual(['refused', 'refused', 'verified']);
+    // paged: the newest one, and the command for the older ones with the same filters
+    const first = await daxfleet(['dax', 'list', '--host', FS_HOST, '--kind', 'fs-dax-policy', '--limit', '1'], operatorEnv);
+    const page = await api<DaxChangeList>('GET', `/dax/changes?host=${FS_HOST}&kind=fs-dax-policy&limit=1`);
+    expect(page.next_before).toBeDefined();
+    const older = `daxfleet dax list --host ${FS_HOST} --kind fs-dax-policy --limit 1 --before ${page.next_before ?? '?'}`;
+    expect(first.stdout.split('\n').slice(1)).toEqual([expect.stringMatching(new RegExp(`^${id} `)), `older changes: ${older}`, '']);
+    const second = await daxfleet(older.split(' ').slice(1), operatorEnv);
+    expect(second.stdout.split('\n')[1]).toMatch(new RegExp(`^${all.changes[1]?.id ?? '?'} `));
     const verified = await daxfleet(['dax', 'list', '--status', 'verified', '--json'], operatorEnv);
     expect(JSON.parse(verified.stdout)).toEqual(await api<DaxChangeList>('GET', '/dax/changes?status=verified'));
 

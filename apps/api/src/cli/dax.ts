@@ -396,9 +396,15 @@ async function showCommand(ctx: Context, id: string): Promise<number> {
 
 async function listCommand(ctx: Context, query: string): Promise<number> {
   const list = await ctx.client.request<DaxChangeList>('GET', `/dax/changes${query !== '' ? `?${query}` : ''}`);
-  print(ctx, list, () => formatChangeList(list.changes) +
-    (list.next_before !== undefined ? `older changes: daxfleet dax list --before ${list.next_before}\n` : ''));
+  print(ctx, list, () => formatChangeList(list.changes) + (list.next_before !== undefined ? `${olderPage(query, list.next_before)}\n` : ''));
   return EXIT.ok;
+}
+
+/** the command that lists the next (older) page with the same filters */
+function olderPage(query: string, before: string): string {
+  const words = ['dax', 'list'];
+  for (const [key, value] of new URLSearchParams(query)) if (key !== 'before') words.push(`--${key}`, value);
+  return `older changes: daxfleet ${commandLine([...words, '--before', before])}`;
 }
 
 async function inspectCommand(ctx: Context, host: string, query: string): Promise<number> {

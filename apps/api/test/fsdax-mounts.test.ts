@@ -13,6 +13,7 @@ import { Agent } from '../src/agent/agent.js';
 import {
   changeOutcome, classify, mountinfoFileFor, readDaxFilesystems,
 } from '../src/agent/fsdax/index.js';
+import { pendingDetail } from '../src/agent/fsdax/entry.js';
 import { INSPECT_DEFAULT_LIMIT } from '../src/agent/fsdax/inspect.js';
 import { FIXTURES_DIR, REPO_ROOT, fixtureInventory, fixtureSysfs, tempDir } from './helpers.js';
 
@@ -221,6 +222,19 @@ describe('a file\'s state from its flag and S_DAX (classify)', () => {
     expect(classify(virtiofs, 'file', false, true)).toMatchObject({ reason: 'virtiofs-server' });
     expect(classify(inode, 'dir', true, undefined)).toEqual({ state: 'n/a' });
     expect(classify(inode, 'other', false, undefined)).toEqual({ state: 'n/a' });
+  });
+});
+
+describe('the operator\'s sentence for a pending file (pendingDetail)', () => {
+  it('not-evicted: names the holders; with none, says how to evict; not looked up, says what it waits for', () => {
+    const fs = fsOf({});
+    expect(pendingDetail(fs, 'not-evicted', true, [{ pid: 42, command: 'sleep' }, { pid: 43, command: 'db' }]))
+      .toBe('The flag was set while the file is in use by pid 42 (sleep), pid 43 (db): it takes effect once every process has closed it and the kernel evicts the inode.');
+    expect(pendingDetail(fs, 'not-evicted', false, [])).toMatch(/^The flag was cleared but the inode is still in kernel memory and no process has it open or mapped: .*drop_caches/);
+    expect(pendingDetail(fs, 'not-evicted', true, undefined)).not.toMatch(/no process/);
+    expect(pendingDetail(fsOf({ dax: 'never', dax_option: 'dax=never' }), 'mount-never', true)).toBe(
+      '/mnt/p is mounted dax=never, which ignores the flag: the file becomes DAX only after a remount with dax=inode.');
+    expect(pendingDetail(fsOf({ blockdev: 'loop7', device_dax: false }), 'device-no-dax', true)).toContain('(loop7) has no DAX support');
   });
 });
 

@@ -160,11 +160,19 @@ function describeHolders(holders: readonly Holder[]): string {
   return holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ');
 }
 
-/** One sentence for the operator: why the entry is pending and what makes it take effect. */
+/**
+ * One sentence for the operator: why the entry is pending and what makes it take effect. `holders`: who has the
+ * file open or mapped (empty: nobody), undefined when not looked up.
+ */
 export function pendingDetail(fs: DaxFilesystem, reason: FsDaxPendingReason, flag: boolean, holders?: readonly Holder[]): string {
   switch (reason) {
     case 'not-evicted':
-      return holders !== undefined && holders.length > 0
+      if (holders === undefined) {
+        // not looked up (the plan's `before`, or past an inspection's lookup budget)
+        return `The flag was ${flag ? 'set' : 'cleared'} while the inode was in kernel memory: it takes effect once every ` +
+          'process has closed the file and the kernel evicts the inode.';
+      }
+      return holders.length > 0
         ? `The flag was ${flag ? 'set' : 'cleared'} while the file is in use by ${describeHolders(holders)}: it takes effect once ` +
           'every process has closed it and the kernel evicts the inode.'
         : `The flag was ${flag ? 'set' : 'cleared'} but the inode is still in kernel memory and no process has it open or mapped: ` +

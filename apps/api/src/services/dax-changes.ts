@@ -348,7 +348,8 @@ export async function executeDaxChange(fastify: FastifyInstance, input: ExecuteC
   const backToPlanned = { status: 'planned', executedBy: null, executedAt: null, updatedAt: new Date() };
   const auditResult = async (result: 'success' | 'failure', detail: string): Promise<void> => {
     await recordAudit(prisma, {
-      actor_kind: input.caller.kind, actor: input.caller.name, source_ip: input.sourceIp, action: 'dax.result', target: `change:${id}`, result, status_code: 200, detail,
+      actor_kind: input.caller.kind, actor: input.caller.name, source_ip: input.sourceIp, action: 'dax.result',
+      target: `change:${id}`, result, status_code: 200, detail,
     });
   };
 
@@ -409,7 +410,9 @@ export async function executeDaxChange(fastify: FastifyInstance, input: ExecuteC
 // --- filesystem DAX inspection ----------------------------------------------------------------------------------
 
 /** Asks the host's agent what DAX state a path (and its children / subtree) is in: the fs-dax-inspect command. */
-export async function inspectFsDax(fastify: FastifyInstance, hostId: string, request: FsDaxInspectRequest): Promise<FsDaxInspectResult> {
+export async function inspectHostFsDax(
+  fastify: FastifyInstance, hostId: string, request: FsDaxInspectRequest,
+): Promise<FsDaxInspectResult> {
   await requireHost(fastify.prisma, hostId);
   const dest = await commandDestination(fastify, hostId);
   const answer = await sendAgentCommand(dest, { type: 'fs-dax-inspect', id: newCommandId(), request });

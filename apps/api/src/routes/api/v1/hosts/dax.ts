@@ -12,7 +12,9 @@ import {
 import { Type } from 'typebox';
 import { callerOf } from '../../../../plugins/app/auth.js';
 import { closed, errorResponses } from '../../../../schemas.js';
-import { createDaxChange, DEFAULT_CHANGE_LIST_LIMIT, inspectFsDax, listDaxChanges } from '../../../../services/dax-changes.js';
+import {
+  createDaxChange, DEFAULT_CHANGE_LIST_LIMIT, inspectHostFsDax, listDaxChanges,
+} from '../../../../services/dax-changes.js';
 import { requireHost } from '../../../../services/ledger.js';
 import { DaxChangeQuerySchema } from '../dax/index.js';
 
@@ -93,7 +95,7 @@ const hostDaxRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: FsDaxInspectRequestSchema,
       response: { 200: FsDaxInspectResultSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 502) },
     },
-  }, async (request) => inspectFsDax(fastify, request.params.hostId, request.query));
+  }, async (request) => inspectHostFsDax(fastify, request.params.hostId, request.query));
 };
 
 export default hostDaxRoutes;

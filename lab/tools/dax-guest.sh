@@ -119,14 +119,62 @@ def serve(req_dir, ans_dir, done_file, seconds, mnt, out_dir):
         time.sleep(0.2)
     return os.path.exists(done_file)
 
+def checks(mnt, free, out_dir):
+    """The guest's own verdict once the walk is done, one PASS/FAIL line each: the flags and effective states the
+    policy steps must have left (xfs_io, statx), and the namespace sequence ndctl showed when the walk asked
+    (after-create, after-reconfigure, after-destroy) with the end state against the start."""
+    lines = []
+    def line(name, ok, why): lines.append(f"PASS {name}" if ok else f"FAIL {name}: {why}")
+    a = attrs([f"{mnt}/{rel}" for rel in ("data", "data/sub", "data/old.tbl", "data/new.tbl", "logs", "logs/held.log")])
+    with open(os.path.join(out_dir, "dw-attrs-after.json"), "w") as f:
+        json.dump(a, f)
+    get = lambda rel: a[f"{mnt}/{rel}"]
+    d, sub, old, new = get("data"), get("data/sub"), get("data/old.tbl"), get("data/new.tbl")
+    line("dw-guest-dir-flag", d.get("flag") is True and sub.get("flag") is False and old.get("flag") is False,
+         f"data/ flag {d.get('flag')} (want True), data/sub {sub.get('flag')} and data/old.tbl {old.get('flag')} (want False: existing none)")
+    line("dw-guest-old-file-not-dax", old.get("dax") is False, f"data/old.tbl statx DAX {old.get('dax')} (want False)")
+    line("dw-guest-new-file-dax", new.get("flag") is True and new.get("dax") is True, f"data/new.tbl {new} (want flag True inherited, statx DAX True)")
+    logs, held = get("logs"), get("logs/held.log")
+    line("dw-guest-held-flagged", logs.get("flag") is True and held.get("flag") is True,
+         f"logs/ flag {logs.get('flag')}, logs/held.log flag {held.get('flag')} (want both True: existing all)")
+    try:
+        holder = int(open(os.path.join(out_dir, "dw-holder.pid")).read())
+        os.kill(holder, 0)
+        line("dw-guest-held-pending", held.get("dax") is False, f"logs/held.log statx DAX {held.get('dax')} while held open (want False: not evicted)")
+    except (OSError, ValueError):
+        line("dw-guest-held-pending", False, "no process holds logs/held.log open (the walk never asked for one, or it died)")
+
+    def load(label):
+        path = os.path.join(out_dir, f"dw-ndctl-{label}.json")
+        return json.load(open(path)) if os.path.exists(path) else None
+    in_free = lambda snap: [n for r in snap["regions"] if r["dev"] == free for n in r["namespaces"]]
+    for label, name, want_mode, what in (("after-create", "dw-guest-ns-created", "devdax", "create"),
+                                         ("after-reconfigure", "dw-guest-ns-reconfigured", "fsdax", "mode change"),
+                                         ("after-destroy", "dw-guest-ns-destroyed", None, "destroy")):
+        snap = load(label)
+        if snap is None:
+            line(name, False, f"the walk never asked for ndctl after its {what}")
+            continue
+        ns = in_free(snap)
+        ok = ns == [] if want_mode is None else len(ns) == 1 and ns[0]["mode"] == want_mode
+        line(name, ok, f"{free} after the {what}: {ns} (want {'none' if want_mode is None else 'one ' + want_mode + ' namespace'})")
+    before, after = load("before"), ndctl("after", out_dir)
+    key = lambda s: sorted((r["dev"], n["dev"], n["mode"], n["space"]) for r in s["regions"] for n in r["namespaces"])
+    line("dw-guest-ns-end-state", before is not None and key(before) == key(after),
+         f"namespaces at the end {key(after)} differ from the start {key(before) if before else None}")
+    return lines
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "attrs":
         print(json.dumps(attrs(args)))
     elif cmd == "ndctl":
         print(json.dumps(ndctl(args[0], args[1])))
-    elif cmd == "serve":
-        sys.exit(0 if serve(args[0], args[1], args[2], float(args[3]), args[4], args[5]) else 1)
+    elif cmd == "serve-then-check":
+        # one process for both: a python start costs seconds under TCG
+        req_dir, ans_dir, done_file, seconds, mnt, out_dir, free = args
+        done = serve(req_dir, ans_dir, done_file, float(seconds), mnt, out_dir)
+        print("\n".join(checks(mnt, free, out_dir) + ([] if done else [f"FAIL dw-playwright-done: no {done_file} after {seconds} s"])))
 PY
 )
 
@@ -134,70 +182,15 @@ PY
 dg_attrs() { python3 -c "$DG_PY" attrs "$@"; }
 # dg_ndctl LABEL: the guest's namespaces and bytes by mode now (also saved as $LAB_OUT/dw-ndctl-LABEL.json)
 dg_ndctl() { python3 -c "$DG_PY" ndctl "$1" "$LAB_OUT"; }
-# dg_serve DONE_FILE SECONDS: answer requests (in name order) until DONE_FILE exists or SECONDS passed
-dg_serve() {
-  python3 -c "$DG_PY" serve "$DG_REQ" "$DG_ANS" "$1" "$2" "$MNT" "$LAB_OUT" \
-    || fail dw-playwright-done "no $1 after $2 s"
+# dg_serve_then_check DONE_FILE SECONDS FREE_REGION: answer requests (in name order) until DONE_FILE exists or SECONDS
+# passed, then the guest's own checks: their PASS/FAIL lines go to $RESULTS
+dg_serve_then_check() {
+  python3 -c "$DG_PY" serve-then-check "$DG_REQ" "$DG_ANS" "$1" "$2" "$MNT" "$LAB_OUT" "$3" > "$LAB_OUT/dw-guest.txt" 2>&1
+  cat "$LAB_OUT/dw-guest.txt"
+  grep -E '^(PASS|FAIL) ' "$LAB_OUT/dw-guest.txt" >> "$RESULTS"
+  grep -q '^PASS dw-guest-ns-end-state' "$LAB_OUT/dw-guest.txt" || grep -q '^FAIL ' "$LAB_OUT/dw-guest.txt" \
+    || fail dw-guest "the guest's checks did not run: $(tail -3 "$LAB_OUT/dw-guest.txt" | tr '\n' ' ')"
 }
 # dg_holder: the pid of the process a hold-open request started (empty when none)
 dg_holder() { cat "$LAB_OUT/dw-holder.pid" 2>/dev/null; }
 
-# dg_check_after ATTRS.json HOLDER_PID: what the policy steps of the walk must have left, as this guest sees it
-dg_check_after() {
-  local alive=0
-  [ -n "$2" ] && kill -0 "$2" 2>/dev/null && alive=1
-  python3 - "$1" "$MNT" "$alive" > "$LAB_OUT/dw-guest-checks.txt" 2>&1 <<'PY'
-import json, sys
-a, mnt, alive = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3] == "1"
-def get(rel): return a.get(f"{mnt}/{rel}", {"missing": True})
-def line(name, ok, why): print(f"PASS {name}" if ok else f"FAIL {name}: {why}")
-d, sub, old, new = get("data"), get("data/sub"), get("data/old.tbl"), get("data/new.tbl")
-line("dw-guest-dir-flag", d.get("flag") is True and sub.get("flag") is False and old.get("flag") is False,
-     f"data/ flag {d.get('flag')} (want True), data/sub {sub.get('flag')} and data/old.tbl {old.get('flag')} (want False: existing none)")
-line("dw-guest-old-file-not-dax", old.get("dax") is False, f"data/old.tbl statx DAX {old.get('dax')} (want False)")
-line("dw-guest-new-file-dax", new.get("flag") is True and new.get("dax") is True,
-     f"data/new.tbl {new} (want flag True inherited, statx DAX True)")
-logs, held = get("logs"), get("logs/held.log")
-line("dw-guest-held-flagged", logs.get("flag") is True and held.get("flag") is True,
-     f"logs/ flag {logs.get('flag')}, logs/held.log flag {held.get('flag')} (want both True: existing all)")
-if alive:
-    line("dw-guest-held-pending", held.get("dax") is False, f"logs/held.log statx DAX {held.get('dax')} while held open (want False: not evicted)")
-else:
-    print("FAIL dw-guest-held-pending: the walk never had the guest hold logs/held.log open (no holder process)")
-PY
-  cat "$LAB_OUT/dw-guest-checks.txt"
-  grep -E '^(PASS|FAIL) ' "$LAB_OUT/dw-guest-checks.txt" >> "$RESULTS"
-}
-
-# dg_check_namespaces FREE_REGION: the namespace sequence the walk asked ndctl about (labels after-create,
-# after-reconfigure, after-destroy) and the end state against the start (dw-ndctl-before / -after)
-dg_check_namespaces() {
-  python3 - "$LAB_OUT" "$1" > "$LAB_OUT/dw-guest-namespaces.txt" 2>&1 <<'PY'
-import json, os, sys
-out, free = sys.argv[1], sys.argv[2]
-def load(label):
-    p = f"{out}/dw-ndctl-{label}.json"
-    return json.load(open(p)) if os.path.exists(p) else None
-def in_free(snap): return [n for r in snap["regions"] if r["dev"] == free for n in r["namespaces"]]
-def line(name, ok, why): print(f"PASS {name}" if ok else f"FAIL {name}: {why}")
-created, reconf, destroyed = load("after-create"), load("after-reconfigure"), load("after-destroy")
-if created is None: line("dw-guest-ns-created", False, "the walk never asked for ndctl after its create")
-else:
-    ns = in_free(created)
-    line("dw-guest-ns-created", len(ns) == 1 and ns[0]["mode"] == "devdax", f"{free} after the create: {ns} (want one devdax namespace)")
-if reconf is None: line("dw-guest-ns-reconfigured", False, "the walk never asked for ndctl after its mode change")
-else:
-    ns = in_free(reconf)
-    line("dw-guest-ns-reconfigured", len(ns) == 1 and ns[0]["mode"] == "fsdax", f"{free} after the mode change: {ns} (want one fsdax namespace)")
-if destroyed is None: line("dw-guest-ns-destroyed", False, "the walk never asked for ndctl after its destroy")
-else:
-    ns = in_free(destroyed)
-    line("dw-guest-ns-destroyed", ns == [], f"{free} after the destroy: {ns} (want none)")
-before, after = load("before"), load("after")
-key = lambda s: sorted((r["dev"], n["dev"], n["mode"], n["space"]) for r in s["regions"] for n in r["namespaces"])
-line("dw-guest-ns-end-state", before is not None and after is not None and key(before) == key(after),
-     f"namespaces at the end {key(after) if after else None} differ from the start {key(before) if before else None}")
-PY
-  cat "$LAB_OUT/dw-guest-namespaces.txt"
-  grep -E '^(PASS|FAIL) ' "$LAB_OUT/dw-guest-namespaces.txt" >> "$RESULTS"
-}

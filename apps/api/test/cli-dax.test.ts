@@ -388,6 +388,13 @@ describe('daxfleet dax against a hub and its agent: a policy on a temp directory
     expect(result.entries.map((e) => e.path)).toEqual(expect.arrayContaining([dir, ...files]));
     for (const row of rows) expect(row.split(/ +/)[1]).toBe('off');
     expect(r.stdout).toContain(`scanned ${result.scanned}: `);
+
+    // a path the agent cannot look at: its reason on stderr, exit 1
+    const proc = await daxfleet(['dax', 'inspect', FS_HOST, '/proc'], operatorEnv);
+    expect(proc.status).toBe(1);
+    expect(proc.stdout).toBe('');
+    expect(proc.stderr).toBe(`daxfleet: ${(await inspect('/proc')).error ?? '?'}\n`);
+    expect(proc.stderr).toContain('cannot do DAX');
   });
 
   it('plan a policy: the flag changes it would make, the checks, the id; executed after typing the id; flags on, files pending', async () => {

@@ -409,9 +409,14 @@ function olderPage(query: string, before: string): string {
 
 async function inspectCommand(ctx: Context, host: string, query: string): Promise<number> {
   const result = await ctx.client.request<FsDaxInspectResult>('GET', `${hostPath(host)}/fs-dax?${query}`, undefined, INSPECT_TIMEOUT_MS);
+  // the agent could not look at the path at all (gone, not on a DAX-capable filesystem): an error, exit 1
+  if (result.error !== undefined && result.entries.length === 0) {
+    if (ctx.json) print(ctx, result, () => '');
+    else process.stderr.write(`daxfleet: ${result.error}\n`);
+    return EXIT.failed;
+  }
   print(ctx, result, () => formatInspection(result));
-  // the agent could not look at the path at all (not on a DAX-capable filesystem, gone): say so in the exit code
-  return result.error !== undefined && result.entries.length === 0 ? EXIT.failed : EXIT.ok;
+  return EXIT.ok;
 }
 
 async function capacityCommand(ctx: Context): Promise<number> {

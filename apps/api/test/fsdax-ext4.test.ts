@@ -21,6 +21,7 @@ import type { DaxChangeAgentPlan, DaxChangeRequest, FsDaxEntry } from '@daxfleet
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DaxPlanParts, FsDaxPolicyRequest } from '../src/agent/dax/contract.js';
 import { fsDaxPolicyHandler, inspectFsDax } from '../src/agent/fsdax/index.js';
+import { readEntry } from '../src/agent/fsdax/entry.js';
 import { holdersByInode } from '../src/agent/fsdax/holders.js';
 import { openersOf } from '../src/agent/recovery/openers.js';
 import { holdMapped, holdOpen, stop } from './recovery-fixtures.js';
@@ -237,6 +238,12 @@ describe('filesystem DAX on a loop-mounted ext4 (no DAX device)', () => {
     const missing = await inspectFsDax({ path: path.join(mnt, 'no-such') });
     expect(missing.error).toBe(`${path.join(mnt, 'no-such')} does not exist on this host`);
     expect((await inspectFsDax({ path: 'relative/path' })).error).toMatch(/must be absolute/);
+  });
+
+  it.skipIf(skipReason !== undefined)('an entry on a filesystem without the flags ioctl (erofs; here /proc: ENOTTY) reads as flag false, not as an error', async () => {
+    expect(await readEntry('/proc/version')).toMatchObject({ kind: 'file', flag: false, effective: false });
+    expect(await readEntry('/proc/version')).not.toHaveProperty('error');
+    expect(await readEntry(path.join(mnt, 'no-such'))).toMatchObject({ kind: 'other', error: expect.stringMatching(/^ENOENT/) });
   });
 
   describe('the fs-dax-policy kind', () => {

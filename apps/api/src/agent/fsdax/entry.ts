@@ -72,6 +72,19 @@ export function fdPath(handle: FileHandle): string {
   return `/proc/self/fd/${handle.fd}`;
 }
 
+/** the ioctl does not exist on this filesystem (erofs has no FS_IOC_FSGETXATTR) */
+const NO_FLAGS = new Set(['ENOTTY', 'EOPNOTSUPP', 'ENOTSUP']);
+
+/** FS_XFLAG_DAX of an opened inode; false on a filesystem without the ioctl (its S_DAX still counts). */
+async function flagOf(p: string): Promise<boolean> {
+  try {
+    return (await getFsxattr(p)).dax;
+  } catch (err) {
+    if (NO_FLAGS.has((err as NodeJS.ErrnoException).code ?? '')) return false;
+    throw err;
+  }
+}
+
 /** Reads one path (never following a symlink at it). Errors become the entry's `error`. */
 export async function readEntry(p: string, known?: BigIntStats): Promise<RawEntry> {
   let st: BigIntStats;
@@ -85,10 +98,10 @@ export async function readEntry(p: string, known?: BigIntStats): Promise<RawEntr
   const opened = await openVerified(p, { dev: st.dev, ino: st.ino, kind: base.kind });
   if ('error' in opened) return { ...base, flag: false, error: opened.error };
   try {
-    const flags = await getFsxattr(fdPath(opened.handle));
-    if (base.kind !== 'file') return { ...base, flag: flags.dax };
+    const flag = await flagOf(fdPath(opened.handle));
+    if (base.kind !== 'file') return { ...base, flag };
     const sx = await statxDax(fdPath(opened.handle));
-    return { ...base, flag: flags.dax, ...(sx.reported ? { effective: sx.dax } : {}) };
+    return { ...base, flag, ...(sx.reported ? { effective: sx.dax } : {}) };
   } catch (err) {
     return { ...base, flag: false, error: message(err) };
   } finally {

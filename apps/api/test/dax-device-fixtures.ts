@@ -22,7 +22,11 @@ export interface RecordedDeviceHost {
   remove(): void;
 }
 
-export function recordedDeviceHost(name: string, opts: { copy?: boolean; mountinfo?: string; realProc?: boolean } = {}): RecordedDeviceHost {
+/**
+ * `meminfo`: the /proc/meminfo of the recorded host (MemTotal, MemAvailable in kB); without it the memory check
+ * cannot tell how much memory is in use.
+ */
+export function recordedDeviceHost(name: string, opts: { copy?: boolean; mountinfo?: string; realProc?: boolean; meminfo?: string } = {}): RecordedDeviceHost {
   const tmp = tempDir(`daxfleet-dax-${name}-`);
   let sysfsRoot = path.join(FIXTURES_DIR, name, 'sys');
   if (opts.copy === true) {
@@ -31,6 +35,7 @@ export function recordedDeviceHost(name: string, opts: { copy?: boolean; mountin
   }
   const procRoot = opts.realProc === true ? '/proc' : path.join(tmp.dir, 'proc');
   if (opts.realProc !== true) mkdirSync(procRoot, { recursive: true });
+  if (opts.meminfo !== undefined && opts.realProc !== true) writeFileSync(path.join(procRoot, 'meminfo'), opts.meminfo);
   const mountinfo = opts.mountinfo ?? readFileSync(path.join(FIXTURES_DIR, name, 'mounts.txt'), 'utf8');
   return {
     sysfsRoot,

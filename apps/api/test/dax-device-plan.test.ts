@@ -225,6 +225,26 @@ describe('device-DAX planners', () => {
     expect(check(plan, 'memory-offlinable')?.detail).toMatch(/ZONE_NORMAL.*EBUSY.*onlined back/);
   });
 
+  it('memory in use that cannot fit without the device: offlining is refused as certain to fail', async () => {
+    // devdax-system-ram: the guest had 2 GiB plus 3 system-ram devices of 250 MiB (one 128 MiB block online each)
+    const meminfo = (availableKib: number): string => `MemTotal:        2400000 kB\nMemFree:         ${availableKib} kB\nMemAvailable:    ${availableKib} kB\n`;
+    const tight = recordedDeviceHost('devdax-system-ram', { meminfo: meminfo(100_000) });
+    const roomy = recordedDeviceHost('devdax-system-ram', { meminfo: meminfo(1_500_000) });
+    try {
+      const refused = await planOn(tight, { kind: 'daxdev-offline', device: 'dax0.1' });
+      expect(check(refused, 'memory-offlinable')).toMatchObject({ ok: false });
+      expect(refused.refusal).toMatch(/in use but only .* would remain without dax0\.1's 1 online blocks: offlining cannot succeed/);
+      const back = await planOn(tight, { kind: 'daxdev-reconfigure', device: 'dax0.1', mode: 'devdax' });
+      expect(check(back, 'memory-offlinable')).toMatchObject({ ok: false });
+      const fine = await planOn(roomy, { kind: 'daxdev-offline', device: 'dax0.1' });
+      expect(check(fine, 'memory-offlinable')).toMatchObject({ ok: true });
+      expect(fine.refusal).toBeUndefined();
+    } finally {
+      tight.remove();
+      roomy.remove();
+    }
+  });
+
   it('online / offline when already so, or on a devdax device: refused with what to do', async () => {
     const online = await planOn(sys, { kind: 'daxdev-online', device: 'dax0.1' });
     expect(check(online, 'memory-state')).toMatchObject({ ok: false });

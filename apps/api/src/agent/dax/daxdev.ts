@@ -13,7 +13,7 @@
 import type { DaxChangeRequest, DaxDevice } from '@daxfleet/shared';
 import type { DaxChangeHandler, DaxExecutionParts, DaxPlanParts } from './contract.js';
 import {
-  bytesText, charNode, describeNodeOpeners, findDaxDevice, memoryBlocksOf, type DeviceHost, type FoundDaxDevice,
+  bytesText, charNode, describeNodeOpeners, findDaxDevice, memoryBlockSize, memoryBlocksOf, type DeviceHost, type FoundDaxDevice,
 } from './host.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,9 +39,43 @@ function memoryText(d: DaxDevice): string {
   return `${online} of ${total} memory blocks online${d.movable === undefined ? '' : d.movable ? ' (movable)' : ' (not movable)'}`;
 }
 
-/** memory-offlinable: whether the device's online memory can go offline, as far as the planner can tell. */
+/** MemTotal and MemAvailable of /proc/meminfo in bytes; undefined when unreadable */
+async function meminfo(host: DeviceHost): Promise<{ total: number; available: number } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(host.procRoot, 'meminfo'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kib = (field: string): number | undefined => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const total = kib('MemTotal');
+  const available = kib('MemAvailable');
+  return total === undefined || available === undefined ? undefined : { total, available };
+}
+
+/**
+ * memory-offlinable: whether the device's online memory can go offline, as far as the planner can tell. It fails
+ * only where failure is certain: the memory in use (MemTotal - MemAvailable, which leaves out reclaimable cache and
+ * so undercounts) does not fit in what remains without the device's online blocks. Otherwise it passes and says
+ * what may still make offlining fail.
+ */
 async function offlinableCheck(host: DeviceHost, d: DaxDevice, checks: Checks): Promise<void> {
   const blocks = await memoryBlocksOf(host.sysfsRoot, d);
+  const mem = await meminfo(host);
+  const blockSize = await memoryBlockSize(host.sysfsRoot);
+  const onlineCount = blocks?.filter((b) => b.state.startsWith('online')).length ?? d.online_memblocks ?? 0;
+  if (mem !== undefined && blockSize !== undefined) {
+    const removed = Math.min(onlineCount * blockSize, mem.total);
+    const used = mem.total - mem.available;
+    if (used > mem.total - removed) {
+      checks.add('memory-offlinable', false, `${bytesText(used)} of memory is in use but only ${bytesText(mem.total - removed)} would ` +
+        `remain without ${d.chardev}'s ${onlineCount} online blocks: offlining cannot succeed; free memory first`);
+      return;
+    }
+  }
   if (blocks === undefined) {
     checks.add('memory-offlinable', true, `the memory blocks of ${d.chardev} cannot be read: offlining may fail (EBUSY); ` +
       'if a block refuses, the blocks already offlined are onlined back and the change fails');

@@ -322,18 +322,20 @@ describe('filesystem DAX on a loop-mounted ext4 (no DAX device)', () => {
       for (const p of ['d1/f3.bin', 'd2']) expect((await getFsxattr(path.join(dir, p))).dax).toBe(true);
     });
 
-    it.skipIf(skipReason !== undefined)('execute skips a path that is another inode than when planned, and says so', async () => {
+    it.skipIf(skipReason !== undefined)('execute skips a path that is gone or another inode than when planned, and says so', async () => {
       const dir = tree('replaced');
       const request = { kind: 'fs-dax-policy', path: dir, dax: true, existing: 'all' } as const;
       const plan = await planFor(request);
       rmSync(path.join(dir, 'f2.bin'));
       mkdir(dir, 'spacer'); // keeps the new file from reusing the freed inode number
       writeFileSync(path.join(dir, 'f2.bin'), 'new');
+      rmSync(path.join(dir, 'd1/f3.bin'));
       const result = await fsDaxPolicyHandler.execute(request, asAgentPlan(plan));
       expect(result.steps[2]).toMatchObject({ status: 'done' });
-      expect(result.steps[2]?.detail).toBe(`2 of 3 done; skipped (changed since the plan): ${path.join(dir, 'f2.bin')}: another inode has this name since the plan`);
+      expect(result.steps[2]?.detail).toBe(`1 of 3 done; skipped (changed since the plan): ${path.join(dir, 'd1/f3.bin')}: ` +
+        `it is gone or no longer that file (ENOENT); ${path.join(dir, 'f2.bin')}: another inode has this name now`);
       expect(result.verification[0]).toMatchObject({ id: 'flags-set', ok: false });
-      expect(result.error).toBe('1 of 6 paths were skipped: they are other inodes than when planned; the other 5 flags were changed');
+      expect(result.error).toBe('2 of 6 paths were skipped: they are gone or other inodes than when planned; the other 4 flags were changed');
       expect((await getFsxattr(path.join(dir, 'f2.bin'))).dax).toBe(false);
     });
 

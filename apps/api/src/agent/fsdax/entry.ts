@@ -46,23 +46,36 @@ function message(err: unknown): string {
  * (st_dev + st_ino of an earlier lstat). Undefined plus why when it is not.
  */
 export async function openVerified(p: string, expected: { dev: bigint; ino: bigint; kind: EntryKind }):
-  Promise<{ handle: FileHandle } | { error: string }> {
+  Promise<{ handle: FileHandle } | { error: string; changed?: true }> {
   let handle: FileHandle;
   try {
     // O_NOATIME: looking must not touch atime (root may use it on any file)
     handle = await open(p, OPEN_FLAGS | constants.O_NOATIME);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return { error: message(err) };
-    try {
-      handle = await open(p, OPEN_FLAGS);
-    } catch (again) {
-      return { error: message(again) };
+    let failure = err as NodeJS.ErrnoException;
+    if (failure.code === 'EPERM') {
+      try {
+        handle = await open(p, OPEN_FLAGS);
+        return await checked(handle, expected);
+      } catch (again) {
+        failure = again as NodeJS.ErrnoException;
+      }
     }
+    // gone, or a symlink now (O_NOFOLLOW): not the inode that was looked at
+    if (failure.code === 'ENOENT' || failure.code === 'ELOOP' || failure.code === 'ENOTDIR') {
+      return { error: `it is gone or no longer that ${expected.kind === 'dir' ? 'directory' : 'file'} (${failure.code})`, changed: true };
+    }
+    return { error: message(failure) };
   }
+  return checked(handle, expected);
+}
+
+async function checked(handle: FileHandle, expected: { dev: bigint; ino: bigint; kind: EntryKind }):
+  Promise<{ handle: FileHandle } | { error: string; changed: true }> {
   const st = await handle.stat({ bigint: true });
   if (st.dev !== expected.dev || st.ino !== expected.ino || kindOf(st) !== expected.kind) {
     await handle.close();
-    return { error: 'it was replaced while being read (another inode now has this name)' };
+    return { error: 'another inode has this name now', changed: true };
   }
   return { handle };
 }
@@ -111,12 +124,12 @@ export async function readEntry(p: string, known?: BigIntStats): Promise<RawEntr
 
 /**
  * Sets or clears FS_XFLAG_DAX on the inode `expected` at `p` (never through a symlink). Resolves to the flag the
- * filesystem kept, or why nothing was set ('replaced': the name now is another inode).
+ * filesystem kept, or why nothing was set (`changed`: the name is gone, a symlink, or another inode now).
  */
 export async function setFlagVerified(p: string, expected: { dev: bigint; ino: bigint; kind: EntryKind }, dax: boolean):
-  Promise<{ before: boolean; after: boolean } | { error: string; replaced?: true }> {
+  Promise<{ before: boolean; after: boolean } | { error: string; changed?: true }> {
   const opened = await openVerified(p, expected);
-  if ('error' in opened) return { error: opened.error, ...(opened.error.startsWith('it was replaced') ? { replaced: true as const } : {}) };
+  if ('error' in opened) return opened;
   try {
     const before = (await getFsxattr(fdPath(opened.handle))).dax;
     if (before === dax) return { before, after: before };

@@ -238,14 +238,15 @@ export function makeFsDaxPolicyHandler(host: FsDaxHost = {}): DaxChangeHandler<F
         const again = await collect(request, host);
         if ('changes' in again) changes = again.changes.map(publicChange);
       }
-      const groups = { self: { done: 0, failed: [] as string[], skipped: [] as string[] }, dirs: { done: 0, failed: [] as string[], skipped: [] as string[] }, files: { done: 0, failed: [] as string[], skipped: [] as string[] } };
+      const tally = (): { done: number; failed: string[]; skipped: string[] } => ({ done: 0, failed: [], skipped: [] });
+      const groups = { self: tally(), dirs: tally(), files: tally() };
       const applied: FsDaxFlagChange[] = [];
       let changed = 0;
       for (const c of changes) {
         const g = groups[groupOf(c, root)];
         const result = await setFlagVerified(c.path, { dev, ino: BigInt(c.inode), kind: c.kind }, c.flag_after);
         if ('error' in result) {
-          (result.replaced === true ? g.skipped : g.failed).push(`${c.path}: ${result.replaced === true ? 'another inode has this name since the plan' : result.error}`);
+          (result.changed === true ? g.skipped : g.failed).push(`${c.path}: ${result.error}`);
           continue;
         }
         if (result.after !== c.flag_after) {
@@ -279,7 +280,7 @@ export function makeFsDaxPolicyHandler(host: FsDaxHost = {}): DaxChangeHandler<F
       const error = failedCount > 0
         ? `${failedCount} of ${changes.length} flag changes failed (${Object.values(groups).flatMap((g) => g.failed)[0] ?? ''}); the other ${changed} were made and stay`
         : skippedCount > 0
-          ? `${skippedCount} of ${changes.length} paths were skipped: they are other inodes than when planned; the other ${changed} flags were changed`
+          ? `${skippedCount} of ${changes.length} paths were skipped: they are gone or other inodes than when planned; the other ${changed} flags were changed`
           : verification.checks.some((c) => !c.ok) ? 'verification failed: see the checks' : undefined;
       return {
         steps: stepResults, verification: verification.checks, after, changed, pending,

@@ -8,7 +8,9 @@
  * mounted (nothing changes), a devdax device held open by `sleep 600 < /dev/daxX.Y` (named by pid), and a digest
  * that no longer matches because the memory went offline (daxctl) between plan and execute.
  *
- * The guest prints one marker line of JSON; every assertion is made here, on the host.
+ * The guest prints one marker line of JSON (with how long each plan and execute took); every assertion is made here,
+ * on the host. Measured: 90 s of guest node time at a host load average of ~22 on 2 cores (each `ndctl list` 3 s
+ * there), 105 s at ~16; the QEMU boot adds ~20-30 s.
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -58,16 +60,6 @@ try {
   sh('ndctl', 'disable-region', 'all'); sh('ndctl', 'init-labels', '-f', 'all'); sh('ndctl', 'enable-region', 'all');
   out.free0 = region(r0).available_size;
   out.timings.setup = Date.now() - t0;
-  // what one plan costs here (TCG): a scan, and a walk of /proc for the holders of one device
-  let t = Date.now();
-  await native.scanInventory({ sysfsRoot: '/sys', health: false });
-  out.costs = { scanMs: Date.now() - t };
-  t = Date.now();
-  await dax.deviceOpeners('/proc', [{ name: 'null', dev: '1:3', rdev: 259 }]);
-  out.costs.openersMs = Date.now() - t;
-  t = Date.now();
-  ndctl('namespace0.0');
-  out.costs.ndctlListMs = Date.now() - t;
 
   const raw = await change({ kind: 'namespace-create', region: r0, mode: 'raw', size: 512 << 20, name: 'walk' });
   const ns = raw.ack.result?.after?.dev;
@@ -137,7 +129,6 @@ interface LabResult {
   free0: number;
   steps: Record<string, Change & Json>;
   timings: Record<string, number>;
-  costs?: Record<string, number>;
   seconds: number;
   aborted?: string;
 }
@@ -172,7 +163,7 @@ describe.skipIf(unavailable !== undefined)(`DAX changes through the agent's disp
     });
     expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);
     r = jsonAfter<LabResult>(run.output, MARKER);
-    console.log(`dax-device guest: ${r.seconds} s in node; timings (ms): ${JSON.stringify(r.timings)}; costs (ms): ${JSON.stringify(r.costs)}; ` +
+    console.log(`dax-device guest: ${r.seconds} s in node; timings (ms): ${JSON.stringify(r.timings)}; ` +
       `plan/execute (ms): ${JSON.stringify(Object.fromEntries(Object.entries(r.steps).map(([k, v]) => [k, v.ms])))}`);
     expect(r.aborted, JSON.stringify(Object.keys(r.steps))).toBeUndefined();
   }, 420_000);

@@ -27,11 +27,14 @@ const CLOSED = 'host-b';
 const SILENT = 'host-c';
 /** enrolled, reported, but without an agent URL */
 const NO_URL = 'host-d';
+/** its agent's URL is a listener that reads the command and closes the connection without answering */
+const HANGS_UP = 'host-e';
 
 let hub: TestHub;
 let inventory: Inventory;
 let silent: Server;
 const silentSockets = new Set<Socket>();
+let hangUp: Server;
 let viewer = '';
 let operator = '';
 
@@ -95,12 +98,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const silentPort = (silent.address() as { port: number }).port;
+  hangUp = createServer((socket) => { socket.once('data', () => socket.destroy()); });
+  await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve));
+  const hangUpPort = (hangUp.address() as { port: number }).port;
   hub = await withEnv({ DAXFLEET_DAX_SWEEP_MS: '100' }, () => startTestHub());
   viewer = await hub.tokenFor('viewer');
   operator = await hub.tokenFor('operator');
   inventory = await fixtureInventory('four-dimm-mixed');
   const urls: Array<[string, string | undefined]> = [
     [CLOSED, 'http://127.0.0.1:9'], [SILENT, `http://127.0.0.1:${silentPort}`], [NO_URL, undefined],
+    [HANGS_UP, `http://127.0.0.1:${hangUpPort}`],
   ];
   for (const [hostId, url] of urls) {
     const { agent_credential } = await issueAgentCredential(hub.server.prisma, hostId);
@@ -116,6 +123,7 @@ afterAll(async () => {
   await hub?.close();
   for (const socket of silentSockets) socket.destroy();
   await new Promise((resolve) => silent?.close(resolve));
+  await new Promise((resolve) => hangUp?.close(resolve));
 });
 
 describe('change ids', () => {
@@ -324,14 +332,23 @@ describe('execute: what the hub decides before sending', () => {
     expect(interrupted.status).toBe('interrupted');
     expect(interrupted.executed_at).toBeDefined();
     expect(interrupted.result).toMatchObject({ outcome: 'failed', executed_by: 'token:op', steps: [] });
-    expect(interrupted.result?.error).toMatch(/did not answer within 0.5 s: it may have made the change/);
+    expect(interrupted.result?.error).toMatch(/did not answer within 0.5 s: it may still be running the command\. The host's next inventory/);
     expect(interrupted.result?.error).toContain(`GET /api/v1/hosts/${SILENT}/inventory`);
     // never planned again: it cannot run twice
     const again = await execute(change.id, change.plan.digest);
     expect(again.json.code).toBe('DAXFLEET_ERR_DAX_ALREADY_EXECUTED');
     const results = (await audit('dax.result')).filter((e) => e.target === `change:${change.id}`);
     expect(results).toEqual([expect.objectContaining({ actor: 'op', result: 'failure' })]);
-    expect(results[0]!.detail).toMatch(/^interrupted: the agent did not answer/);
+    expect(results[0]!.detail).toMatch(/^interrupted: the agent of host host-c at http:\/\/127\.0\.0\.1:\d+ did not answer within 0.5 s/);
+  });
+
+  it('an agent that closes the connection before answering may have run it: interrupted, never planned again', async () => {
+    const change = await storeChange({ hostId: HANGS_UP });
+    const res = await execute(change.id, change.plan.digest);
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe('interrupted');
+    expect(res.json.result?.error).toMatch(/the connection to the agent broke before its answer \(.+cannot be reached \((UND_ERR_SOCKET|ECONNRESET)\).+\): it may have made the change/);
+    expect((await execute(change.id, change.plan.digest)).json.code).toBe('DAXFLEET_ERR_DAX_ALREADY_EXECUTED');
   });
 
   it('the sweep ends a change a stopped hub left executing (interrupted, audited)', async () => {

@@ -16,6 +16,7 @@ import {
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
+import { allowSlowAnswer } from '../slow-answer.js';
 import { DaxChangeUnsupportedError, type DaxChangeService } from './dax/dispatcher.js';
 import type { RecoveryExecutor } from './recovery/execute.js';
 import { startScrub } from './scrub.js';
@@ -36,6 +37,9 @@ export interface AgentCommandTarget {
   /** plans and executes DAX changes and inspects filesystem DAX; without it those commands are refused (read per command) */
   daxChanges?: DaxChangeService;
 }
+
+/** the socket of a DAX command may stay idle this long (the hub waits 120 s for the answer) */
+const SLOW_COMMAND_SOCKET_MS = 130_000;
 
 /** a recovery-execute / dax-change-execute carries a whole request and a digest: more than the 4 KiB the others need */
 export const COMMAND_BODY_LIMIT = 16 * 1024;
@@ -117,6 +121,8 @@ const agentCommandRoutes: FastifyPluginAsyncTypebox<{ target: AgentCommandTarget
   }, async (request, reply) => {
     const command = request.body;
     request.log.info({ command: command.type, id: command.id }, 'running signed command from the hub');
+    // a DAX change is answered once it ran and was verified, within the hub's 120 s: past the 60 s idle timeout
+    if (command.type.startsWith('dax-') || command.type === 'fs-dax-inspect') allowSlowAnswer(request, SLOW_COMMAND_SOCKET_MS);
     if (command.type === 'recovery-plan' || command.type === 'recovery-execute') {
       const recovery = opts.target.recovery;
       if (recovery === undefined) {

@@ -12,6 +12,9 @@ import { COMMANDS_PATH, commandHeaders } from './command-signing.js';
 import { refusalOf } from './senders.js';
 
 const COMMAND_TIMEOUT_MS = 60_000;
+/** fetch's socket errors once a connection was made: the command may have been delivered (unlike ECONNREFUSED) */
+const ANSWER_LOST_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+
 /**
  * Commands that answer only once their work is done take longer: dax-change-execute runs the change, then a fresh
  * scan to verify it, before answering (the agent keeps within this); a policy plan and an inspection walk a subtree
@@ -37,6 +40,17 @@ export class AgentCommandTimeoutError extends ApiError {
   }
 }
 
+/**
+ * The connection broke once made (reset, or closed before the answer): the command may have been delivered and run.
+ * The same 502 as an unreachable agent; a caller that must never run a command twice treats it like a timeout.
+ */
+export class AgentAnswerLostError extends ApiError {
+  constructor(message: string) {
+    super('DAXFLEET_ERR_AGENT_UNREACHABLE', message);
+    this.name = 'AgentAnswerLostError';
+  }
+}
+
 export interface CommandDestination {
   hostId: string;
   /** the agent's reported listen URL (or --advertise-url) */
@@ -57,7 +71,8 @@ export function newCommandId(): string {
 
 /**
  * Sends a signed command; resolves with the agent's answer (parsed JSON) once the agent ran it, throws
- * AGENT_UNREACHABLE (AgentCommandTimeoutError when no answer came within the command's timeout) or AGENT_REFUSED.
+ * AGENT_UNREACHABLE (AgentCommandTimeoutError when no answer came within the command's timeout, AgentAnswerLostError
+ * when the connection broke once made) or AGENT_REFUSED.
  */
 export async function sendAgentCommand(
   dest: CommandDestination, command: AgentCommand, opts: { timeoutMs?: number } = {},
@@ -87,8 +102,10 @@ export async function sendAgentCommand(
       }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new ApiError('DAXFLEET_ERR_AGENT_UNREACHABLE', `the agent of host ${dest.hostId} at ${dest.agentUrl} ` +
-        `cannot be reached (${why}): check that it runs and that the hub can reach that address (--advertise-url)`);
+      const message = `the agent of host ${dest.hostId} at ${dest.agentUrl} cannot be reached (${why}): check that ` +
+        'it runs and that the hub can reach that address (--advertise-url)';
+      if (cause?.code !== undefined && ANSWER_LOST_CODES.has(cause.code)) throw new AgentAnswerLostError(message);
+      throw new ApiError('DAXFLEET_ERR_AGENT_UNREACHABLE', message);
     }
   }
   if (status !== 202) {

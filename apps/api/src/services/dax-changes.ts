@@ -23,7 +23,7 @@ import type { FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import type { DaxChange as DaxChangeRow, Prisma } from '../../generated/prisma/index.js';
 import {
-  AgentCommandTimeoutError, commandDestination, commandTimeoutMs, newCommandId, sendAgentCommand,
+  AgentAnswerLostError, AgentCommandTimeoutError, commandDestination, commandTimeoutMs, newCommandId, sendAgentCommand,
 } from '../agent/command-sender.js';
 import type { PrismaClient } from '../db/client.js';
 import { ApiError } from '../errors.js';
@@ -292,8 +292,8 @@ export function resultSummary(result: DaxChangeResult): string {
  * signed dax-change-execute command and waits for the result (120 s). The agent plans again and runs only when its
  * digest is the same and the plan is executable: else the change becomes refused with the agent's fresh plan (409
  * DAX_HOST_CHANGED); another change running on the host leaves it planned (409 DAX_BUSY). When the command cannot
- * be delivered or is refused, it goes back to planned (502); when no answer comes in time, it becomes interrupted
- * (200, result.error says so: the agent may have run it, the host's next scan shows).
+ * be delivered or is refused, it goes back to planned (502); when no answer comes in time or the connection closes
+ * before it, it becomes interrupted (200, result.error says so: the agent may have run it, the next scan shows).
  */
 export async function executeDaxChange(fastify: FastifyInstance, input: ExecuteChangeInput): Promise<DaxChange> {
   const prisma = fastify.prisma;
@@ -370,9 +370,13 @@ export async function executeDaxChange(fastify: FastifyInstance, input: ExecuteC
       executed_by: executedBy.slice(0, 200),
     }, { timeoutMs });
   } catch (err) {
-    if (err instanceof AgentCommandTimeoutError) {
-      return interrupt(`the agent did not answer within ${timeoutMs / 1000} s: it may have made the change or part ` +
-        `of it; the host's next inventory (GET /api/v1/hosts/${row.hostId}/inventory) shows its state. Plan again from there`);
+    if (err instanceof AgentCommandTimeoutError || err instanceof AgentAnswerLostError) {
+      // no answer in time, or the connection broke before it: the agent may have made the change or part of it
+      const why = err instanceof AgentAnswerLostError
+        ? `the connection to the agent broke before its answer (${err.message}): it may have made the change or part of it`
+        : err.message;
+      return interrupt(`${why}. The host's next inventory (GET /api/v1/hosts/${row.hostId}/inventory) shows its state: ` +
+        'plan again from there');
     }
     await settle(backToPlanned);
     throw err;

@@ -10,6 +10,7 @@ import {
 import { Type } from 'typebox';
 import { callerOf } from '../../../../plugins/app/auth.js';
 import { closed, errorResponses } from '../../../../schemas.js';
+import { allowSlowAnswer } from '../../../../slow-answer.js';
 import {
   DEFAULT_CHANGE_LIST_LIMIT, executeDaxChange, getDaxChange, listDaxChanges,
 } from '../../../../services/dax-changes.js';
@@ -25,6 +26,9 @@ export const DaxChangeQuerySchema = Type.Object({
   /** opaque cursor from next_before */
   before: Type.Optional(Type.String({ maxLength: 128, description: 'next_before of the previous page' })),
 });
+
+/** the hub waits up to 120 s for the agent's answer to a DAX command; its client's socket must outlast that */
+export const SLOW_ANSWER_MS = 150_000;
 
 export const DaxChangeIdParamsSchema = Type.Object({
   changeId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
@@ -81,7 +85,8 @@ const daxRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         'planned and the answer is 409 DAXFLEET_ERR_DAX_BUSY (execute it again). Otherwise the agent runs the steps, ' +
         'verifies them by a fresh scan and answers: 200 with status verified or failed and the result. When the ' +
         'agent cannot be reached or refuses the command the change goes back to planned (502). When it does not ' +
-        'answer within 120 s the answer is 200 with status interrupted and result.error saying so: the agent may ' +
+        'answer within 120 s, or closes the connection before answering, the answer is 200 with status ' +
+        'interrupted and result.error saying so: the agent may ' +
         'have made the change, the host\'s next inventory shows its state. Audited as dax.execute, and dax.result ' +
         '(the outcome and the verification) once the result is known.',
       params: DaxChangeIdParamsSchema,
@@ -91,6 +96,7 @@ const daxRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const caller = callerOf(request);
     request.auditTarget = `change:${request.params.changeId}`;
+    allowSlowAnswer(request, SLOW_ANSWER_MS);
     return executeDaxChange(fastify, {
       changeId: request.params.changeId, digest: request.body.digest, caller: { kind: caller.kind, name: caller.name },
       sourceIp: request.ip,

@@ -16,7 +16,8 @@ import {
   createDaxChange, DEFAULT_CHANGE_LIST_LIMIT, inspectHostFsDax, listDaxChanges,
 } from '../../../../services/dax-changes.js';
 import { requireHost } from '../../../../services/ledger.js';
-import { DaxChangeQuerySchema } from '../dax/index.js';
+import { allowSlowAnswer } from '../../../../slow-answer.js';
+import { DaxChangeQuerySchema, SLOW_ANSWER_MS } from '../dax/index.js';
 
 const CHANGE_BODY_LIMIT = 16 * 1024;
 
@@ -48,6 +49,7 @@ const hostDaxRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   }, async (request, reply) => {
     const caller = callerOf(request);
+    allowSlowAnswer(request, SLOW_ANSWER_MS);
     const change = await createDaxChange(fastify, {
       hostId: request.params.hostId, request: request.body.request, createdBy: `${caller.kind}:${caller.name}`,
       ...(request.body.ttl_seconds !== undefined ? { ttlSeconds: request.body.ttl_seconds } : {}),
@@ -95,7 +97,10 @@ const hostDaxRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: FsDaxInspectRequestSchema,
       response: { 200: FsDaxInspectResultSchema, ...errorResponses(400, 401, 403, 404, 409, 500, 502) },
     },
-  }, async (request) => inspectHostFsDax(fastify, request.params.hostId, request.query));
+  }, async (request) => {
+    allowSlowAnswer(request, SLOW_ANSWER_MS);
+    return inspectHostFsDax(fastify, request.params.hostId, request.query);
+  });
 };
 
 export default hostDaxRoutes;

@@ -65,7 +65,7 @@ test.describe('a viewer', () => {
     await expect(user.getByText(USERS.viewer.username, { exact: true })).toBeVisible();
     await expect(user.getByText('viewer', { exact: true })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Rescan now' })).toHaveCount(0);
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText(['Fleet', 'Media errors', 'Recovery']);
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText(['Fleet', 'Media errors', 'Recovery', 'Capacity']);
 
     await page.goto(`${hubUrl()}/admin/users`);
     await expect(page.getByRole('region', { name: 'You need the admin role' })).toContainText('with the viewer role');
@@ -83,7 +83,7 @@ test.describe('an operator', () => {
   test('asks a host to rescan now and sees it accepted', async ({ page }) => {
     await page.goto(`${hubUrl()}/hosts/${host.hostId}`);
     await expect(page.getByRole('heading', { level: 1, name: host.hostname })).toBeVisible();
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText(['Fleet', 'Media errors', 'Recovery']);
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link')).toHaveText(['Fleet', 'Media errors', 'Recovery', 'Capacity']);
     await page.getByRole('button', { name: 'Rescan now' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Rescan accepted' })).toBeVisible();
     await expect(page.getByRole('alert')).toHaveCount(0);

@@ -66,10 +66,10 @@ export function NamespaceTable({ inventory, onStart }: { inventory: Inventory; o
             <td>{namespace.blockdev !== undefined ? <code>/dev/{namespace.blockdev}</code>
               : (namespace.daxregion?.devices ?? []).map((device) => <code key={device.chardev}>/dev/{device.chardev} </code>)}</td>
             <td>{namespace.state === 'enabled' ? 'enabled' : <Badge tone="warning">disabled</Badge>}</td>
-            <td className="actions">
+            <td><div className="actions">
               <button type="button" className="button" aria-label={`Change mode of ${namespace.dev}`} onClick={() => onStart('namespace-reconfigure', namespace.dev)}>Change mode…</button>
               <button type="button" className="button button--danger" aria-label={`Destroy ${namespace.dev}`} onClick={() => onStart('namespace-destroy', namespace.dev)}>Destroy…</button>
-            </td>
+            </div></td>
           </tr>
         ))}
       </tbody>
@@ -103,7 +103,7 @@ export function DaxDeviceChangeTable({ inventory, onStart }: { inventory: Invent
                 : 'n/a'}</td>
               <td>{device.align === undefined ? absent : <Bytes value={device.align} />}</td>
               <td>{device.state ?? absent}</td>
-              <td className="actions">
+              <td><div className="actions">
                 {systemRam
                   ? (
                     <>
@@ -113,7 +113,7 @@ export function DaxDeviceChangeTable({ inventory, onStart }: { inventory: Invent
                     </>
                   )
                   : <button type="button" className="button" aria-label={`Change ${device.chardev} to system-ram`} onClick={() => onStart('daxdev-reconfigure', device.chardev)}>To system-ram…</button>}
-              </td>
+              </div></td>
             </tr>
           );
         })}

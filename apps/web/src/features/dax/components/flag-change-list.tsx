@@ -34,8 +34,8 @@ export function FlagChangeList({ changes, total, pageSize = FLAG_CHANGES_PAGE_SI
                   <tr key={`${change.path}:${change.inode}`}>
                     <td><code>{change.path}</code></td>
                     <td>{change.kind}</td>
-                    <td>{onOff(change.flag_before)} → {onOff(change.flag_after)}</td>
-                    <td>{change.kind === 'dir' ? 'n/a' : `${onOff(change.effective_before)} → ${onOff(change.effective_after)}`}</td>
+                    <td className="dax-nowrap">{onOff(change.flag_before)} → {onOff(change.flag_after)}</td>
+                    <td className="dax-nowrap">{change.kind === 'dir' ? 'n/a' : `${onOff(change.effective_before)} → ${onOff(change.effective_after)}`}</td>
                     <td>{change.pending_reason === undefined ? '' : pendingReasonText(change.pending_reason)}</td>
                   </tr>
                 ))}

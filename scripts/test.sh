@@ -5,13 +5,14 @@
 # (Playwright). Every stage runs even when an earlier one failed;
 # the exit code is non-zero if any failed, and the last line counts the tests of all stages.
 #
-# Scheduling: after the type check the stages run in three lanes at the same time (TEST_LANES=2: the two guest
-# lanes one after the other; TEST_LANES=1: every stage in turn). Two lanes boot QEMU guests: dax-native's tests
-# then apps/api's *.lab.test.ts (in that order: dax-native's native.nfit.test.ts builds nfit_test, which apps/api's
-# recovery lab test needs), and lab/test.sh. The host lane runs the rest (hubs, CLIs and browsers on this
-# machine). The host tests mostly wait on sockets, timers and child processes, and vitest runs one file at a time
-# on 2 cores: one stage after the other left much of the machine idle. Each stage's output is printed as one block
-# when it ends, with its wall and CPU time (compare the two to see how busy a stage keeps the machine).
+# Scheduling: after the type check the stages run in two lanes at the same time (TEST_LANES=2, the default). The
+# guest lane boots QEMU guests: dax-native's tests, apps/api's *.lab.test.ts, then lab/test.sh (in that order:
+# dax-native's native.nfit.test.ts builds nfit_test, which apps/api's recovery lab test needs). The host lane runs
+# the rest (hubs, CLIs and browsers on this machine), which mostly waits on sockets, timers and child processes;
+# vitest runs one file at a time on 2 cores. TEST_LANES=3 also gives lab/test.sh a lane of its own (more overlap,
+# but its guests have fixed timeouts, 240 s each, which they overran on a heavily loaded machine); TEST_LANES=1
+# runs every stage in turn. Each stage's output is printed as one block when it ends, with its wall and CPU time
+# (their ratio says how busy the stage kept the machine).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --for test || { echo "test.sh: setup failed" >&2; exit 1; }
@@ -76,7 +77,7 @@ host_lane() {
 }
 
 lanes=()
-case ${TEST_LANES:-3} in
+case ${TEST_LANES:-2} in
   1) host_lane; guest_lane; lab_lane ;;
   2) { guest_lane; lab_lane; } & lanes=($!); host_lane ;;
   3) guest_lane & lanes=($!); lab_lane & lanes+=($!); host_lane ;;

@@ -184,7 +184,8 @@ describe.skipIf(unavailable !== undefined)(`filesystem DAX in the pmem lab${unav
     expect(run.status, `guest failed:\n${outputTail(run.output)}`).toBe(0);
     result = jsonAfter(run.output, MARKER);
     console.log(`fsdax lab guest: ext4 ${result.ms.ext4} ms ${JSON.stringify(result.ext4.phases)}, xfs ${result.ms.xfs} ms ` +
-      `${JSON.stringify(result.xfs.phases)}, total ${result.ms.total} ms (setup ${result.ms.setup}, imports ${result.ms.import})`);
+      `${JSON.stringify(result.xfs.phases)}, total ${result.ms.total} ms (setup ${result.ms.setup}, imports ${result.ms.import}); ` +
+      `drop_caches needed after the holder ended: ext4 ${result.ext4.pending.afterDrop !== undefined}, xfs ${result.xfs.pending.afterDrop !== undefined}`);
   }, 420_000);
 
   for (const fstype of ['ext4', 'xfs'] as const) {

@@ -119,6 +119,32 @@ describe('the result of a DAX change', { timeout: 15_000 }, () => {
     expect(screen.queryByRole('region', { name: 'Execute' })).toBeNull();
   });
 
+  it('a verified policy shows each path after the change, pending ones with why', async () => {
+    const policy = policyPlanned(1);
+    hub('operator', () => ({
+      ...policy, status: 'verified', executed_at: new Date().toISOString(),
+      result: {
+        ...verified().result!, changed: 2, pending: 1,
+        verification: [{ id: 'flags-set', ok: true, detail: 'all 2 flags read back as planned' }],
+        after: {
+          entries: [
+            { path: '/mnt/pmem/db', kind: 'dir', inode: 12, flag: true, state: 'n/a' },
+            { path: '/mnt/pmem/db/file0000', kind: 'file', inode: 100, flag: true, effective: false, requested: true, state: 'pending', reason: 'not-evicted', holders: [{ pid: 77, command: 'redis' }] },
+          ],
+          scanned: 2, truncated: false, counts: { dax: 0, 'not-dax': 0, pending: 1, 'n/a': 1 }, inspected_at: new Date().toISOString(),
+        },
+      },
+    }));
+    renderApp(`/dax/changes/${CHANGE_ID}`);
+    const result = await screen.findByRole('region', { name: 'Result' });
+    expect(result.textContent).toContain('2 flags changed. 1 file is pending');
+    const after = within(result).getByRole('table', { name: 'After the change' });
+    expect(within(after).getByLabelText('State of /mnt/pmem/db/file0000').textContent).toBe('pending');
+    expect(within(after).getByRole('list', { name: 'Holders of /mnt/pmem/db/file0000' }).textContent).toBe('pid 77 (redis)');
+    const flagRow = within(screen.getByRole('table', { name: 'Before and expected' })).getAllByRole('row')[1]!;
+    expect(flagRow.textContent).toBe('flagfalsetruetrue');
+  });
+
   it('failed: the error, the failed step and check', async () => {
     hub('operator', () => failed());
     renderApp(`/dax/changes/${CHANGE_ID}`);

@@ -92,9 +92,13 @@ function fieldsOf(value: unknown): Record<string, unknown> | undefined {
  */
 export function BeforeExpected({ plan, after }: { plan: DaxChangeAgentPlan; after?: unknown }) {
   const before = fieldsOf(plan.before);
-  const afterFields = fieldsOf(after);
   const expected = plan.expected ?? {};
   const keys = Object.keys(expected);
+  // a policy's after is an inspection of the path: its first entry is the path itself
+  const afterObject = fieldsOf(after);
+  const afterEntries = afterObject?.entries;
+  const afterCandidate = Array.isArray(afterEntries) ? fieldsOf(afterEntries[0]) : afterObject;
+  const afterFields = afterCandidate !== undefined && keys.some((key) => key in afterCandidate) ? afterCandidate : undefined;
   return (
     <section aria-label="Before and expected" className="panel">
       <h2>Before → expected</h2>

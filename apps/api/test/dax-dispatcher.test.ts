@@ -143,6 +143,24 @@ describe('dispatcher over a policy handler', () => {
     expect((await service.execute(executeCommand(POLICY, digest))).executed).toBe(true);
   });
 
+  it('the schema defaults are applied before planning: with or without existing: \'none\' is the same plan and digest', async () => {
+    const seen: FsDaxPolicyRequest[] = [];
+    const handler = policyHandler({ before: 0 });
+    const service = new DaxChangeService({
+      handlers: { 'fs-dax-policy': { ...handler, plan: (request) => { seen.push(request); return handler.plan(request); } } },
+    });
+    const implied = { ...POLICY };
+    const plan = await service.plan(implied);
+    expect(seen[0]).toEqual({ ...POLICY, existing: 'none' });
+    expect(plan.request).toEqual({ ...POLICY, existing: 'none' });
+    expect(implied).toEqual(POLICY); // the caller's request is left as it was
+    expect((await service.plan({ ...POLICY, existing: 'none' })).digest).toBe(plan.digest);
+    expect((await service.plan({ ...POLICY, existing: 'all' })).digest).not.toBe(plan.digest);
+    // a hub that sends the request as the operator typed it executes against a plan made with the defaults spelled out
+    const ack = await service.execute(executeCommand(POLICY, plan.digest));
+    expect(ack).toMatchObject({ executed: true, result: { outcome: 'verified' } });
+  });
+
   it('a kind the agent has no handler for is refused with a message saying so', async () => {
     const service = new DaxChangeService({ handlers: {} });
     await expect(service.plan(POLICY)).rejects.toThrow(/cannot plan fs-dax-policy changes/);
@@ -166,6 +184,19 @@ describe('dispatcher over the device kinds (recorded tree, nothing reaches the n
     expect(ack.refusal).toMatch(/host changed.*digest/);
     expect(ack.dax_plan?.digest).not.toBe(reviewed.digest);
     expect(ack.dax_plan?.expected?.region_available_size).toBe(64 * MiB);
+    expect(nativeCalls).toEqual([]);
+  });
+
+  it('daxdev-online and daxdev-reconfigure plan to one digest whether online / movable are implied or spelled out', async () => {
+    const service = new DaxChangeService({ handlers: deviceHandlers(copy.host, native) });
+    const online = await service.plan({ kind: 'daxdev-online', device: 'dax1.2' });
+    expect(online.request).toEqual({ kind: 'daxdev-online', device: 'dax1.2', movable: true });
+    expect((await service.plan({ kind: 'daxdev-online', device: 'dax1.2', movable: true })).digest).toBe(online.digest);
+    expect((await service.plan({ kind: 'daxdev-online', device: 'dax1.2', movable: false })).digest).not.toBe(online.digest);
+    const ram = await service.plan({ kind: 'daxdev-reconfigure', device: 'dax1.0', mode: 'system-ram' });
+    expect(ram.request).toMatchObject({ online: true, movable: true });
+    expect((await service.plan({ kind: 'daxdev-reconfigure', device: 'dax1.0', mode: 'system-ram', online: true, movable: true })).digest)
+      .toBe(ram.digest);
     expect(nativeCalls).toEqual([]);
   });
 

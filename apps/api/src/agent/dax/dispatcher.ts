@@ -12,11 +12,13 @@
  * report): the operator never gets a bare 500 for a host that may be half changed.
  */
 import { createHash } from 'node:crypto';
+import { DaxChangeRequestSchema } from '@daxfleet/shared';
 import type {
   DaxChangeAgentPlan, DaxChangeExecuteAgentCommand, DaxChangeExecuteCommandAck, DaxChangeKind, DaxChangeRequest,
   DaxChangeResult, FsDaxInspectRequest, FsDaxInspectResult,
 } from '@daxfleet/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import { Value } from 'typebox/value';
 import { canonicalJson } from '../recovery/plan.js';
 import type { DaxChangeHandler, DaxPlanParts } from './contract.js';
 
@@ -39,6 +41,15 @@ export class DaxChangeUnsupportedError extends Error {}
 export function daxPlanDigest(p: Pick<DaxPlanParts, 'kind' | 'request' | 'before' | 'expected' | 'steps' | 'data_loss' | 'changes'>): string {
   const { kind, request, before, expected, steps, data_loss, changes } = p;
   return createHash('sha256').update(canonicalJson({ kind, request, before, expected, steps, data_loss, changes })).digest('hex');
+}
+
+/**
+ * The request with DaxChangeRequestSchema's defaults filled in (existing: 'none', online: true, movable: true) on a
+ * copy: the plan and its digest describe what would be done, so a request that spells a default out and one that
+ * leaves it implied must plan to the same digest, whoever sent them.
+ */
+export function withRequestDefaults(request: DaxChangeRequest): DaxChangeRequest {
+  return Value.Default(DaxChangeRequestSchema, Value.Clone(request)) as DaxChangeRequest;
 }
 
 export class DaxChangeService {
@@ -65,7 +76,8 @@ export class DaxChangeService {
   }
 
   /** The dry run: nothing on the host is changed. */
-  async plan(request: DaxChangeRequest): Promise<DaxChangeAgentPlan> {
+  async plan(received: DaxChangeRequest): Promise<DaxChangeAgentPlan> {
+    const request = withRequestDefaults(received);
     const parts = await this.handlerOf(request).plan(request);
     const failed = parts.checks.find((c) => !c.ok);
     return {
@@ -77,7 +89,9 @@ export class DaxChangeService {
     };
   }
 
-  async execute(cmd: DaxChangeExecuteAgentCommand): Promise<DaxChangeExecuteCommandAck> {
+  async execute(received: DaxChangeExecuteAgentCommand): Promise<DaxChangeExecuteCommandAck> {
+    // the handler executes the request the fresh plan (and so the digest) was made from
+    const cmd = { ...received, request: withRequestDefaults(received.request) };
     const base = { accepted: true as const, id: cmd.id };
     if (this.running !== undefined) {
       return {

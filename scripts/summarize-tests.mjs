@@ -1,6 +1,8 @@
 // Adds up the test counts of every stage of scripts/test.sh (vitest JSON, the lab's "N passed, M failed" line,
 // Playwright JSON) and prints one closing line in the plain form CI reads: "tests: N passed, M failed, K skipped".
-// Exits 1 when a stage left no result (it crashed before reporting) or any test failed.
+// Exits 1 when a stage left no result (it crashed before reporting) or any test failed, and under CI=true also when a
+// test was skipped: the lab tests skip themselves where QEMU or the lab cache is missing, and CI must not pass
+// without them.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -41,4 +43,9 @@ if (pw !== undefined) {
 for (const [name, p, fl, s] of rows) console.log(`  ${name.padEnd(12)} ${p} passed, ${fl} failed, ${s} skipped`);
 if (missing.length) console.log(`  no result from: ${missing.join(', ')}`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || missing.length > 0 ? 1 : 0);
+const skipFails = process.env.CI === 'true' && skipped > 0;
+if (skipFails) {
+  console.log(`CI=true: ${skipped} test(s) skipped in ${rows.filter((r) => r[3] > 0).map((r) => r[0]).join(', ')}; ` +
+    'every test must run in CI (a skipped lab test means QEMU or the lab setup is missing: see the stage log)');
+}
+process.exit(failed > 0 || missing.length > 0 || skipFails ? 1 : 0);

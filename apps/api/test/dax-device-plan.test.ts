@@ -263,6 +263,16 @@ describe('device-DAX planners', () => {
     expect(plan.refusal).toMatch(/auto_online_blocks = online_movable/);
   });
 
+  it('online movable (the default) is refused where the kernel auto-onlines, as the native call would; not movable is executable', async () => {
+    const request = { kind: 'daxdev-reconfigure', device: 'dax1.0', mode: 'system-ram' } as const;
+    expect((await planOn(copy, request)).executable).toBe(true);
+    const [movable, notMovable] = await withAttribute('devices/system/memory/auto_online_blocks', 'online\n',
+      async () => [await planOn(copy, request), await planOn(copy, { ...request, movable: false })] as const);
+    expect(check(movable, 'params-valid')).toMatchObject({ ok: false });
+    expect(movable.refusal).toMatch(/movable: true cannot hold.*auto_online_blocks = online\).*movable: false.*auto_online_blocks to offline/);
+    expect(notMovable.executable, notMovable.refusal).toBe(true);
+  });
+
   it('a dax device held open by a process is refused, naming the pid and command (found through this machine\'s /proc)', async () => {
     // a copy of the tree whose dax1.0 has /dev/full's number (1:7): a real process holds it open here
     const holder = await holdOpen('/dev/full');

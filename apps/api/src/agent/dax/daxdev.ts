@@ -7,8 +7,8 @@
  * Memory that goes offline has its pages migrated elsewhere. Blocks in ZONE_MOVABLE hold only movable pages, so
  * they go offline unless memory is short; blocks onlined to ZONE_NORMAL may hold kernel allocations that cannot
  * move, and then offlining fails (EBUSY). The planner cannot know which pages the kernel put there, so it says so;
- * the native call onlines back what it offlined when a block refuses, and the result says failed with the state
- * the scan shows.
+ * the native call onlines back what it offlined when a block refuses (or when kmem keeps the device), the error
+ * says when that put-back failed ("left partly offline"), and the result says failed with the state the scan shows.
  */
 import type { DaxChangeRequest, DaxDevice } from '@daxfleet/shared';
 import type { DaxChangeHandler, DaxExecutionParts, DaxPlanParts } from './contract.js';
@@ -87,7 +87,7 @@ async function offlinableCheck(host: DeviceHost, d: DaxDevice, checks: Checks): 
     : pinned.length === 0 ? `${online.length} online blocks, all in ZONE_MOVABLE: their pages migrate elsewhere (fails only when memory is short)`
       : `${pinned.map((b) => b.name).join(', ')} ${pinned.length === 1 ? 'is' : 'are'} online in ZONE_NORMAL: the kernel may hold ` +
         'pages there that cannot move, and then offlining fails (EBUSY); if a block refuses, the blocks already offlined are ' +
-        'onlined back and the change fails (nothing is left half done)');
+        'onlined back and the change fails (unless onlining back fails too: the error then says which blocks stay offline)');
 }
 
 /** what the kernel does with hot-added memory by itself (/sys/devices/system/memory/auto_online_blocks) */
@@ -157,9 +157,14 @@ export function daxdevReconfigureHandler(host: DeviceHost, native: DeviceNative)
           : `${held.join('; ')}: stop these processes first (the device goes away when it becomes system RAM)`);
         const auto = await autoOnline(host);
         const autoOnlines = auto !== undefined && auto !== 'offline';
-        checks.add('params-valid', online || !autoOnlines, online || !autoOnlines
+        // as the native call (daxctl reconfig_mode_system_ram): when the kernel onlines hot-added memory itself it
+        // does so in its own zone, so only online + not movable can be honoured
+        const conflicts = (!online || movable) && autoOnlines;
+        checks.add('params-valid', !conflicts, !conflicts
           ? `memory ${online ? `onlined${movable ? ' movable' : ' not movable'}` : 'left offline'}`
-          : `online: false cannot hold: the kernel onlines hot-added memory itself (auto_online_blocks = ${auto})`);
+          : `${online ? 'movable: true' : 'online: false'} cannot hold: the kernel onlines hot-added memory itself ` +
+            `(/sys/devices/system/memory/auto_online_blocks = ${auto}), not ${online ? 'in ZONE_MOVABLE' : 'leaving it offline'}; ` +
+            `ask for online with movable: false, or set auto_online_blocks to offline first`);
         parts.steps = numberSteps([
           { op: 'daxctl_dev_disable', description: `disable ${d.chardev} (unbind device_dax)` },
           { op: 'daxctl_dev_enable_ram', description: `bind ${d.chardev} to kmem: its ${bytesText(d.size)} are hot-added as memory blocks` },

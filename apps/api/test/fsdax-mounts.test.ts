@@ -199,8 +199,19 @@ describe('a file\'s state from its flag and S_DAX (classify)', () => {
     expect(classify(inode, 'file', false, true)).toEqual({ requested: false, state: 'pending', reason: 'not-evicted' });
   });
 
-  it('dax=always: every file DAX whatever its flag (a flag-clear file is dax, not pending); not DAX: excluded by the filesystem', () => {
-    expect(classify(always, 'file', false, true)).toEqual({ requested: true, state: 'dax' });
+  it('dax=inode: a set flag without S_DAX is not-evicted while held or not looked up, file-excluded when nobody holds it', () => {
+    expect(classify(inode, 'file', true, false, [{ pid: 7, command: 'db' }])).toEqual({ requested: true, state: 'pending', reason: 'not-evicted' });
+    expect(classify(inode, 'file', true, false, undefined)).toEqual({ requested: true, state: 'pending', reason: 'not-evicted' });
+    expect(classify(inode, 'file', true, false, [])).toEqual({ requested: true, state: 'pending', reason: 'file-excluded' });
+    // a cleared flag still DAX with nobody holding it stays not-evicted (the cache may keep it)
+    expect(classify(inode, 'file', false, true, [])).toEqual({ requested: false, state: 'pending', reason: 'not-evicted' });
+    expect(pendingDetail(inode, 'file-excluded', true, [])).toMatch(/no process has the file open or mapped, yet it is not DAX: .*block size/);
+    expect(pendingDetail(inode, 'not-evicted', true, undefined)).toContain('not looked up');
+  });
+
+  it('dax=always: every file DAX whatever its flag (a flag-clear file is pending mount-always, the mirror of mount-never); not DAX: excluded by the filesystem', () => {
+    expect(classify(always, 'file', false, true)).toEqual({ requested: true, state: 'pending', reason: 'mount-always' });
+    expect(changeOutcome(always, false, true, false)).toEqual({ effective_after: true, pending_reason: 'mount-always' });
     expect(classify(always, 'file', true, true)).toEqual({ requested: true, state: 'dax' });
     expect(classify(always, 'file', false, false)).toEqual({ requested: true, state: 'pending', reason: 'file-excluded' });
   });

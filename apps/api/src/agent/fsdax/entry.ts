@@ -156,15 +156,20 @@ export interface Classification {
   reason?: FsDaxPendingReason;
 }
 
+export interface Holder { pid: number; command: string }
+
 /**
  * A regular file's state from its flag and S_DAX under the mount:
- * - S_DAX as requested: dax / not-dax, except a set flag the mount or the device overrides (dax=never, no device
- *   DAX): pending with that reason, for the flag asks for what the file does not get;
+ * - S_DAX as requested: dax / not-dax, except where the mount or the device overrides the flag, for the flag then
+ *   asks for what the file does not get: a set flag under dax=never or without device DAX (mount-never,
+ *   device-no-dax), a clear flag under dax=always (mount-always, the mirror of mount-never);
  * - S_DAX not as requested: virtiofs (dax=inode) leaves it to the server; under dax=always a file the filesystem
- *   keeps out of DAX (ext4: journalled data, verity, encryption, inline data); otherwise the flag changed while
- *   the inode stayed in memory (not-evicted).
+ *   keeps out of DAX (file-excluded); a set flag without S_DAX that no process holds (`holders` looked up and
+ *   empty) is file-excluded too: changing the flag marks the inode "don't cache", so the last close evicts it and
+ *   the next open would have made it DAX; otherwise the flag changed while the inode stayed in memory (not-evicted).
  */
-export function classify(fs: DaxFilesystem, kind: EntryKind, flag: boolean, effective: boolean | undefined): Classification {
+export function classify(fs: DaxFilesystem, kind: EntryKind, flag: boolean, effective: boolean | undefined,
+  holders?: readonly Holder[]): Classification {
   if (kind !== 'file') return { state: 'n/a' };
   const requested = requestedDax(fs, flag);
   if (effective === undefined) return { requested, state: 'not-dax' };
@@ -173,14 +178,14 @@ export function classify(fs: DaxFilesystem, kind: EntryKind, flag: boolean, effe
       if (fs.device_dax === false) return { requested, state: 'pending', reason: 'device-no-dax' };
       if (fs.dax === 'never') return { requested, state: 'pending', reason: 'mount-never' };
     }
+    if (!flag && effective && fs.dax === 'always') return { requested, state: 'pending', reason: 'mount-always' };
     return { requested, state: effective ? 'dax' : 'not-dax' };
   }
   if (fs.fstype === 'virtiofs' && fs.dax === 'inode') return { requested, state: 'pending', reason: 'virtiofs-server' };
   if (fs.dax === 'always' && !effective) return { requested, state: 'pending', reason: 'file-excluded' };
+  if (flag && !effective && holders !== undefined && holders.length === 0) return { requested, state: 'pending', reason: 'file-excluded' };
   return { requested, state: 'pending', reason: 'not-evicted' };
 }
-
-export interface Holder { pid: number; command: string }
 
 function describeHolders(holders: readonly Holder[]): string {
   return holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ');
@@ -195,7 +200,7 @@ export function pendingDetail(fs: DaxFilesystem, reason: FsDaxPendingReason, fla
     case 'not-evicted':
       if (holders === undefined) {
         // not looked up (the plan's `before`, or past an inspection's lookup budget)
-        return `The flag was ${flag ? 'set' : 'cleared'} while the inode was in kernel memory: it takes effect once every ` +
+        return `The flag was ${flag ? 'set' : 'cleared'} while the inode was in kernel memory (who holds it was not looked up): it takes effect once every ` +
           'process has closed the file and the kernel evicts the inode.';
       }
       return holders.length > 0
@@ -214,12 +219,19 @@ export function pendingDetail(fs: DaxFilesystem, reason: FsDaxPendingReason, fla
     case 'virtiofs-server':
       return 'virtiofs mounted dax=inode: the virtiofs server decides per file whether it is DAX; the flag is only a hint to it.';
     case 'file-excluded':
+      if (fs.dax !== 'always') {
+        return 'The flag is set and no process has the file open or mapped, yet it is not DAX: the filesystem keeps this ' +
+          'file out of DAX (ext4: data journalling, verity, encryption, inline data, or a block size other than the page size).';
+      }
       return `${fs.mountpoint} is mounted dax=always but the filesystem keeps this file out of DAX ` +
-        '(ext4: data journalling, verity, encryption or inline data).';
+        '(ext4: data journalling, verity, encryption, inline data, or a block size other than the page size).';
   }
 }
 
-/** The FsDaxEntry of a read entry (holders: for a not-evicted file, who has it open or mapped). */
+/**
+ * The FsDaxEntry of a read entry. `holders`: who has the file open or mapped (undefined: not looked up); a set flag
+ * without S_DAX is not-evicted while held or not looked up, file-excluded when nobody holds it.
+ */
 export function toFsDaxEntry(fs: DaxFilesystem, raw: RawEntry, holders?: readonly Holder[]): FsDaxEntry {
   const entry: FsDaxEntry = { path: raw.path, kind: raw.kind, inode: raw.inode, flag: raw.flag, state: 'n/a' };
   if (raw.error !== undefined) {
@@ -227,7 +239,7 @@ export function toFsDaxEntry(fs: DaxFilesystem, raw: RawEntry, holders?: readonl
     return entry;
   }
   if (raw.effective !== undefined) entry.effective = raw.effective;
-  const c = classify(fs, raw.kind, raw.flag, raw.effective);
+  const c = classify(fs, raw.kind, raw.flag, raw.effective, holders);
   entry.state = c.state;
   if (c.requested !== undefined) entry.requested = c.requested;
   if (c.reason !== undefined) {

@@ -292,8 +292,8 @@ export function makeFsDaxPolicyHandler(host: FsDaxHost = {}): DaxChangeHandler<F
 
 /**
  * Reads back every planned change: the flag (flags-set: each as planned; a path skipped or failed fails it) and, for
- * files, S_DAX (effective-state: counts DAX / not DAX / pending by reason; fails only for a file whose S_DAX is
- * neither what the plan said nor explained: pending with no process holding it and no mount or device reason).
+ * files, S_DAX (effective-state: counts DAX / not DAX / pending by reason, file-excluded included; fails only for a
+ * file whose S_DAX is neither what the plan said nor explained: a cleared flag still DAX with no process holding it).
  */
 async function verify(fs: DaxFilesystem, dev: bigint, flagAfter: boolean, changes: readonly FsDaxFlagChange[], applied: readonly FsDaxFlagChange[], host: FsDaxHost):
   Promise<{ checks: DaxCheck[]; pending: number }> {
@@ -324,7 +324,8 @@ async function verify(fs: DaxFilesystem, dev: bigint, flagAfter: boolean, change
   let pending = 0;
   const unexplained: string[] = [];
   for (const { change, raw } of fileEntries) {
-    const holders = held.get(BigInt(raw.inode));
+    // looked up (dax=inode): nobody holding it is an empty list, which tells file-excluded from not-evicted
+    const holders = fs.dax === 'inode' ? held.get(BigInt(raw.inode)) ?? [] : undefined;
     const entry = toFsDaxEntry(fs, raw, holders);
     if (entry.state === 'pending') {
       pending++;

@@ -21,7 +21,7 @@ import type { DaxChangeAgentPlan, DaxChangeRequest, FsDaxEntry } from '@daxfleet
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DaxPlanParts, FsDaxPolicyRequest } from '../src/agent/dax/contract.js';
 import { fsDaxPolicyHandler, inspectFsDax } from '../src/agent/fsdax/index.js';
-import { readEntry } from '../src/agent/fsdax/entry.js';
+import { pendingDetail, readEntry } from '../src/agent/fsdax/entry.js';
 import { holdersByInode } from '../src/agent/fsdax/holders.js';
 import { openersOf } from '../src/agent/recovery/openers.js';
 import { holdMapped, holdOpen, stop } from './recovery-fixtures.js';
@@ -365,6 +365,41 @@ describe('filesystem DAX on a loop-mounted ext4 (no DAX device)', () => {
         execFileSync('mount', ['-o', 'remount,rw', mnt]);
       }
     });
+  });
+
+  it.skipIf(skipReason !== undefined)('inspect names the holders of not-evicted files (one /proc pass for all): the detail openersOf gives for each', async () => {
+    // a sysfs without the loop device: device DAX unknown, so a flagged file without S_DAX reads as not evicted
+    const noSysfs = path.join(tmp.dir, 'no-sysfs');
+    mkdirSync(noSysfs, { recursive: true });
+    const dir = workDir('inspect-holders');
+    const names = ['held.bin', 'mapped.bin', 'free.bin', 'plain.bin'];
+    for (const n of names) writeFileSync(path.join(dir, n), Buffer.alloc(8192, 1));
+    for (const n of names.slice(0, 3)) await setFsxattr(path.join(dir, n), { dax: true });
+    const opener = await holdOpen(path.join(dir, 'held.bin'));
+    children.push(opener);
+    const mapper = await holdMapped(path.join(dir, 'mapped.bin'));
+    children.push(mapper);
+    const r = await inspectFsDax({ path: dir }, { sysfsRoot: noSysfs });
+    expect(r.error).toBeUndefined();
+    const fs = r.filesystem;
+    if (fs === undefined) throw new Error('no filesystem');
+    expect(fs.device_dax).toBeUndefined();
+    const byName = new Map(r.entries.map((e) => [path.basename(e.path), e]));
+    for (const n of names.slice(0, 3)) expect(byName.get(n)).toMatchObject({ state: 'pending', reason: 'not-evicted' });
+    expect(byName.get('plain.bin')).toMatchObject({ state: 'not-dax' });
+    expect(byName.get('held.bin')?.detail).toContain(`pid ${opener.pid} (sleep)`);
+    expect(byName.get('mapped.bin')?.detail).toContain(`pid ${mapper.pid} (python3`);
+    expect(byName.get('free.bin')?.detail).toContain('no process has it open or mapped');
+    // the same words as a lookup per file with openersOf (the way it was done before)
+    for (const n of names.slice(0, 3)) {
+      const st = statSync(path.join(dir, n), { bigint: true });
+      const seen = new Map<number, { pid: number; command: string }>();
+      for (const o of await openersOf('/proc', { dev: Number(st.dev), ino: Number(st.ino) })) {
+        if (!seen.has(o.pid)) seen.set(o.pid, { pid: o.pid, command: o.comm });
+      }
+      expect(byName.get(n)?.detail).toBe(pendingDetail(fs, 'not-evicted', true, [...seen.values()]));
+    }
+    expect(r.counts).toEqual({ dax: 0, 'not-dax': 1, pending: 3, 'n/a': 1 });
   });
 
   it.skipIf(skipReason !== undefined)('holders of many inodes in one /proc pass: the same processes openersOf finds, each pid once', async () => {

@@ -4,9 +4,9 @@
  * mismatches_only form: every regular file of the subtree looked at, only the pending ones listed.
  */
 import { isAvailable, loadError } from '@daxfleet/dax-native';
-import type { FsDaxEntry, FsDaxInspectRequest, FsDaxInspectResult } from '@daxfleet/shared';
-import { openersOf } from '../recovery/openers.js';
-import { readEntry, toFsDaxEntry, type Holder } from './entry.js';
+import type { DaxFilesystem, FsDaxEntry, FsDaxInspectRequest, FsDaxInspectResult } from '@daxfleet/shared';
+import { readEntry, toFsDaxEntry, type RawEntry } from './entry.js';
+import { holdersByInode } from './holders.js';
 import { filesystemOfPath, hostPaths, normalisePath, type FsDaxHost } from './host.js';
 import { walkSubtree } from './walk.js';
 
@@ -17,7 +17,7 @@ import { walkSubtree } from './walk.js';
 export const INSPECT_DEFAULT_LIMIT = 1000;
 /** mismatches_only looks at every entry of a subtree up to this many, then says truncated */
 export const INSPECT_MAX_SCANNED = 100_000;
-/** holders are looked up (one /proc pass each) for at most this many not-evicted entries of one inspection */
+/** holders are looked up (in one /proc pass) for at most this many not-evicted entries of one inspection */
 export const INSPECT_MAX_HOLDER_LOOKUPS = 100;
 
 function emptyCounts(): FsDaxInspectResult['counts'] {
@@ -28,13 +28,23 @@ function failed(error: string, now: Date): FsDaxInspectResult {
   return { entries: [], scanned: 0, truncated: false, counts: emptyCounts(), inspected_at: now.toISOString(), error };
 }
 
-/** The processes holding a file open or mapped (openersOf), each pid once. */
-async function holdersOf(procRoot: string, dev: bigint, inode: number): Promise<Holder[]> {
-  const seen = new Map<number, Holder>();
-  for (const o of await openersOf(procRoot, { dev: Number(dev), ino: inode })) {
-    if (!seen.has(o.pid)) seen.set(o.pid, { pid: o.pid, command: o.comm });
+/**
+ * The listed not-evicted entries with their holders in the detail: one /proc pass (holdersByInode) per st_dev for
+ * all of them, where a pass per entry made an inspection of a busy subtree read every process's fds up to 100 times.
+ */
+async function withHolders(fs: DaxFilesystem, procRoot: string, entries: FsDaxEntry[],
+  notEvicted: ReadonlyMap<number, RawEntry>): Promise<void> {
+  const byDev = new Map<bigint, Set<bigint>>();
+  for (const raw of notEvicted.values()) {
+    const inodes = byDev.get(raw.dev) ?? new Set<bigint>();
+    inodes.add(BigInt(raw.inode));
+    byDev.set(raw.dev, inodes);
   }
-  return [...seen.values()];
+  const held = new Map<bigint, Awaited<ReturnType<typeof holdersByInode>>>();
+  for (const [dev, inodes] of byDev) held.set(dev, await holdersByInode(procRoot, dev, inodes));
+  for (const [index, raw] of notEvicted) {
+    entries[index] = toFsDaxEntry(fs, raw, held.get(raw.dev)?.get(BigInt(raw.inode)) ?? []);
+  }
 }
 
 export async function inspectFsDax(req: FsDaxInspectRequest, host: FsDaxHost = {}): Promise<FsDaxInspectResult> {
@@ -54,7 +64,8 @@ export async function inspectFsDax(req: FsDaxInspectRequest, host: FsDaxHost = {
   const entries: FsDaxEntry[] = [];
   let scanned = 0;
   let truncated = false;
-  let holderLookups = 0;
+  /** index in `entries` → the raw entry, for the not-evicted ones whose holders are looked up */
+  const notEvicted = new Map<number, RawEntry>();
   for await (const walked of walkSubtree(root, { recursive: req.recursive === true || mismatchesOnly })) {
     if ((!mismatchesOnly && entries.length >= limit) || scanned >= INSPECT_MAX_SCANNED) {
       truncated = true;
@@ -64,18 +75,17 @@ export async function inspectFsDax(req: FsDaxInspectRequest, host: FsDaxHost = {
       ? await readEntry(walked.path, walked.stats)
       : { path: walked.path, kind: 'other' as const, inode: 0, dev: -1n, flag: false, error: `${walked.error?.code ?? 'error'}: ${walked.error?.message ?? ''}` };
     scanned++;
-    let entry = toFsDaxEntry(fs, raw);
-    if (entry.reason === 'not-evicted' && holderLookups < INSPECT_MAX_HOLDER_LOOKUPS) {
-      holderLookups++;
-      entry = toFsDaxEntry(fs, raw, await holdersOf(procRoot, raw.dev, raw.inode));
-    }
+    const entry = toFsDaxEntry(fs, raw);
     counts[entry.state]++;
     if (mismatchesOnly && entry.state !== 'pending') continue;
     if (mismatchesOnly && entries.length >= limit) {
       truncated = true;
       break;
     }
+    // holders change only the detail (never the state or the counts): looked up for all of them after the walk
+    if (entry.reason === 'not-evicted' && notEvicted.size < INSPECT_MAX_HOLDER_LOOKUPS) notEvicted.set(entries.length, raw);
     entries.push(entry);
   }
+  await withHolders(fs, procRoot, entries, notEvicted);
   return { filesystem: fs, entries, scanned, truncated, counts, inspected_at: now.toISOString() };
 }

@@ -153,9 +153,20 @@ describe.each([
     });
 
     it('the right credential gets past authentication on every route (the refusals above are not blanket ones)', async () => {
-      for (const r of routes.filter((x) => x.auth !== 'public' && x.auth !== 'signed')) {
-        // a fresh session each time: logout ends the one it is called with
-        const headers = r.auth === 'agent' ? bearer(await agentCredentialFor(hub, 'host-a')) : cookie(await loginCookie(hub));
+      // one login (a scrypt hash: tens of ms, seconds under load) and one agent credential for all the routes, in an
+      // order where none is ended before its last use: the agent routes first (a user route revokes host-a's
+      // credential), each kind's routes that end the credential they are called with (rotate, logout) last
+      const endsItsCredential = (r: DeclaredRoute): boolean => /\/auth\/logout$|\/credential\/rotate$/.test(r.url);
+      const checked = routes.filter((x) => x.auth !== 'public' && x.auth !== 'signed');
+      const ordered = [true, false].flatMap((agent) => {
+        const ofKind = checked.filter((r) => (r.auth === 'agent') === agent);
+        return [...ofKind.filter((r) => !endsItsCredential(r)), ...ofKind.filter(endsItsCredential)];
+      });
+      expect(ordered.filter(endsItsCredential).map(name).sort()).toEqual(['POST /api/v1/agents/credential/rotate', 'POST /api/v1/auth/logout']);
+      const agentHeaders = bearer(await agentCredentialFor(hub, 'host-a'));
+      const sessionHeaders = cookie(await loginCookie(hub));
+      for (const r of ordered) {
+        const headers = r.auth === 'agent' ? agentHeaders : sessionHeaders;
         const res = await hub.server.inject({ method: r.method as 'GET', url: urlOf(r), headers });
         const code = res.body && String(res.headers['content-type'] ?? '').includes('json') ? (res.json<Partial<ApiError>>().code ?? '') : '';
         expect(code.startsWith('DAXFLEET_ERR_AUTH_'), `${name(r)}: ${res.statusCode} ${res.body.slice(0, 300)}`).toBe(false);

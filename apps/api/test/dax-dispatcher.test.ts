@@ -11,7 +11,7 @@ import type { DaxChangeAgentPlan, DaxChangeExecuteAgentCommand, DaxChangeRequest
 import type { DaxChangeHandler, DaxExecutionParts, FsDaxPolicyRequest } from '../src/agent/dax/contract.js';
 import { DaxChangeService, daxPlanDigest, deviceHandlers } from '../src/agent/dax/index.js';
 import type { DeviceNative } from '../src/agent/dax/native.js';
-import { recordedDeviceHost, type RecordedDeviceHost } from './dax-device-fixtures.js';
+import { holdOpen, recordedDeviceHost, type RecordedDeviceHost } from './dax-device-fixtures.js';
 
 const MiB = 1024 * 1024;
 const nativeCalls: string[] = [];
@@ -208,6 +208,33 @@ describe('dispatcher over the device kinds (recorded tree, nothing reaches the n
     expect(ack).toMatchObject({ executed: false, refused_because: 'not-executable' });
     expect(ack.refusal).toContain('/mnt/fsdax-dev');
     expect(nativeCalls).toEqual([]);
+  });
+
+  it('a process that opens the dax device between the plan and the native call fails the first step; nothing is called', async () => {
+    // real /proc: dax1.0 is given /dev/full's number (1:7), held by a child process only after the plan was made
+    const live = recordedDeviceHost('two-dimm-all-modes', { copy: true, realProc: true });
+    live.set('bus/dax/devices/dax1.0/dev', '1:7\n');
+    const handlers = deviceHandlers(live.host, native);
+    let holder: Awaited<ReturnType<typeof holdOpen>> | undefined;
+    try {
+      const device: DaxChangeRequest = { kind: 'daxdev-reconfigure', device: 'dax1.0', mode: 'system-ram', online: true, movable: true };
+      const devicePlan = await new DaxChangeService({ handlers }).plan(device);
+      const namespace: DaxChangeRequest = { kind: 'namespace-destroy', namespace: 'namespace1.0' };
+      const namespacePlan = await new DaxChangeService({ handlers }).plan(namespace);
+      expect([devicePlan.executable, namespacePlan.executable]).toEqual([true, true]);
+      holder = await holdOpen('/dev/full');
+      const pid = holder.pid;
+      const onDevice = await handlers['daxdev-reconfigure']?.execute(device, devicePlan);
+      expect(onDevice?.steps.map((x) => x.status)).toEqual(['failed', 'skipped', 'skipped']);
+      expect(onDevice?.steps[0]?.detail).toContain(`/dev/dax1.0: pid ${pid} (sleep, open fd)`);
+      expect(onDevice?.error).toMatch(/a process holds the device now .*nothing was changed/);
+      const onNamespace = await handlers['namespace-destroy']?.execute(namespace, namespacePlan);
+      expect(onNamespace?.steps[0]).toMatchObject({ status: 'failed', detail: expect.stringContaining(`pid ${pid}`) });
+      expect(nativeCalls).toEqual([]);
+    } finally {
+      holder?.stop();
+      live.remove();
+    }
   });
 });
 

@@ -18,7 +18,7 @@ import {
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeviceNative } from './native.js';
-import { Checks, numberSteps, runSteps } from './steps.js';
+import { Checks, numberSteps, runSteps, runStepsUnlessHeld } from './steps.js';
 
 type ReconfigureRequest = Extract<DaxChangeRequest, { kind: 'daxdev-reconfigure' }>;
 type OnlineRequest = Extract<DaxChangeRequest, { kind: 'daxdev-online' }>;
@@ -186,7 +186,12 @@ export function daxdevReconfigureHandler(host: DeviceHost, native: DeviceNative)
     },
 
     async execute(request, plan) {
-      const run = await runSteps(plan.steps, () => native.reconfigureDaxDevice(request.device, {
+      // to system-ram unbinds /dev/daxX.Y from under whoever holds it: look again right before (devdax has no node)
+      const holders = async (): Promise<string[]> => {
+        const node = request.mode === 'system-ram' ? await charNode(host.sysfsRoot, request.device) : undefined;
+        return node === undefined ? [] : describeNodeOpeners(host, [node]);
+      };
+      const run = await runStepsUnlessHeld(plan.steps, holders, () => native.reconfigureDaxDevice(request.device, {
         mode: request.mode, ...(request.online !== undefined ? { online: request.online } : {}),
         ...(request.movable !== undefined ? { movable: request.movable } : {}),
       }));

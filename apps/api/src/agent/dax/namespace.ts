@@ -16,7 +16,7 @@ import {
   readMounts, type DeviceHost, type DeviceNode,
 } from './host.js';
 import type { DeviceNative, NamespaceParams } from './native.js';
-import { Checks, numberSteps, runSteps } from './steps.js';
+import { Checks, numberSteps, runSteps, runStepsUnlessHeld } from './steps.js';
 
 type CreateRequest = Extract<DaxChangeRequest, { kind: 'namespace-create' }>;
 type ReconfigureRequest = Extract<DaxChangeRequest, { kind: 'namespace-reconfigure' }>;
@@ -205,6 +205,14 @@ async function inUseChecks(host: DeviceHost, ns: Namespace, checks: Checks): Pro
     : busy.join('; '));
 }
 
+/**
+ * Who holds the namespace's nodes right before the native call: ndctl_namespace_disable_safe refuses a busy block
+ * device (O_EXCL) and system-ram, but nothing refuses disabling a devdax namespace whose /dev/daxX.Y is open.
+ */
+async function nodeHolders(host: DeviceHost, ns: Namespace): Promise<string[]> {
+  return describeNodeOpeners(host, await namespaceNodes(host, ns));
+}
+
 function dataLossOf(ns: Namespace): DaxPlanParts['data_loss'] {
   const bytes = ns.raw_size ?? ns.size;
   return [{ description: `all data on ${ns.dev} (${bytesText(bytes)}, ${ns.mode}${ns.blockdev !== undefined ? `, /dev/${ns.blockdev}` : ''}` +
@@ -366,7 +374,8 @@ export function namespaceReconfigureHandler(host: DeviceHost, native: DeviceNati
       const expected = resolvedOf(plan.expected);
       const before = plan.before as Namespace;
       const sizeChanges = expected.size !== (before.raw_size ?? before.size);
-      const run = await runSteps(plan.steps, () => native.reconfigureNamespace(request.namespace, toNative(expected, sizeChanges)));
+      const run = await runStepsUnlessHeld(plan.steps, () => nodeHolders(host, before),
+        () => native.reconfigureNamespace(request.namespace, toNative(expected, sizeChanges)));
       const checks = new Checks();
       const inventory = await host.scan();
       const dev = run.value?.namespace ?? request.namespace;
@@ -405,7 +414,8 @@ export function namespaceDestroyHandler(host: DeviceHost, native: DeviceNative):
     },
 
     async execute(request, plan) {
-      const run = await runSteps(plan.steps, () => native.destroyNamespace(request.namespace));
+      const run = await runStepsUnlessHeld(plan.steps, () => nodeHolders(host, plan.before as Namespace),
+        () => native.destroyNamespace(request.namespace));
       const checks = new Checks();
       const inventory = await host.scan();
       const left = findNamespace(inventory, request.namespace);

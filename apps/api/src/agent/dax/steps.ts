@@ -34,6 +34,25 @@ export function numberSteps(steps: readonly Omit<DaxStep, 'n'>[]): DaxStep[] {
   return steps.map((s, i) => ({ n: i + 1, ...s }));
 }
 
+/**
+ * runSteps, after looking once more, right before the call, for processes holding the device it disables: the
+ * kernel and libraries do not refuse that for a dax character device (daxctl_dev_disable, ndctl's disable of a
+ * devdax namespace), so a holder that appeared since the plan fails the first step and nothing is called.
+ */
+export async function runStepsUnlessHeld<T>(steps: readonly DaxStep[], holders: () => Promise<string[]>, call: () => Promise<T>):
+  Promise<{ results: DaxStepResult[]; value?: T; error?: string }> {
+  const held = await holders();
+  if (held.length === 0) return runSteps(steps, call);
+  const finished_at = new Date().toISOString();
+  const error = `${held.join('; ')}: a process holds the device now (nobody did when it was planned), so nothing was changed; ` +
+    'stop it and plan the change again';
+  return {
+    results: steps.map((s, i): DaxStepResult => i === 0
+      ? { n: s.n, op: s.op, status: 'failed', detail: error, finished_at } : { n: s.n, op: s.op, status: 'skipped' }),
+    error,
+  };
+}
+
 /** Runs the one native call behind `steps` and turns its outcome into step results. */
 export async function runSteps<T>(steps: readonly DaxStep[], call: () => Promise<T>):
   Promise<{ results: DaxStepResult[]; value?: T; error?: string }> {

@@ -139,10 +139,13 @@ class DaxWorker : public PromiseWorker {
 
   // Offlines every online memory block of the device. When one cannot go offline, the blocks offlined before it
   // go back online in the zone they were in, and the call fails EBUSY naming the block. Returns the count.
-  std::optional<int> OfflineAll(struct daxctl_dev* dev, struct daxctl_memory* mem, const std::string& purpose) {
+  // `offlined` (when given) receives the blocks it took offline, with whether each was movable.
+  using Offlined = std::vector<std::pair<unsigned long, bool>>;
+  std::optional<int> OfflineAll(struct daxctl_dev* dev, struct daxctl_memory* mem, const std::string& purpose,
+                                Offlined* offlined = nullptr) {
     std::vector<unsigned long> blocks;
     if (!Blocks(dev, mem, &blocks)) return std::nullopt;
-    std::vector<std::pair<unsigned long, bool>> done;  // block, was movable
+    Offlined done;  // block, was movable
     for (unsigned long b : blocks) {
       std::optional<std::string> state = ReadAttr(BlockState(b));
       if (!state) {
@@ -158,15 +161,8 @@ class DaxWorker : public PromiseWorker {
         done.emplace_back(b, movable);
         continue;
       }
-      std::string restored;
       int put_back = 0;
-      for (auto it = done.rbegin(); it != done.rend(); ++it) {
-        if (WriteAttr(BlockState(it->first), it->second ? "online_movable" : "online_kernel") == 0) {
-          put_back++;
-        } else {
-          restored += (restored.empty() ? "" : ", ") + std::to_string(it->first);
-        }
-      }
+      std::string restored = PutBackOnline(done, &put_back);
       std::string detail = "memory block " + std::to_string(b) + " of " + device_ +
                            " cannot go offline (in use by the kernel); ";
       if (restored.empty()) {
@@ -179,7 +175,21 @@ class DaxWorker : public PromiseWorker {
       Reject(SystemError{rc, "write", BlockState(b), detail});
       return std::nullopt;
     }
+    if (offlined != nullptr) *offlined = done;
     return static_cast<int>(done.size());
+  }
+
+  // Onlines `blocks` again in the zone each was in, last first; returns the blocks that refused ("" when none).
+  std::string PutBackOnline(const Offlined& blocks, int* put_back) {
+    std::string refused;
+    for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
+      if (WriteAttr(BlockState(it->first), it->second ? "online_movable" : "online_kernel") == 0) {
+        (*put_back)++;
+      } else {
+        refused += (refused.empty() ? "" : ", ") + std::to_string(it->first);
+      }
+    }
+    return refused;
   }
 
   void ReadState() {
@@ -268,15 +278,25 @@ class ReconfigureWorker : public DaxWorker {
           device_ + " is in system-ram mode but its memory is not all online");
   }
 
-  // daxctl's reconfig_mode_devdax() with --force: offline every block first (all or nothing), then kmem → device_dax.
+  // daxctl's reconfig_mode_devdax() with --force: offline every block first (blocks put back online
+  // when one refuses or kmem keeps the device; the error says when that restore failed), then kmem → device_dax.
   void ToDevdax() {
     struct daxctl_dev* dev = Lookup();
     if (dev == nullptr) return;
     struct daxctl_memory* mem = daxctl_dev_get_memory(dev);
     if (mem != nullptr) {
-      if (!OfflineAll(dev, mem, "the change to devdax")) return;
-      if (!Check(daxctl_dev_disable(dev), "daxctl_dev_disable",
-                 device_ + " has all its memory offline but is still in system-ram mode")) {
+      Offlined offlined;
+      if (!OfflineAll(dev, mem, "the change to devdax", &offlined)) return;
+      int rc = daxctl_dev_disable(dev);
+      if (rc < 0) {
+        // kmem kept the device: online back what was offlined above, so the device is as it was.
+        int put_back = 0;
+        std::string refused = PutBackOnline(offlined, &put_back);
+        Check(rc, "daxctl_dev_disable",
+              refused.empty() ? device_ + " stays in system-ram mode; the " + std::to_string(put_back) +
+                                    " memory block(s) offlined for the change were put back online"
+                              : device_ + " stays in system-ram mode and is left partly offline: putting back online " +
+                                    "failed for block(s) " + refused + " (daxctl online-memory " + device_ + ")");
         return;
       }
       dev = Lookup();

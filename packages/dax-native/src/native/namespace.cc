@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cinttypes>
+#include <optional>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -117,6 +118,19 @@ class NamespaceWorker : public PromiseWorker {
  protected:
   ~NamespaceWorker() override {
     if (ctx_ != nullptr) ndctl_unref(ctx_);
+  }
+
+  // PromiseWorker::Fail, keeping the error so a later clean-up can say what it left behind (AddToFailure).
+  void Fail(SystemError error) {
+    failure_ = error;
+    PromiseWorker::Fail(std::move(error));
+  }
+
+  // Appends a sentence to the error already failed with (what the clean-up after it did or could not do).
+  void AddToFailure(const std::string& sentence) {
+    if (!failure_) return;
+    failure_->detail += (failure_->detail.empty() ? "" : "; ") + sentence;
+    PromiseWorker::Fail(*failure_);
   }
 
   // With the lock held: a context of this call's own. libndctl keeps every object it enumerated with its
@@ -570,6 +584,8 @@ class NamespaceWorker : public PromiseWorker {
     }
     ndctl_namespace_set_raw_mode(ndns, 0);
     ndctl_namespace_disable_invalidate(ndns);
+    // Disabled on purpose above, so the failure leaves it so: say it, nothing else was changed after this.
+    if (!ok) AddToFailure(dev + " is left disabled (its old info block may remain): plan the change again");
     return ok;
   }
 
@@ -620,6 +636,7 @@ class NamespaceWorker : public PromiseWorker {
   NdctlContextRef ndctl_;
   struct ndctl_ctx* ctx_ = nullptr;
   std::string log_;
+  std::optional<SystemError> failure_;  // what Fail() was last given
 };
 
 // ndctl's region_get_namespace(): the idle namespace0 of the region, else its seed.
@@ -654,7 +671,11 @@ class CreateWorker : public NamespaceWorker {
     if (!Setup(region, ndns, &plan, "")) {
       // ndctl's autorecover: give the capacity back.
       ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
-      ndctl_namespace_delete(ndns);
+      const std::string seed = Str(ndctl_namespace_get_devname(ndns));
+      int rc = ndctl_namespace_delete(ndns);
+      AddToFailure(rc >= 0 ? "the half-made " + seed + " was deleted: its capacity is free again"
+                           : "deleting the half-made " + seed + " failed too (" + ErrnoText(-rc) + "): its space stays " +
+                                 "allocated in " + region_name_ + "; destroy " + seed + " to free it");
       return;
     }
     outcome_ = Describe(ndns);

@@ -82,7 +82,8 @@ export async function inspectFsDax(req: FsDaxInspectRequest, host: FsDaxHost = {
       truncated = true;
       break;
     }
-    // holders change only the detail (never the state or the counts): looked up for all of them after the walk
+    // holders change the reason (not-evicted or file-excluded) and the detail, never the state or the counts:
+    // looked up for all of them after the walk
     if (entry.reason === 'not-evicted' && notEvicted.size < INSPECT_MAX_HOLDER_LOOKUPS) notEvicted.set(entries.length, raw);
     entries.push(entry);
   }

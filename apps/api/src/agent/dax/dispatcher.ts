@@ -37,9 +37,14 @@ export interface DaxChangeServiceOptions {
 /** A kind (or inspection) this agent was started without: the command answers 400 with this message. */
 export class DaxChangeUnsupportedError extends Error {}
 
-/** sha256 hex of the canonical JSON of what a plan would do (dax-modes.ts DaxChangeAgentPlan.digest). */
+/**
+ * sha256 hex of the canonical JSON of what a plan would do (dax-modes.ts DaxChangeAgentPlan.digest). A policy's
+ * changes are digested without effective_before and pending_reason: they depend on who holds a file at the moment
+ * (not-evicted), and a busy subtree would otherwise never plan twice to the same digest; the plan still shows them.
+ */
 export function daxPlanDigest(p: Pick<DaxPlanParts, 'kind' | 'request' | 'before' | 'expected' | 'steps' | 'data_loss' | 'changes'>): string {
-  const { kind, request, before, expected, steps, data_loss, changes } = p;
+  const { kind, request, before, expected, steps, data_loss } = p;
+  const changes = p.changes?.map(({ effective_before: _now, pending_reason: _why, ...change }) => change);
   return createHash('sha256').update(canonicalJson({ kind, request, before, expected, steps, data_loss, changes })).digest('hex');
 }
 

@@ -2,7 +2,7 @@
  * Where the filesystem DAX code reads the host: the mount table, sysfs and procfs. The live host by default;
  * tests point sysfsRoot at a recorded tree.
  */
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { DaxFilesystem } from '@daxfleet/shared';
 import { devNumberText } from '../recovery/openers.js';
@@ -38,10 +38,26 @@ export function mountOfPath(p: string, dev: bigint, mounts: readonly MountEntry[
 }
 
 export type FilesystemLookup =
-  | { ok: true; fs: DaxFilesystem; dev: bigint }
+  | { ok: true; fs: DaxFilesystem; dev: bigint; mounts: MountEntry[] }
+  /** missing: the path does not exist or is not given as its real path (the path-exists check fails) */
   | { ok: false; error: string; missing?: boolean };
 
-/** The DAX-capable filesystem `p` is on, or why there is none (no such path, not a DAX-capable type). */
+/**
+ * Why `p` is not its own real path, or undefined when it is: a symbolic link among its directories would be
+ * followed by every later lookup of it (only the last component is lstat()ed), so the operator gives the real one.
+ */
+async function throughSymlink(p: string): Promise<string | undefined> {
+  const dir = path.dirname(p);
+  const real = await realpath(dir);
+  if (real === dir) return undefined;
+  return `${p} goes through a symbolic link (${dir} is ${real}): symbolic links are never followed, give ` +
+    `${path.join(real, path.basename(p))} instead`;
+}
+
+/**
+ * The DAX-capable filesystem `p` is on, or why there is none (no such path, a path through a symbolic link, not a
+ * DAX-capable type).
+ */
 export async function filesystemOfPath(p: string, host: FsDaxHost = {}): Promise<FilesystemLookup> {
   const { mountinfo, sysfsRoot } = hostPaths(host);
   let dev: bigint;
@@ -51,6 +67,12 @@ export async function filesystemOfPath(p: string, host: FsDaxHost = {}): Promise
     const e = err as NodeJS.ErrnoException;
     const missing = e.code === 'ENOENT' || e.code === 'ENOTDIR';
     return { ok: false, missing, error: missing ? `${p} does not exist on this host` : `cannot look at ${p}: ${e.code ?? ''} ${e.message}` };
+  }
+  try {
+    const why = await throughSymlink(p);
+    if (why !== undefined) return { ok: false, missing: true, error: why };
+  } catch (err) {
+    return { ok: false, missing: true, error: `cannot resolve the directories of ${p}: ${(err as Error).message}` };
   }
   let mounts: MountEntry[];
   try {
@@ -67,7 +89,7 @@ export async function filesystemOfPath(p: string, host: FsDaxHost = {}): Promise
         'only ext2, ext4, xfs, virtiofs and erofs can; give a path on one of those',
     };
   }
-  return { ok: true, fs: toDaxFilesystem(mount, await blockDeviceOf(sysfsRoot, mount.device)), dev };
+  return { ok: true, fs: toDaxFilesystem(mount, await blockDeviceOf(sysfsRoot, mount.device)), dev, mounts };
 }
 
 /** An absolute, normalised path (no trailing slash: "link/" would make lstat follow the link). */

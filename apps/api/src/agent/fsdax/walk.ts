@@ -1,7 +1,8 @@
 /**
  * The entries under a path, depth first with names sorted (byte order), staying on the filesystem the path is on
- * (an entry with another st_dev, i.e. a mount point inside, is left out with everything under it). Symlinks are
- * listed, never followed. Lazy: the caller stops when it has enough.
+ * (an entry with another st_dev, i.e. a mount point inside, is left out with everything under it; with `mountpoints`,
+ * so is any directory mounted on, which catches bind mounts of the same filesystem that st_dev cannot tell apart).
+ * Symlinks are listed, never followed. Lazy: the caller stops when it has enough.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
@@ -25,7 +26,15 @@ function byteOrder(a: string, b: string): number {
  * pre-order: each child, then everything under it, before the next child. A directory that cannot be listed is
  * yielded without children; an entry removed since its directory was listed is passed over.
  */
-export async function* walkSubtree(root: string, opts: { recursive: boolean }): AsyncGenerator<WalkedPath> {
+export interface WalkOptions {
+  recursive: boolean;
+  /** the mount points of the mount table (mountinfo field 5): a directory below the root that is one is left out */
+  mountpoints?: ReadonlySet<string>;
+  /** told of every path left out as a mount point, and why */
+  onSkipped?: (path: string, why: string) => void;
+}
+
+export async function* walkSubtree(root: string, opts: WalkOptions): AsyncGenerator<WalkedPath> {
   let rootStats: BigIntStats;
   try {
     rootStats = await lstat(root, { bigint: true });
@@ -50,7 +59,15 @@ export async function* walkSubtree(root: string, opts: { recursive: boolean }): 
       let child: WalkedPath;
       try {
         const st = await lstat(p, { bigint: true });
-        if (st.dev !== dev) continue; // another filesystem mounted here
+        if (st.dev !== dev) {
+          opts.onSkipped?.(p, 'a mount point of another filesystem');
+          continue;
+        }
+        if (st.isDirectory() && opts.mountpoints?.has(p) === true) {
+          // a bind mount (of this filesystem, maybe of a parent: following it could loop)
+          opts.onSkipped?.(p, 'a mount point (a bind mount of this filesystem)');
+          continue;
+        }
         child = { path: p, stats: st, depth: dir.depth + 1 };
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

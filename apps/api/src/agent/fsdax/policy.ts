@@ -10,6 +10,7 @@
  * inode first (a path that is another inode now is skipped and said so); then verification by reading the flags
  * and S_DAX again (flags-set, effective-state), and the path as inspectFsDax sees it now.
  */
+import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { DaxChangeAgentPlan, DaxCheck, DaxFilesystem, DaxStep, DaxStepResult, FsDaxFlagChange, FsDaxPendingReason } from '@daxfleet/shared';
@@ -77,6 +78,17 @@ interface Collected {
   subtree: number;
 }
 
+/**
+ * sha256 hex of the full change list as it depends only on the tree (path, kind, inode, flag before and after; not
+ * who holds a file): the plan's `expected.changes_sha256`, so the digest covers every change, also past the
+ * POLICY_MAX_LISTED_CHANGES listed, and execute can tell that its walk finds the same list.
+ */
+export function changesHash(changes: readonly FsDaxFlagChange[]): string {
+  const hash = createHash('sha256');
+  for (const c of changes) hash.update(`${JSON.stringify([c.path, c.kind, c.inode, c.flag_before, c.flag_after])}\n`);
+  return hash.digest('hex');
+}
+
 /** The checks, and the changes when they pass. `cap`: stop walking after this many entries (subtree-size fails). */
 async function collect(request: FsDaxPolicyRequest, host: FsDaxHost): Promise<Collected | { checks: DaxCheck[]; root?: RawEntry; fs?: DaxFilesystem }> {
   const checks: DaxCheck[] = [];
@@ -137,8 +149,14 @@ async function collect(request: FsDaxPolicyRequest, host: FsDaxHost): Promise<Co
 
   const changes: PlannedChange[] = [];
   const files: PlannedChange[] = [];
+  const skipped: string[] = [];
   let subtree = 0;
-  for await (const walked of walkSubtree(p, { recursive: existing !== 'none' })) {
+  const walk = walkSubtree(p, {
+    recursive: existing !== 'none',
+    mountpoints: new Set(lookup.mounts.map((m) => m.mountpoint)),
+    onSkipped: (at, why) => { skipped.push(`${at} (${why})`); },
+  });
+  for await (const walked of walk) {
     if (existing === 'none' && walked.depth > 0) break;
     subtree++;
     if (subtree > POLICY_MAX_SUBTREE) break;
@@ -161,6 +179,12 @@ async function collect(request: FsDaxPolicyRequest, host: FsDaxHost): Promise<Co
     return { checks, root, fs };
   }
   checks.push(check('subtree-size', true, existing === 'none' ? `only ${p} itself (existing: none)` : `${subtree} entries in the subtree`));
+  if (existing !== 'none') {
+    checks.push(check('mount-points', true, skipped.length === 0
+      ? `no mount point under ${p}`
+      : `skipped, with everything under ${skipped.length === 1 ? 'it' : 'them'}, ${skipped.length} mount point${skipped.length === 1 ? '' : 's'} ` +
+        `(a policy stays on the mount it is given): ${skipped.slice(0, 20).join('; ')}${skipped.length > 20 ? ` and ${skipped.length - 20} more` : ''}`));
+  }
 
   // who holds the files whose S_DAX would change: one /proc pass for all of them
   const held = fs.dax === 'inode' && files.length > 0
@@ -168,6 +192,13 @@ async function collect(request: FsDaxPolicyRequest, host: FsDaxHost): Promise<Co
     : new Map<bigint, Holder[]>();
   for (const f of files) {
     Object.assign(f, changeOutcome(fs, f.flag_after, f.effective_before, held.has(BigInt(f.inode))));
+  }
+  // how many will be pending depends on who holds the files now: said in a check, which the digest leaves out
+  if (files.length > 0) {
+    const pending = files.filter((f) => f.pending_reason !== undefined).length;
+    const held = files.filter((f) => f.pending_reason === 'not-evicted').length;
+    checks.push(check('pending-files', true, `${pending} of the ${files.length} file${files.length === 1 ? '' : 's'} changed will be pending now` +
+      `${held > 0 ? ` (${held} held open or mapped: not-evicted)` : ''}: see the changes' pending_reason`));
   }
   return { root, fs, checks, changes, subtree };
 }
@@ -187,7 +218,9 @@ function stepsOf(request: FsDaxPolicyRequest, changes: readonly PlannedChange[])
   }
   if (dirs.length > 0) add(`${verb} FS_XFLAG_DAX on ${dirs.length} existing subdirector${dirs.length === 1 ? 'y' : 'ies'} of ${p}`);
   if (files.length > 0) {
-    const pending = files.filter((f) => f.pending_reason !== undefined).length;
+    // only what the mount or the device decides: the digest covers the steps, and who holds a file (not-evicted)
+    // changes from one moment to the next (the pending-files check says that count)
+    const pending = files.filter((f) => f.pending_reason !== undefined && f.pending_reason !== 'not-evicted').length;
     add(`${verb} FS_XFLAG_DAX on ${files.length} existing regular file${files.length === 1 ? '' : 's'} under ${p}` +
       (pending > 0 ? ` (${pending} will be pending: see the changes' pending_reason)` : ''));
   }
@@ -218,7 +251,10 @@ export function makeFsDaxPolicyHandler(host: FsDaxHost = {}): DaxChangeHandler<F
       if (!('changes' in collected)) return base;
       return {
         ...base,
-        expected: { path: collected.root.path, flag: request.dax, existing: request.existing ?? 'none' },
+        expected: {
+          path: collected.root.path, flag: request.dax, existing: request.existing ?? 'none',
+          changes_sha256: changesHash(collected.changes),
+        },
         steps: stepsOf(request, collected.changes),
         changes: collected.changes.slice(0, POLICY_MAX_LISTED_CHANGES).map(publicChange),
         changes_total: collected.changes.length,
@@ -232,11 +268,18 @@ export function makeFsDaxPolicyHandler(host: FsDaxHost = {}): DaxChangeHandler<F
         return { steps: plan.steps.map((s) => ({ n: s.n, op: s.op, status: 'skipped', detail: lookup.error })), verification: [], error: lookup.error };
       }
       const { fs, dev } = lookup;
-      // a list cut at POLICY_MAX_LISTED_CHANGES: the fresh walk has them all (the dispatcher has just matched its digest)
+      // a list cut at POLICY_MAX_LISTED_CHANGES: walk again for them all, and run only the list the plan's hash
+      // (in the digest the operator reviewed) names; the tree may have changed since the dispatcher re-planned
       let changes: FsDaxFlagChange[] = plan.changes ?? [];
       if ((plan.changes_total ?? changes.length) > changes.length) {
         const again = await collect(request, host);
-        if ('changes' in again) changes = again.changes.map(publicChange);
+        const full = 'changes' in again ? again.changes.map(publicChange) : undefined;
+        if (full === undefined || changesHash(full) !== plan.expected?.changes_sha256) {
+          const error = `the subtree of ${root} changed since the plan (its full list of ${plan.changes_total ?? '?'} flag changes ` +
+            'hashes differently now): nothing was changed; plan again';
+          return { steps: plan.steps.map((s) => ({ n: s.n, op: s.op, status: 'skipped', detail: error })), verification: [], changed: 0, error };
+        }
+        changes = full;
       }
       const tally = (): { done: number; failed: string[]; skipped: string[] } => ({ done: 0, failed: [], skipped: [] });
       const groups = { self: tally(), dirs: tally(), files: tally() };

@@ -10,7 +10,8 @@
  *   not; the pending state: the policy sets the flag on a file a process (`sleep 600 < file`) holds open -> the plan
  *   says not-evicted, inspect says pending / not-evicted and names the holder; after the holder ends and the inode
  *   is evicted (drop_caches only if the last close did not already evict it) the file is dax.
- * - dax=always: every regular file is S_DAX whatever its flag (a flag-clear file: requested true, state dax);
+ * - dax=always: every regular file is S_DAX whatever its flag (a flag-clear file: requested true, state pending,
+ *   reason mount-always, the mirror of mount-never);
  *   clearing a flag there is planned with pending_reason mount-always.
  * - dax=never: a flagged file is pending mount-never.
  * - readDaxFilesystems on the guest's live mount table and sysfs in each mode (xfs shows no option under inode).

@@ -226,6 +226,7 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
           await agent?.rescanNow();
         },
         log: agentLog.child({ component: 'dax' }),
+        dataDir,
       });
     }
   }

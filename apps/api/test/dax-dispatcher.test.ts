@@ -4,14 +4,16 @@
  * a recorded tree (their native calls are never reached: a refusal comes first); the execution paths use a handler
  * of the fs-dax-policy kind written here (the seam of contract.ts), since no device of this machine may change.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as daxNative from '@daxfleet/dax-native';
 import type { DaxChangeAgentPlan, DaxChangeExecuteAgentCommand, DaxChangeRequest, DaxCheck, DaxStepResult } from '@daxfleet/shared';
 import type { DaxChangeHandler, DaxExecutionParts, FsDaxPolicyRequest } from '../src/agent/dax/contract.js';
-import { DaxChangeService, daxPlanDigest, deviceHandlers } from '../src/agent/dax/index.js';
+import { DAX_JOURNAL_FILE, DaxChangeService, DaxJournal, daxPlanDigest, deviceHandlers } from '../src/agent/dax/index.js';
 import type { DeviceNative } from '../src/agent/dax/native.js';
 import { holdOpen, recordedDeviceHost, type RecordedDeviceHost } from './dax-device-fixtures.js';
+import { tempDir } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const nativeCalls: string[] = [];
@@ -125,6 +127,44 @@ describe('dispatcher over a policy handler', () => {
     expect(ack.result?.error).toContain('EIO on the ioctl');
     expect(reports).toBe(1);
     expect(service.busyWith).toBeUndefined();
+  });
+
+  it('a change_id runs once: a repeat (a replayed command) is refused already-executed with its result, also by a service re-created from the same data dir', async () => {
+    const data = tempDir('daxfleet-dax-journal-');
+    let runs = 0;
+    const handlers = { 'fs-dax-policy': policyHandler({ before: 0, execute: async () => { runs++; } }) };
+    try {
+      const service = new DaxChangeService({ handlers, journal: DaxJournal.open(data.dir, console) });
+      const cmd = executeCommand(POLICY, (await service.plan(POLICY)).digest);
+      const first = await service.execute(cmd);
+      expect(first.result?.outcome).toBe('verified');
+      const again = await service.execute({ ...cmd, id: 'cmd-replayed' });
+      expect(again).toMatchObject({ executed: false, refused_because: 'already-executed', result: { outcome: 'verified' } });
+      expect(again.refusal).toBe(`this change was already executed on ${first.result?.started_at} (verified): it is not run twice`);
+      const restarted = new DaxChangeService({ handlers, journal: DaxJournal.open(data.dir, console) });
+      expect(await restarted.execute(cmd)).toMatchObject({ executed: false, refused_because: 'already-executed', result: first.result });
+      expect(runs).toBe(1);
+      // another change_id still runs
+      expect((await restarted.execute(executeCommand(POLICY, cmd.digest))).executed).toBe(true);
+      expect(JSON.parse(readFileSync(path.join(data.dir, DAX_JOURNAL_FILE), 'utf8')).changes).toHaveLength(2);
+    } finally {
+      data.remove();
+    }
+  });
+
+  it('a change the agent stopped during (started, no result) is refused after the restart, without a result', async () => {
+    const data = tempDir('daxfleet-dax-journal-');
+    try {
+      DaxJournal.open(data.dir, console).started('dc_cut', 'fs-dax-policy', '2026-11-27T12:00:00.000Z');
+      const service = new DaxChangeService({ handlers: { 'fs-dax-policy': policyHandler({ before: 0, throws: new Error('must not run') }) },
+        journal: DaxJournal.open(data.dir, console) });
+      const ack = await service.execute({ ...executeCommand(POLICY, 'x'), change_id: 'dc_cut' });
+      expect(ack).toMatchObject({ executed: false, refused_because: 'already-executed' });
+      expect(ack.result).toBeUndefined();
+      expect(ack.refusal).toMatch(/already executed on 2026-11-27T12:00:00.000Z and did not finish/);
+    } finally {
+      data.remove();
+    }
   });
 
   it('one change at a time: a second execute while one runs is refused busy, and runs once the first finished', async () => {

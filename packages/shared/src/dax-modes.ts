@@ -401,8 +401,13 @@ export const DaxChangeExecuteCommandAckSchema = Type.Object({
   executed: Type.Boolean(),
   /** not executed: why, for the operator */
   refusal: Type.Optional(Type.String()),
-  /** host-changed / not-executable: the change is refused (the fresh plan comes along); busy: another change runs on the host (stays planned) */
-  refused_because: Type.Optional(Type.Union([Type.Literal('host-changed'), Type.Literal('not-executable'), Type.Literal('busy')])),
+  /**
+   * host-changed / not-executable: the change is refused (the fresh plan comes along); busy: another change runs on
+   * the host (stays planned); already-executed: this agent started this change_id before (a replay, or a repeat
+   * after a restart: its journal says so), with the result when it finished
+   */
+  refused_because: Type.Optional(Type.Union([Type.Literal('host-changed'), Type.Literal('not-executable'), Type.Literal('busy'),
+    Type.Literal('already-executed')])),
   dax_plan: Type.Optional(DaxChangeAgentPlanSchema),
   result: Type.Optional(DaxChangeResultSchema),
 });

@@ -394,6 +394,21 @@ export async function executeDaxChange(fastify: FastifyInstance, input: ExecuteC
         `${refusal}. The change stays planned until ${row.expiresAt.toISOString()}: execute it again once the other ` +
         'change finished');
     }
+    if (answer.refused_because === 'already-executed') {
+      // the agent's journal has this change as started before (a replay, or an execute the hub lost the answer of):
+      // never run twice; its result when the agent has one, else the change may be half done (interrupted)
+      const known = answer.result;
+      if (known !== undefined) {
+        await settle({ status: known.outcome, result: JSON.stringify(known), updatedAt: new Date() });
+        await auditResult(known.outcome === 'verified' ? 'success' : 'failure', `already executed: ${resultSummary(known)}`);
+      } else {
+        await interrupt(`${refusal}; the agent has no result for it (it stopped while the change ran): the host's next ` +
+          `inventory (GET /api/v1/hosts/${row.hostId}/inventory) shows its state`);
+      }
+      throw new ApiError('DAXFLEET_ERR_DAX_ALREADY_EXECUTED', `the agent of host ${row.hostId} did not run DAX change ${id} ` +
+        `again: ${refusal}. ${known !== undefined ? `Its result (${known.outcome}) is stored with the change`
+          : 'The change is now interrupted'}: GET /api/v1/dax/changes/${id}`);
+    }
     // host-changed / not-executable: the agent's fresh plan when it gave one, else ours; with the agent's refusal
     const fresh: DaxChangeAgentPlan = { ...(answer.dax_plan ?? plan), refusal };
     await settle({ status: 'refused', plan: JSON.stringify(fresh), executedBy: null, executedAt: null, updatedAt: new Date() });

@@ -8,7 +8,8 @@
  * gives another. execute: a second change while one runs is refused 'busy' (it stays planned at the hub); a
  * different digest is 'host-changed', a plan no longer executable 'not-executable' (both with the fresh plan);
  * otherwise the handler runs and verifies, and the agent scans and reports at once so the hub's inventory shows the
- * change. A handler that throws becomes outcome failed with the error (and what the host looks like is in the next
+ * change. A change_id the journal (journal.ts) has seen start is 'already-executed' (with its result when it has
+ * one): a replayed command or a repeat after a restart never runs a change twice. A handler that throws becomes outcome failed with the error (and what the host looks like is in the next
  * report): the operator never gets a bare 500 for a host that may be half changed.
  */
 import { createHash } from 'node:crypto';
@@ -21,6 +22,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Value } from 'typebox/value';
 import { canonicalJson } from '../recovery/plan.js';
 import type { DaxChangeHandler, DaxPlanParts } from './contract.js';
+import type { DaxJournal } from './journal.js';
 
 export type DaxChangeHandlers = { [K in DaxChangeKind]?: DaxChangeHandler<Extract<DaxChangeRequest, { kind: K }>> };
 
@@ -32,6 +34,8 @@ export interface DaxChangeServiceOptions {
   rescan?: () => Promise<void>;
   log?: FastifyBaseLogger;
   now?: () => Date;
+  /** DATA-DIR/dax-journal.json: the change ids executed here, so a replay or a repeat after a restart is refused */
+  journal?: DaxJournal;
 }
 
 /** A kind (or inspection) this agent was started without: the command answers 400 with this message. */
@@ -98,6 +102,14 @@ export class DaxChangeService {
     // the handler executes the request the fresh plan (and so the digest) was made from
     const cmd = { ...received, request: withRequestDefaults(received.request) };
     const base = { accepted: true as const, id: cmd.id };
+    const done = this.opts.journal?.get(cmd.change_id);
+    if (done !== undefined) {
+      return {
+        ...base, executed: false, refused_because: 'already-executed', ...(done.result !== undefined ? { result: done.result } : {}),
+        refusal: `this change was already executed on ${done.started_at}` + (done.result !== undefined
+          ? ` (${done.result.outcome}): it is not run twice` : ' and did not finish (the agent stopped while it ran): it is not run twice'),
+      };
+    }
     if (this.running !== undefined) {
       return {
         ...base, executed: false, refused_because: 'busy',
@@ -132,6 +144,21 @@ export class DaxChangeService {
     const started_at = (this.opts.now?.() ?? new Date()).toISOString();
     const log = this.opts.log;
     log?.info({ changeId: cmd.change_id, kind: cmd.request.kind, by: cmd.executed_by }, 'DAX change executing');
+    // durably before the first step: a journal that cannot be written stops the change here (nothing was done)
+    this.opts.journal?.started(cmd.change_id, cmd.request.kind, started_at);
+    const result = await this.runHandler(cmd, handler, plan, started_at);
+    try {
+      this.opts.journal?.finished(cmd.change_id, result);
+    } catch (err) {
+      log?.error({ err, changeId: cmd.change_id }, `the DAX journal did not take the result: ${(err as Error).message} ` +
+        '(the change stays recorded as started: a repeat is refused all the same)');
+    }
+    return result;
+  }
+
+  private async runHandler(cmd: DaxChangeExecuteAgentCommand, handler: DaxChangeHandler<DaxChangeRequest>,
+    plan: DaxChangeAgentPlan, started_at: string): Promise<DaxChangeResult> {
+    const log = this.opts.log;
     try {
       const parts = await handler.execute(cmd.request, plan);
       const verified = parts.steps.every((s) => s.status === 'done') && parts.verification.every((c) => c.ok);

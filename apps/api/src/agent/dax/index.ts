@@ -8,11 +8,13 @@ import type { DaxChangeHandler, FsDaxPolicyRequest } from './contract.js';
 import { daxdevOfflineHandler, daxdevOnlineHandler, daxdevReconfigureHandler } from './daxdev.js';
 import { DaxChangeService, type DaxChangeHandlers } from './dispatcher.js';
 import type { DeviceHost } from './host.js';
+import { DaxJournal } from './journal.js';
 import type { DeviceNative } from './native.js';
 import { namespaceCreateHandler, namespaceDestroyHandler, namespaceReconfigureHandler } from './namespace.js';
 
 export { DaxChangeService, DaxChangeUnsupportedError, daxPlanDigest, type DaxChangeHandlers } from './dispatcher.js';
 export { deviceOpeners, liveDeviceHost, type DeviceHost } from './host.js';
+export { DAX_JOURNAL_FILE, DaxJournal } from './journal.js';
 export type { DeviceNative } from './native.js';
 
 /** The six device kinds over one host and the native calls. */
@@ -37,6 +39,8 @@ export interface AgentDaxOptions {
   };
   rescan?: () => Promise<void>;
   log?: FastifyBaseLogger;
+  /** the agent's data folder: DATA-DIR/dax-journal.json keeps the change ids executed (absent: memory only, tests) */
+  dataDir?: string;
 }
 
 export function createDaxChangeService(opts: AgentDaxOptions): DaxChangeService {
@@ -48,5 +52,6 @@ export function createDaxChangeService(opts: AgentDaxOptions): DaxChangeService 
     ...(opts.fsdax !== undefined ? { inspect: opts.fsdax.inspect } : {}),
     ...(opts.rescan !== undefined ? { rescan: opts.rescan } : {}),
     ...(opts.log !== undefined ? { log: opts.log } : {}),
+    ...(opts.dataDir !== undefined ? { journal: DaxJournal.open(opts.dataDir, opts.log ?? console) } : {}),
   });
 }

@@ -111,8 +111,10 @@ async function report(hostId: string, credential: string, agentUrl?: string): Pr
 beforeAll(async () => {
   recorded = recordedDeviceHost('two-dimm-all-modes');
   inventory = await fixtureInventory('two-dimm-all-modes');
+  let agentDirs = 0;
   const daxService = (): DaxChangeService => createDaxChangeService({
     device: { host: recorded.host, native },
+    dataDir: path.join(tmp.dir, `agent-${++agentDirs}`),
     fsdax: { policy: fsDaxPolicyHandler, inspect: inspectFsDax },
     rescan: async () => { rescans++; await holdReport; },
   });
@@ -213,6 +215,23 @@ describe('fs-dax-policy through the hub', () => {
     expect(stored.result).toBeUndefined();
     expect(await hasDaxFlag(root)).toBe(false);
     expect((await execute(change, stored.plan.digest)).json.code).toBe('DAXFLEET_ERR_DAX_NOT_EXECUTABLE');
+  });
+
+  it('an execute the agent already ran (the hub lost its answer and put it back to planned): 409 ALREADY_EXECUTED, the agent\'s result stored, nothing run twice', async () => {
+    const { root } = tree('replayed');
+    const change = await plan({ kind: 'fs-dax-policy', path: root, dax: true });
+    expect((await execute(change)).json.status).toBe('verified');
+    // as a hub whose answer was lost (a generic send error puts the change back to planned)
+    await hub.server.prisma.daxChange.update({ where: { id: change.id }, data: { status: 'planned', executedBy: null, executedAt: null, result: null } });
+    const reportsBefore = rescans;
+    const again = await execute(change);
+    expect(again.status).toBe(409);
+    expect(again.json.code).toBe('DAXFLEET_ERR_DAX_ALREADY_EXECUTED');
+    expect(again.json.message).toMatch(/this change was already executed on .*\(verified\): it is not run twice.*Its result \(verified\) is stored/);
+    expect(rescans).toBe(reportsBefore);
+    const stored = (await api<DaxChange>('GET', `/api/v1/dax/changes/${change.id}`, viewer)).json;
+    expect(stored.status).toBe('verified');
+    expect(stored.result).toMatchObject({ outcome: 'verified', changed: 1 });
   });
 
   it('a plan the agent refuses is stored refused (201) with the failed check, and cannot be executed', async () => {

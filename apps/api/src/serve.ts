@@ -24,7 +24,7 @@ import type { AgentCommandTarget } from './agent/command-routes.js';
 import {
   readCredential, setRevokedCredentialAside, writeCredential, type AgentCredentialFile,
 } from './agent/credential-file.js';
-import { createDaxChangeService, liveDeviceHost } from './agent/dax/index.js';
+import { createDaxChangeService, HostChangeLock, liveDeviceHost } from './agent/dax/index.js';
 import { ensureEnrolled } from './agent/enrollment.js';
 import { fsDaxPolicyHandler, inspectFsDax } from './agent/fsdax/index.js';
 import { resolveHostId } from './agent/host-identity.js';
@@ -195,8 +195,11 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
     if (sysfsRoot === '/sys' && agentCommands) {
       const post = opts.role === 'all' ? hubPoster({ hub: server }, agentCredential)
         : hubPoster({ hubUrl: opts.hubUrl as string }, agentCredential);
+      // recoveries and DAX changes never run at the same time (a DAX change may take the device a recovery writes to)
+      const changeLock = new HostChangeLock();
       recovery = new RecoveryExecutor({
         hostId,
+        changeLock,
         host: {
           sysfsRoot, procRoot: '/proc', map: mapDeviceRange, deviceInUse,
           scan: () => scanInventory({ sysfsRoot, health: false }),
@@ -227,6 +230,7 @@ export async function serve(opts: ServeOptions): Promise<RunningDaxfleet> {
         },
         log: agentLog.child({ component: 'dax' }),
         dataDir,
+        changeLock,
       });
     }
   }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as daxNative from '@daxfleet/dax-native';
 import type { DaxChangeAgentPlan, DaxChangeExecuteAgentCommand, DaxChangeRequest, DaxCheck, DaxStepResult } from '@daxfleet/shared';
 import type { DaxChangeHandler, DaxExecutionParts, FsDaxPolicyRequest } from '../src/agent/dax/contract.js';
-import { DAX_JOURNAL_FILE, DaxChangeService, DaxJournal, daxPlanDigest, deviceHandlers } from '../src/agent/dax/index.js';
+import { DAX_JOURNAL_FILE, DaxChangeService, DaxJournal, daxPlanDigest, deviceHandlers, HostChangeLock } from '../src/agent/dax/index.js';
 import type { DeviceNative } from '../src/agent/dax/native.js';
 import { holdOpen, recordedDeviceHost, type RecordedDeviceHost } from './dax-device-fixtures.js';
 import { tempDir } from './helpers.js';
@@ -165,6 +165,26 @@ describe('dispatcher over a policy handler', () => {
     } finally {
       data.remove();
     }
+  });
+
+  it('no DAX change while a recovery runs (the lock shared with the recovery executor), and the lock is held while one runs', async () => {
+    const lock = new HostChangeLock();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const service = new DaxChangeService({ handlers: { 'fs-dax-policy': policyHandler({ before: 0, execute: () => gate }) }, changeLock: lock });
+    const digest = (await service.plan(POLICY)).digest;
+    expect(lock.take('recovery', 'plan-7')).toEqual([]);
+    const refused = await service.execute(executeCommand(POLICY, digest));
+    expect(refused).toMatchObject({ executed: false, refused_because: 'busy' });
+    expect(refused.refusal).toMatch(/a recovery \(plan plan-7\) is running on this host.*execute this one when it has finished/);
+    lock.release('plan-7');
+    const cmd = executeCommand(POLICY, digest);
+    const running = service.execute(cmd);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lock.take('recovery', 'plan-8')).toEqual([cmd.change_id]);
+    release();
+    expect((await running).result?.outcome).toBe('verified');
+    expect(lock.take('recovery', 'plan-8')).toEqual([]);
   });
 
   it('one change at a time: a second execute while one runs is refused busy, and runs once the first finished', async () => {

@@ -22,6 +22,7 @@ import {
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HostChangeLock } from '../src/agent/dax/change-lock.js';
 import { RecoveryExecutor } from '../src/agent/recovery/execute.js';
 import { planRecovery } from '../src/agent/recovery/plan.js';
 import { RecoveryJournal, RECOVERY_JOURNAL_FILE } from '../src/agent/recovery/journal.js';
@@ -104,9 +105,10 @@ afterEach(async () => {
   for (const e of executors.splice(0)) await e.close();
 });
 
-function executor(dataDir = path.join(tmp.dir, `data-${++dataDirs}`)): RecoveryExecutor {
+function executor(dataDir = path.join(tmp.dir, `data-${++dataDirs}`), changeLock?: HostChangeLock): RecoveryExecutor {
   const e = new RecoveryExecutor({
     hostId: 'host-loop',
+    ...(changeLock !== undefined ? { changeLock } : {}),
     host: loopHost(() => inventory),
     native: { punchHole, writeZeros, clearErrorsOnBus },
     dataDir,
@@ -390,6 +392,22 @@ describe('refusals', () => {
     await e.idle();
     expect(received.at(-1)).toMatchObject({ plan_id: 'p-journal', status: 'still-present' });
     expect(statSync(fs!.file).size).toBe(8192);
+  });
+
+  it('does not start while a DAX change runs on the host (the lock shared with the DAX dispatcher), and holds it while it runs', async () => {
+    const lock = new HostChangeLock();
+    const e = executor(undefined, lock);
+    const plan = await e.plan(request({ action: 'punch-hole' }));
+    const cmd = (planId: string) => ({ type: 'recovery-execute' as const, id: `c-${planId}`, plan_id: planId, request: plan.request, digest: plan.digest, executed_by: 'tester' });
+    expect(lock.take('dax', 'dc_running')).toEqual([]);
+    const refused = await e.execute(cmd('p-lock-1'));
+    expect(refused).toMatchObject({ started: false, refused_because: 'device-busy' });
+    expect(refused.refusal).toMatch(/a DAX change \(dc_running\) is running on this host/);
+    lock.release('dc_running');
+    expect(await e.execute(cmd('p-lock-2'))).toMatchObject({ started: true });
+    expect(lock.take('dax', 'dc_next')).toEqual(['p-lock-2']);
+    await e.idle();
+    expect(lock.take('dax', 'dc_next')).toEqual([]);
   });
 
   it('runs one recovery at a time per device, and a plan only once', async () => {

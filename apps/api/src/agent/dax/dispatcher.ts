@@ -22,6 +22,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Value } from 'typebox/value';
 import { canonicalJson } from '../recovery/plan.js';
 import type { DaxChangeHandler, DaxPlanParts } from './contract.js';
+import type { HostChangeLock } from './change-lock.js';
 import type { DaxJournal } from './journal.js';
 
 export type DaxChangeHandlers = { [K in DaxChangeKind]?: DaxChangeHandler<Extract<DaxChangeRequest, { kind: K }>> };
@@ -36,6 +37,8 @@ export interface DaxChangeServiceOptions {
   now?: () => Date;
   /** DATA-DIR/dax-journal.json: the change ids executed here, so a replay or a repeat after a restart is refused */
   journal?: DaxJournal;
+  /** shared with the recovery executor: no DAX change starts while a recovery runs (and the other way round) */
+  changeLock?: HostChangeLock;
 }
 
 /** A kind (or inspection) this agent was started without: the command answers 400 with this message. */
@@ -117,6 +120,14 @@ export class DaxChangeService {
       };
     }
     const handler = this.handlerOf(cmd.request);
+    const recoveries = this.opts.changeLock?.take('dax', cmd.change_id) ?? [];
+    if (recoveries.length > 0) {
+      return {
+        ...base, executed: false, refused_because: 'busy',
+        refusal: `a recovery (plan ${recoveries.join(', ')}) is running on this host and may be writing through the devices a ` +
+          'DAX change reconfigures: execute this one when it has finished',
+      };
+    }
     this.running = cmd.change_id;
     try {
       const fresh = await this.plan(cmd.request);
@@ -137,6 +148,7 @@ export class DaxChangeService {
       return { ...base, executed: true, result };
     } finally {
       this.running = undefined;
+      this.opts.changeLock?.release(cmd.change_id);
     }
   }
 

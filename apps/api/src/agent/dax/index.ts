@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DaxChangeHandler, FsDaxPolicyRequest } from './contract.js';
 import { daxdevOfflineHandler, daxdevOnlineHandler, daxdevReconfigureHandler } from './daxdev.js';
 import { DaxChangeService, type DaxChangeHandlers } from './dispatcher.js';
+import type { HostChangeLock } from './change-lock.js';
 import type { DeviceHost } from './host.js';
 import { DaxJournal } from './journal.js';
 import type { DeviceNative } from './native.js';
@@ -15,6 +16,7 @@ import { namespaceCreateHandler, namespaceDestroyHandler, namespaceReconfigureHa
 export { DaxChangeService, DaxChangeUnsupportedError, daxPlanDigest, type DaxChangeHandlers } from './dispatcher.js';
 export { deviceOpeners, liveDeviceHost, type DeviceHost } from './host.js';
 export { DAX_JOURNAL_FILE, DaxJournal } from './journal.js';
+export { HostChangeLock } from './change-lock.js';
 export type { DeviceNative } from './native.js';
 
 /** The six device kinds over one host and the native calls. */
@@ -41,6 +43,8 @@ export interface AgentDaxOptions {
   log?: FastifyBaseLogger;
   /** the agent's data folder: DATA-DIR/dax-journal.json keeps the change ids executed (absent: memory only, tests) */
   dataDir?: string;
+  /** shared with the recovery executor (serve.ts): DAX changes and recoveries never run at the same time */
+  changeLock?: HostChangeLock;
 }
 
 export function createDaxChangeService(opts: AgentDaxOptions): DaxChangeService {
@@ -53,5 +57,6 @@ export function createDaxChangeService(opts: AgentDaxOptions): DaxChangeService 
     ...(opts.rescan !== undefined ? { rescan: opts.rescan } : {}),
     ...(opts.log !== undefined ? { log: opts.log } : {}),
     ...(opts.dataDir !== undefined ? { journal: DaxJournal.open(opts.dataDir, opts.log ?? console) } : {}),
+    ...(opts.changeLock !== undefined ? { changeLock: opts.changeLock } : {}),
   });
 }

@@ -23,6 +23,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { parseScrubText, scrubAttributePath, startScrub } from '../scrub.js';
 import { RecoveryJournal } from './journal.js';
 import { describeOpeners, openersOf } from './openers.js';
+import type { HostChangeLock } from '../dax/change-lock.js';
 import { planRecovery, type RecoveryHost } from './plan.js';
 import { RecoveryProgressPoster, type RecoveryProgressSender } from './progress.js';
 import { remainingSectors, sectorCount, verifyRecovery } from './verify.js';
@@ -49,6 +50,8 @@ export interface RecoveryNative {
 
 export interface RecoveryExecutorOptions {
   hostId: string;
+  /** shared with the DAX change dispatcher (serve.ts): a recovery never starts while a DAX change runs */
+  changeLock?: HostChangeLock;
   host: RecoveryHost;
   native: RecoveryNative;
   /** where recovery-journal.json lives (the agent's data folder) */
@@ -162,6 +165,11 @@ export class RecoveryExecutor {
     const other = this.busy.get(device);
     if (other !== undefined) return refuse('device-busy', `another recovery (plan ${other}) is running on ${device}: one at a time per device; wait for it to finish`);
     if (this.stopping) return refuse('stopping', 'the agent is stopping: execute the plan again when it is back');
+    const daxChanges = this.opts.changeLock?.take('recovery', cmd.plan_id) ?? [];
+    if (daxChanges.length > 0) {
+      return refuse('device-busy', `a DAX change (${daxChanges.join(', ')}) is running on this host and may be reconfiguring ` +
+        'the device under the recovery: execute the plan again when it has finished');
+    }
 
     this.busy.set(device, cmd.plan_id);
     this.started.add(cmd.plan_id);
@@ -173,6 +181,7 @@ export class RecoveryExecutor {
       this.report(state, 'executing');
     } catch (err) {
       this.busy.delete(device);
+      this.opts.changeLock?.release(cmd.plan_id);
       this.started.delete(cmd.plan_id);
       this.opts.log.error({ planId: cmd.plan_id, err: errText(err) }, 'recovery not started: its journal could not be written');
       return refuse('replan-failed', `the agent could not record the run in its journal (${errText(err)}): nothing was changed; ` +
@@ -194,6 +203,7 @@ export class RecoveryExecutor {
       })
       .finally(() => {
         this.busy.delete(device);
+        this.opts.changeLock?.release(cmd.plan_id);
         this.runs.delete(cmd.plan_id);
       });
     this.runs.set(cmd.plan_id, run);

@@ -5,7 +5,7 @@
  * step and the agents deliver again after backing off. A signed rescan reaches a real agent; a revoked agent
  * is refused and exits.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -214,7 +214,7 @@ describe('a hub and two agents', () => {
     const dataDir = path.join(work.dir, 'sim-a-data');
     const file = path.join(dataDir, 'agent-credential.json');
     const old = JSON.parse(readFileSync(file, 'utf8')) as { agent_credential: string };
-    const r = daxfleetCli('agent', 'rotate-credential', '--data-dir', dataDir);
+    const r = await daxfleetCli('agent', 'rotate-credential', '--data-dir', dataDir);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('daxfleet: host sim-a has a new credential; the old one no longer works\n');
@@ -242,13 +242,13 @@ describe('a hub and two agents', () => {
     agentD = await startAgent('sim-d', simD, hub.url, token);
     await eventually(async () => (await hostList()).find((h) => h.id === 'sim-d'), 'sim-d at the hub');
 
-    const again = serveAgentCli('sim-d2', simD, token);
+    const again = await serveAgentCli('sim-d2', simD, token);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('DAXFLEET_ERR_AUTH_JOIN_TOKEN_USED');
     expect(again.stderr).toContain('ask an admin for a new one');
     expect(existsSync(path.join(work.dir, 'sim-d2-data/agent-credential.json'))).toBe(false);
 
-    const unknown = serveAgentCli('sim-d3', simD, 'dxf_join_made-up');
+    const unknown = await serveAgentCli('sim-d3', simD, 'dxf_join_made-up');
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('DAXFLEET_ERR_AUTH_INVALID');
   });
@@ -262,7 +262,7 @@ describe('a hub and two agents', () => {
     expect(agentD.output()).toContain('DAXFLEET_ERR_AUTH_REVOKED');
     expect(existsSync(path.join(work.dir, 'sim-d-data/agent-credential.json'))).toBe(false);
 
-    const restart = serveAgentCli('sim-d', path.join(work.dir, 'sim-d/sys'), undefined);
+    const restart = await serveAgentCli('sim-d', path.join(work.dir, 'sim-d/sys'), undefined);
     expect(restart.status).toBe(2);
     expect(restart.stderr).toBe('daxfleet: not enrolled: ask an admin for a join token (UI: Agents, or POST ' +
       '/api/v1/agents/join-tokens) and pass --join-token\n');
@@ -275,9 +275,21 @@ function exitOf(p: DaxfleetProcess): Promise<number | null> {
   return new Promise((resolve) => p.proc.on('exit', (code) => resolve(code)));
 }
 
-function daxfleetCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/**
+ * The CLI as a child process, awaited: spawnSync blocked this process's event loop for as long as the CLI ran
+ * (several seconds each under load), so the keep-alive socket the hub closed meanwhile (keepAliveTimeout 10 s) was
+ * still in fetch's pool, and the next request went out on it: "other side closed".
+ */
+function daxfleetCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** `daxfleet serve --role agent` that is expected to fail before it listens */

@@ -1,8 +1,11 @@
 /**
  * Device-DAX mode changes and memory onlining through libdaxctl (src/native/daxdev.cc), made as daxctl v76 makes
  * them (`daxctl reconfigure-device`, `online-memory`, `offline-memory`). Going back to devdax, and offlining,
- * are all or nothing: when a memory block cannot go offline (the kernel holds unmovable pages in it), the blocks
- * already offlined go back online in their zone and the call rejects EBUSY with a message naming the block.
+ * undo what they did when they fail: when a memory block cannot go offline (the kernel holds unmovable pages in
+ * it), or kmem keeps the device after every block went offline, the blocks already offlined go back online in
+ * their zone and the call rejects with a message naming the cause; when putting a block back fails too, the
+ * message says the device is left partly offline and which blocks. Nothing here checks for processes holding
+ * /dev/daxX.Y before unbinding it: the caller must.
  */
 import { binding, withCallSite } from '../addon.js';
 import { DAX_DEVICE_NAME, checkDeviceName, optionalBoolean } from './validate.js';
@@ -57,7 +60,7 @@ export async function onlineDaxMemory(device: string, opts: { movable?: boolean 
   return withCallSite(() => native.onlineDaxMemory(device, movable), onlineDaxMemory);
 }
 
-/** Offlines every memory block of a system-ram device, all or nothing (EBUSY naming the block that cannot go). */
+/** Offlines every memory block of a system-ram device, or puts back what it offlined (EBUSY naming the block that cannot go). */
 export async function offlineDaxMemory(device: string): Promise<DaxDeviceState & { offlined: number }> {
   checkDeviceName(device, 'device', DAX_DEVICE_NAME, 'dax0.0');
   const native = binding();

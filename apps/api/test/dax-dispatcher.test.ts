@@ -340,4 +340,15 @@ describe.skipIf(machineHasNvdimm)('executors with the real native calls, on this
     expect(ack.result?.steps).toEqual([expect.objectContaining({ op: 'daxctl_memory_offline', status: 'failed', detail: expect.stringMatching(/ENODEV/) })]);
     expect(ack.result?.verification.find((c) => c.id === 'memory-online')).toMatchObject({ ok: false, detail: '1 of 1 memory blocks online (expected none)' });
   });
+
+  it('back to devdax: the online / movable defaults the dispatcher fills in are not passed on (libdaxctl is reached: ENODEV here)', async () => {
+    const service = new DaxChangeService({ handlers: deviceHandlers(sys.host, realNative) });
+    const request: DaxChangeRequest = { kind: 'daxdev-reconfigure', device: 'dax0.1', mode: 'devdax' };
+    const plan = await service.plan(request);
+    expect(plan.executable, plan.refusal).toBe(true);
+    expect(plan.request).toMatchObject({ online: true, movable: true });
+    const ack = await service.execute(executeCommand(request, plan.digest));
+    expect(ack.result?.steps[0]).toMatchObject({ status: 'failed', detail: expect.stringMatching(/ENODEV/) });
+    expect(ack.result?.error).not.toMatch(/ERR_INVALID_ARG/);
+  });
 });

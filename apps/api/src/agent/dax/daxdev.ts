@@ -191,10 +191,13 @@ export function daxdevReconfigureHandler(host: DeviceHost, native: DeviceNative)
         const node = request.mode === 'system-ram' ? await charNode(host.sysfsRoot, request.device) : undefined;
         return node === undefined ? [] : describeNodeOpeners(host, [node]);
       };
-      const run = await runStepsUnlessHeld(plan.steps, holders, () => native.reconfigureDaxDevice(request.device, {
-        mode: request.mode, ...(request.online !== undefined ? { online: request.online } : {}),
+      // online / movable mean something to system-ram only (the native call refuses them for devdax), and the
+      // dispatcher fills in their schema defaults whatever the mode
+      const memory = request.mode === 'system-ram' ? {
+        ...(request.online !== undefined ? { online: request.online } : {}),
         ...(request.movable !== undefined ? { movable: request.movable } : {}),
-      }));
+      } : {};
+      const run = await runStepsUnlessHeld(plan.steps, holders, () => native.reconfigureDaxDevice(request.device, { mode: request.mode, ...memory }));
       return verified(host, request.device, plan, run, `reconfiguring ${request.device} to ${request.mode}`);
     },
   };

@@ -30,22 +30,23 @@ import { tempDir } from './helpers.js';
 const tmp = tempDir('daxfleet-fsdax-ext4-');
 let mnt = '';
 let image = '';
-let skipReason: string | undefined;
+/**
+ * Decided when the file is collected: it.skipIf reads it then, before any hook runs. A host that should run these
+ * tests (root, addon built) but cannot make the loop mount fails them instead of skipping.
+ */
+const skipReason: string | undefined = process.getuid?.() !== 0 ? 'needs root to mount a loop device'
+  : !isAvailable() ? `the native addon is not loaded: ${loadError()?.message}` : undefined;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  if (process.getuid?.() !== 0) { skipReason = 'needs root to mount a loop device'; return; }
-  if (!isAvailable()) { skipReason = `the native addon is not loaded: ${loadError()?.message}`; return; }
+  if (skipReason !== undefined) return;
   image = path.join(tmp.dir, 'ext4.img');
-  mnt = path.join(tmp.dir, 'mnt');
-  mkdirSync(mnt);
-  try {
-    execFileSync('truncate', ['-s', '64M', image]);
-    execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', image]);
-    execFileSync('mount', ['-o', 'loop,dax=inode', image, mnt]);
-  } catch (err) {
-    skipReason = `cannot make and loop-mount an ext4 image: ${(err as Error).message}`;
-  }
+  const target = path.join(tmp.dir, 'mnt');
+  mkdirSync(target);
+  execFileSync('truncate', ['-s', '64M', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', image]);
+  execFileSync('mount', ['-o', 'loop,dax=inode', image, target]);
+  mnt = target;
 });
 afterEach(async () => {
   for (const c of children.splice(0)) await stop(c);
@@ -63,6 +64,8 @@ afterAll(() => {
 
 /** a fresh directory on the loop ext4 for one test */
 function workDir(name: string): string {
+  // never a path relative to the working directory: mnt is empty until the loop mount succeeded
+  if (mnt === '') throw new Error('the loop-mounted ext4 is not there (see the beforeAll error)');
   const dir = path.join(mnt, name);
   mkdirSync(dir);
   return dir;

@@ -19,7 +19,9 @@ import { tempDir } from './helpers.js';
 
 const tmp = tempDir('daxfleet-fsdax-review-');
 let mnt = '';
-let skipReason: string | undefined;
+/** decided when the file is collected (it.skipIf reads it then); a root host that cannot loop-mount fails instead */
+const skipReason: string | undefined = process.getuid?.() !== 0 ? 'needs root to mount a loop device'
+  : !isAvailable() ? `the native addon is not loaded: ${loadError()?.message}` : undefined;
 const mounted: string[] = [];
 const children: ChildProcess[] = [];
 // a sysfs without the loop device: device DAX unknown, so the flag and S_DAX alone decide (as on a DAX device)
@@ -27,20 +29,16 @@ const noSysfs = path.join(tmp.dir, 'no-sysfs');
 const handler = makeFsDaxPolicyHandler({ sysfsRoot: noSysfs });
 
 beforeAll(() => {
-  if (process.getuid?.() !== 0) { skipReason = 'needs root to mount a loop device'; return; }
-  if (!isAvailable()) { skipReason = `the native addon is not loaded: ${loadError()?.message}`; return; }
+  if (skipReason !== undefined) return;
   const image = path.join(tmp.dir, 'ext4.img');
-  mnt = path.join(tmp.dir, 'mnt');
-  mkdirSync(mnt);
+  const target = path.join(tmp.dir, 'mnt');
+  mkdirSync(target);
   mkdirSync(noSysfs);
-  try {
-    execFileSync('truncate', ['-s', '32M', image]);
-    execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', image]);
-    execFileSync('mount', ['-o', 'loop,dax=inode', image, mnt]);
-    mounted.push(mnt);
-  } catch (err) {
-    skipReason = `cannot make and loop-mount an ext4 image: ${(err as Error).message}`;
-  }
+  execFileSync('truncate', ['-s', '32M', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', image]);
+  execFileSync('mount', ['-o', 'loop,dax=inode', image, target]);
+  mounted.push(target);
+  mnt = target;
 });
 afterEach(async () => {
   for (const c of children.splice(0)) await stop(c);
@@ -59,6 +57,8 @@ afterAll(() => {
 });
 
 function workDir(name: string): string {
+  // never a path outside the loop mount: mnt is empty until the mount succeeded
+  if (mnt === '') throw new Error('the loop-mounted ext4 is not there (see the beforeAll error)');
   const dir = path.join(mnt, name);
   mkdirSync(dir);
   return dir;

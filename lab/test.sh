@@ -8,7 +8,7 @@
 #      LAB_COMPARE_SELF=1  LAB_TEST_TIMEOUT=240 (s per guest)  LAB_TESTS="transitions layout:NAME ..."
 #      LAB_TEST_FULL=1 (check after every transition step, all layouts)  LAB_REQUIRED=1  LAB_CACHE
 #      LAB_RW_TIMEOUT=360 (s, the recovery-walk guest: agent start + the Playwright walk of the web UI)
-#      LAB_DW_TIMEOUT=420 (s, the dax-walk guest: agent start + the Playwright walk)
+#      LAB_DW_TIMEOUT=600 (s, the dax-walk guest: agent start + the Playwright walk), LAB_DW_PLAYWRIGHT_SECONDS=420
 set -uo pipefail
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 LAB=$LAB_DIR/lab
@@ -99,9 +99,9 @@ for t in $TESTS; do
       # dax=inode on an fsdax namespace, a free region, the agent, and answers to the spec's requests (tests/dax-walk.sh)
       if [ ! -f "$CLI" ] || [ "${LAB_COMPARE_SELF:-0}" = 1 ]; then echo "SKIP dax-walk: no daxfleet CLI to run"; skipped=$((skipped + 1)); continue; fi
       RW_STATE=$(mktemp -d /tmp/daxfleet-lab-dax.XXXXXX)
-      rw=$(LAB_WALK=dax-walk LAB_WALK_PREFIX=dw-ui "$LAB_DIR/tools/recovery-stack.sh" "$CLI" "$RW_STATE" $$ "$LAB_CACHE/runs/$id/out") \
+      rw=$(LAB_WALK=dax-walk LAB_WALK_PREFIX=dw-ui LAB_RW_PLAYWRIGHT_SECONDS=${LAB_DW_PLAYWRIGHT_SECONDS:-420} "$LAB_DIR/tools/recovery-stack.sh" "$CLI" "$RW_STATE" $$ "$LAB_CACHE/runs/$id/out") \
         || { echo "FAIL dax-walk: $rw"; failed=$((failed + 1)); continue; }
-      args=(tests/dax-walk.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=2 REGION_MB=512 $rw"; tmo=${LAB_DW_TIMEOUT:-420} ;;
+      args=(tests/dax-walk.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=2 REGION_MB=512 $rw"; tmo=${LAB_DW_TIMEOUT:-600} ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;
   esac
   s=$SECONDS

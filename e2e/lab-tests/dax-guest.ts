@@ -44,7 +44,7 @@ export interface GuestNamespace {
   dev: string; mode: string;
   /** ndctl's size (usable) and the region space it takes (namespaceX.Y/size) */
   size: number; space: number;
-  name?: string; devices: { chardev: string; mode: string }[];
+  name?: string; sector_size?: number; devices: { chardev: string; mode: string }[];
 }
 export interface GuestNdctl {
   label: string;
@@ -52,6 +52,19 @@ export interface GuestNdctl {
   capacity: GuestCapacity;
   /** per region: the namespaces' space + ndctl's available_size = ndctl's size */
   consistent: boolean;
+}
+
+/** daxctl list -D's entry for a device (the memory fields in system-ram mode only) */
+export interface GuestDaxDevice { chardev: string; mode: string; size: number; online_memblocks?: number; total_memblocks?: number; movable?: boolean }
+/** dg daxctl: the device as daxctl lists it and the memory blocks its range covers, as /sys/devices/system/memory does */
+export interface GuestDaxctl {
+  label: string;
+  device: GuestDaxDevice | null;
+  /** state online/offline; zone: valid_zones of an online block (the zone it is in, e.g. Movable), null offline */
+  blocks: { id: number; state: string; zone: string | null }[];
+  block_size: number;
+  /** /proc/meminfo MemTotal in bytes */
+  mem_total: number;
 }
 
 let sequence = 0;
@@ -85,4 +98,6 @@ export const guest = {
   attrs: (setup: DaxWalkSetup, paths: string[]) => ask<Record<string, GuestAttrs>>(setup, 'attrs', { paths }),
   /** ndctl list -R -N -X now; `label` names the moment for the guest's own checks (after-create, ...) */
   ndctl: (setup: DaxWalkSetup, label: string) => ask<GuestNdctl>(setup, 'ndctl', { label }),
+  /** daxctl list -D and the memory blocks of `device` now; `label` names the moment (after-ram, ...) */
+  daxctl: (setup: DaxWalkSetup, label: string, device: string) => ask<GuestDaxctl>(setup, 'daxctl', { label, device }),
 };

@@ -15,7 +15,7 @@
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import type { DaxChange, DaxFilesystem, HostInventory } from '@daxfleet/shared';
 import { hubCall, labAdminToken, labHubUrl } from './lab-env';
-import { daxWalkSetup, guest, type DaxWalkSetup, type GuestAttrs } from './dax-guest';
+import { daxWalkSetup, guest, type DaxWalkSetup, type GuestAttrs, type GuestNdctl } from './dax-guest';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -102,6 +102,25 @@ async function daxPage(p: Page): Promise<void> {
   await p.goto(`${labHubUrl()}/hosts/${setup.host_id}/dax`);
   await expect(p.getByRole('heading', { level: 1, name: `DAX on ${setup.host_id}` })).toBeVisible();
 }
+
+/** The host's DAX page, opened again until `check` passes: the agent reports its rescan shortly after a change */
+async function onDaxPage(p: Page, check: () => Promise<void>): Promise<void> {
+  await expect(async () => {
+    await daxPage(p);
+    await check();
+  }).toPass({ timeout: 60_000, intervals: [1_000, 2_000, 3_000] });   // check's expects: { timeout: SHORT } so that it reloads
+}
+
+const SHORT = { timeout: 5_000 };
+
+/** "Plan (dry run)" in a change form: the id of the change page it opens */
+async function planIn(form: Locator): Promise<string> {
+  await form.getByRole('button', { name: 'Plan (dry run)' }).click();
+  return changeIdFromUrl(form.page());
+}
+
+/** the namespaces ndctl lists in the free region */
+const inFree = (snap: GuestNdctl) => snap.regions.find((r) => r.dev === setup.free_region)?.namespaces ?? [];
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -232,50 +251,122 @@ test('a policy over a file held open leaves it pending, not evicted, with its ho
   await expect(row.getByRole('list', { name: `Holders of ${setup.held_file}` }).getByRole('listitem')).toHaveText([`pid ${holder.pid} (sleep)`]);
 });
 
-test('a namespace in the free region: created devdax, changed to fsdax, destroyed, each verified', async () => {
-  // create: devdax, 128 MiB, in the free region
+test('a devdax namespace in the free region: its device to system-ram (online, movable), offline, online, back to devdax, each verified', async () => {
+  test.setTimeout(360_000);   // five changes, each planned and executed in a TCG guest (~10-20 s apiece under load)
+  // create: devdax, 256 MiB (≈250 MiB usable after the info block: one whole 128 MiB memory block for kmem)
   await daxPage(page);
   await page.getByRole('table', { name: 'Regions' }).getByRole('button', { name: `Create namespace in ${setup.free_region}` }).click();
   const create = page.getByRole('form', { name: `Create a namespace in ${setup.free_region}` });
   await create.getByRole('combobox', { name: 'Mode', exact: true }).selectOption('devdax');
-  await create.getByRole('textbox', { name: 'Size', exact: true }).fill('128M');
-  await create.getByRole('button', { name: 'Plan (dry run)' }).click();
-  let id = await changeIdFromUrl(page);
-  expect((await changeOf(id)).plan.request).toMatchObject({ kind: 'namespace-create', region: setup.free_region, mode: 'devdax', size: 128 * 2 ** 20 });
+  await create.getByRole('textbox', { name: 'Size', exact: true }).fill('256M');
+  let id = await planIn(create);
+  expect((await changeOf(id)).plan.request).toMatchObject({ kind: 'namespace-create', region: setup.free_region, mode: 'devdax', size: 256 * 2 ** 20 });
   await executeAndVerify(page, id, false);
   const afterCreate = await guest.ndctl(setup, 'after-create');
-  const inFree = (s: typeof afterCreate) => s.regions.find((r) => r.dev === setup.free_region)?.namespaces ?? [];
   expect(inFree(afterCreate).map((n) => n.mode)).toEqual(['devdax']);
   created = inFree(afterCreate)[0]!.dev;
   expect(inFree(afterCreate)[0]!.devices.map((d) => d.mode)).toEqual(['devdax']);
+  const device = inFree(afterCreate)[0]!.devices[0]!.chardev;
+  const row = (p: Page) => p.getByRole('table', { name: 'Dax devices' }).getByRole('row')
+    .filter({ has: p.locator('th code').filter({ hasText: new RegExp(`^${escapeRegExp(device)}$`) }) });
 
-  // change its mode to fsdax: its data is lost, so the dialog asks for the confirmation
-  await daxPage(page);
-  const nsRow = page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: created });
-  await expect(nsRow).toContainText('devdax');
-  await nsRow.getByRole('button', { name: `Change mode of ${created}` }).click();
-  const reconfigure = page.getByRole('form', { name: `Change the mode of ${created}` });
-  await reconfigure.getByRole('combobox', { name: 'Mode', exact: true }).selectOption('fsdax');
-  await reconfigure.getByRole('button', { name: 'Plan (dry run)' }).click();
-  id = await changeIdFromUrl(page);
-  const reconf = await changeOf(id);
-  expect(reconf.plan.data_loss.length).toBeGreaterThan(0);
-  await expect(page.getByRole('region', { name: 'Data loss' })).toContainText(reconf.plan.data_loss[0]!.description);
+  // to system-ram, the memory onlined movable: the device's contents are lost, so the dialog asks
+  await onDaxPage(page, () => expect(row(page)).toContainText('n/a', SHORT));
+  await row(page).getByRole('button', { name: `Change ${device} to system-ram` }).click();
+  const toRam = page.getByRole('form', { name: `Change the mode of ${device}` });
+  await toRam.getByRole('combobox', { name: 'Device mode' }).selectOption('system-ram');
+  await toRam.getByRole('checkbox', { name: 'Online the memory' }).check();
+  await toRam.getByRole('checkbox', { name: 'Movable (ZONE_MOVABLE)' }).check();
+  id = await planIn(toRam);
+  const toRamPlan = await changeOf(id);
+  expect(toRamPlan.plan.request).toMatchObject({ kind: 'daxdev-reconfigure', device, mode: 'system-ram', online: true, movable: true });
+  expect(toRamPlan.plan.data_loss.length, JSON.stringify(toRamPlan.plan)).toBeGreaterThan(0);
   await executeAndVerify(page, id, true);
-  const afterReconfigure = await guest.ndctl(setup, 'after-reconfigure');
-  expect(inFree(afterReconfigure).map((n) => [n.dev, n.mode])).toEqual([[created, 'fsdax']]);
+  const ram = await guest.daxctl(setup, 'after-ram', device);
+  const blocks = ram.blocks.length;
+  expect(blocks, JSON.stringify(ram)).toBeGreaterThanOrEqual(1);
+  expect(ram.device, JSON.stringify(ram)).toMatchObject({ mode: 'system-ram', online_memblocks: blocks, total_memblocks: blocks, movable: true });
+  expect(ram.blocks.map((b) => [b.state, b.zone])).toEqual(ram.blocks.map(() => ['online', 'Movable']));
+
+  // offline: the blocks leave the guest's RAM
+  await onDaxPage(page, () => expect(row(page)).toContainText(`${blocks}/${blocks} blocks online, movable`, SHORT));
+  await row(page).getByRole('button', { name: `Offline memory of ${device}` }).click();
+  id = await planIn(page.getByRole('form', { name: `Offline the memory of ${device}` }));
+  expect((await changeOf(id)).plan.request).toMatchObject({ kind: 'daxdev-offline', device });
+  await executeAndVerify(page, id, false);
+  const off = await guest.daxctl(setup, 'after-offline', device);
+  expect(off.device, JSON.stringify(off)).toMatchObject({ mode: 'system-ram', online_memblocks: 0, total_memblocks: blocks });
+  expect(off.blocks.map((b) => b.state)).toEqual(ram.blocks.map(() => 'offline'));
+  expect(ram.mem_total - off.mem_total, 'MemTotal online - offline = the blocks').toBe(blocks * ram.block_size);
+
+  // online again, movable (the form's default)
+  await onDaxPage(page, () => expect(row(page)).toContainText(`0/${blocks} blocks online`, SHORT));
+  await expect(row(page).getByRole('button', { name: `Offline memory of ${device}` })).toBeDisabled();
+  await row(page).getByRole('button', { name: `Online memory of ${device}` }).click();
+  const online = page.getByRole('form', { name: `Online the memory of ${device}` });
+  await expect(online.getByRole('checkbox', { name: 'Movable (ZONE_MOVABLE)' })).toBeChecked();
+  id = await planIn(online);
+  expect((await changeOf(id)).plan.request).toMatchObject({ kind: 'daxdev-online', device, movable: true });
+  await executeAndVerify(page, id, false);
+  const on = await guest.daxctl(setup, 'after-online', device);
+  expect(on.device, JSON.stringify(on)).toMatchObject({ mode: 'system-ram', online_memblocks: blocks, total_memblocks: blocks, movable: true });
+  expect(on.blocks.map((b) => [b.state, b.zone])).toEqual(ram.blocks.map(() => ['online', 'Movable']));
+  expect(on.mem_total).toBe(ram.mem_total);
+
+  // back to devdax: the memory is offlined and removed, /dev/daxX.Y is back
+  await onDaxPage(page, () => expect(row(page)).toContainText(`${blocks}/${blocks} blocks online, movable`, SHORT));
+  await row(page).getByRole('button', { name: `Change ${device} to devdax` }).click();
+  const toDevdax = page.getByRole('form', { name: `Change the mode of ${device}` });
+  await expect(toDevdax.getByRole('combobox', { name: 'Device mode' })).toHaveValue('devdax');
+  id = await planIn(toDevdax);
+  expect((await changeOf(id)).plan.request).toMatchObject({ kind: 'daxdev-reconfigure', device, mode: 'devdax' });
+  await executeAndVerify(page, id, false);
+  const back = await guest.daxctl(setup, 'after-devdax', device);
+  expect(back.device, JSON.stringify(back)).toMatchObject({ mode: 'devdax' });
+  expect(back.blocks).toEqual([]);
+  await onDaxPage(page, () => expect(row(page).getByRole('button', { name: `Change ${device} to system-ram` })).toBeVisible(SHORT));
+});
+
+test('the namespace changed raw → sector 4096 → fsdax, then destroyed, each verified', async () => {
+  test.setTimeout(300_000);   // four changes in a TCG guest
+  expect(created, 'the previous test created the namespace').not.toBe('');
+  const nsRow = (p: Page) => p.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: created });
+  let was = 'devdax';
+  for (const step of [
+    { mode: 'raw', label: 'after-raw' },
+    { mode: 'sector', sectorSize: 4096, label: 'after-sector' },
+    { mode: 'fsdax', label: 'after-reconfigure' },
+  ] as const) {
+    // each mode change loses the namespace's data, so the dialog asks for the confirmation
+    await onDaxPage(page, () => expect(nsRow(page)).toContainText(was, SHORT));
+    await nsRow(page).getByRole('button', { name: `Change mode of ${created}` }).click();
+    const reconfigure = page.getByRole('form', { name: `Change the mode of ${created}` });
+    await reconfigure.getByRole('combobox', { name: 'Mode', exact: true }).selectOption(step.mode);
+    if ('sectorSize' in step) await reconfigure.getByRole('combobox', { name: 'Sector size' }).selectOption(String(step.sectorSize));
+    const id = await planIn(reconfigure);
+    const reconf = await changeOf(id);
+    expect(reconf.plan.request).toMatchObject({ kind: 'namespace-reconfigure', namespace: created, mode: step.mode,
+      ...('sectorSize' in step ? { sector_size: step.sectorSize } : {}) });
+    expect(reconf.plan.data_loss.length).toBeGreaterThan(0);
+    await expect(page.getByRole('region', { name: 'Data loss' })).toContainText(reconf.plan.data_loss[0]!.description);
+    await executeAndVerify(page, id, true);
+    const now = await guest.ndctl(setup, step.label);
+    expect(inFree(now).map((n) => [n.dev, n.mode])).toEqual([[created, step.mode]]);
+    if ('sectorSize' in step) expect(inFree(now)[0]!.sector_size).toBe(step.sectorSize);
+    was = step.mode;
+  }
+  await onDaxPage(page, async () => {
+    await expect(nsRow(page)).toContainText('fsdax', SHORT);
+    await expect(nsRow(page)).toContainText('/dev/pmem', SHORT);
+  });
 
   // destroy it: the region is free again
-  await daxPage(page);
-  await page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: created })
-    .getByRole('button', { name: `Destroy ${created}` }).click();
-  await page.getByRole('form', { name: `Destroy ${created}` }).getByRole('button', { name: 'Plan (dry run)' }).click();
-  id = await changeIdFromUrl(page);
+  await nsRow(page).getByRole('button', { name: `Destroy ${created}` }).click();
+  const id = await planIn(page.getByRole('form', { name: `Destroy ${created}` }));
   await executeAndVerify(page, id, true);
   const afterDestroy = await guest.ndctl(setup, 'after-destroy');
   expect(inFree(afterDestroy)).toEqual([]);
-  await daxPage(page);
-  await expect(page.getByRole('table', { name: 'Namespaces' }).getByRole('row').filter({ hasText: created })).toHaveCount(0);
+  await onDaxPage(page, () => expect(nsRow(page)).toHaveCount(0, SHORT));
 });
 
 test('a mode change of the mounted namespace is refused, and says why', async () => {

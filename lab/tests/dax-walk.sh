@@ -74,7 +74,7 @@ EOF
 mv "$LAB_OUT/dax-walk.ready.tmp" "$LAB_OUT/dax-walk.ready"
 
 step "answering the walk's requests until Playwright is done, then the guest's own checks"
-dg_serve_then_check "$LAB_OUT/playwright.done" "${LAB_DW_PW_WAIT:-240}" "${R[1]}"
+dg_serve_then_check "$LAB_OUT/playwright.done" "${LAB_DW_PW_WAIT:-420}" "${R[1]}"
 if [ -f "$LAB_OUT/playwright.results" ]; then
   cat "$LAB_OUT/playwright.results"
   grep -E '^(PASS|FAIL|SKIP) ' "$LAB_OUT/playwright.results" >> "$RESULTS"

@@ -12,6 +12,8 @@
 #   attrs {paths}       -> {path: {flag, dax, xfs_io}} (see attrs below)
 #   ndctl {label}       -> ndctl list -R -N -X -i by region, and bytes by mode (see ndctl below); kept as
 #                       dw-ndctl-LABEL.json
+#   daxctl {label, device} -> daxctl list -D, and the device's memory blocks as /sys/devices/system/memory shows
+#                       them (state, zone), with MemTotal; kept as dw-daxctl-LABEL.json
 DG_REQ=$LAB_OUT/dax-walk.req
 DG_ANS=$LAB_OUT/dax-walk.ans
 mkdir -p "$DG_REQ" "$DG_ANS"
@@ -67,7 +69,8 @@ def ndctl(label, out_dir):
             if key in capacity:
                 capacity[key] += space
             occupied += space
-            nss.append({"dev": n["dev"], "mode": mode, "size": n.get("size"), "space": space, "name": n.get("name"), "devices": devices})
+            nss.append({"dev": n["dev"], "mode": mode, "size": n.get("size"), "space": space, "name": n.get("name"),
+                        "sector_size": n.get("sector_size"), "devices": devices})
         capacity["free"] += r.get("available_size", 0)
         capacity["total"] += r.get("size", 0)
         consistent = consistent and occupied + r.get("available_size", 0) == r.get("size")
@@ -75,6 +78,36 @@ def ndctl(label, out_dir):
     label = re.sub("[^a-z0-9-]", "-", label)
     answer = {"label": label, "regions": out, "capacity": capacity, "consistent": consistent}
     with open(os.path.join(out_dir, f"dw-ndctl-{label}.json"), "w") as f:
+        json.dump(answer, f)
+    return answer
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+def daxctl(label, device, out_dir):
+    """daxctl list -D (every dax device: mode, online_memblocks / total_memblocks, movable) and, for `device`, the
+    memory blocks its range covers as the kernel lists them: /sys/devices/system/memory/memoryN/state and, online,
+    valid_zones (the zone it is in: "Movable" or "Normal"); in devdax mode there are none. MemTotal from
+    /proc/meminfo: onlining the blocks adds them to it."""
+    text = subprocess.run(["daxctl", "list", "-D"], capture_output=True, text=True, check=True).stdout.strip()
+    listed = json.loads(text) if text else []
+    devices = listed if isinstance(listed, list) else [listed]   # one device: a bare object
+    block = int(read("/sys/devices/system/memory/block_size_bytes"), 16)
+    found = next((d for d in devices if d.get("chardev") == device), None)
+    blocks = []
+    if found is not None:
+        start = int(read(f"/sys/bus/dax/devices/{device}/resource"), 16)
+        size = int(read(f"/sys/bus/dax/devices/{device}/size"))
+        for i in range(-(-start // block), (start + size) // block):   # the whole blocks inside the range
+            mem = f"/sys/devices/system/memory/memory{i}"
+            if os.path.isdir(mem):
+                state = read(mem + "/state")
+                blocks.append({"id": i, "state": state, "zone": read(mem + "/valid_zones") if state == "online" else None})
+    mem_total = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal:"))) * 1024
+    label = re.sub("[^a-z0-9-]", "-", label)
+    answer = {"label": label, "device": found, "blocks": blocks, "block_size": block, "mem_total": mem_total, "devices": devices}
+    with open(os.path.join(out_dir, f"dw-daxctl-{label}.json"), "w") as f:
         json.dump(answer, f)
     return answer
 
@@ -99,6 +132,8 @@ def answer(request, mnt, out_dir):
         return attrs(request.get("paths", []))
     if action == "ndctl":
         return ndctl(request.get("label", "x"), out_dir)
+    if action == "daxctl":
+        return daxctl(request.get("label", "x"), request.get("device", ""), out_dir)
     return {"error": f"unknown action {action!r}"}
 
 def serve(req_dir, ans_dir, done_file, seconds, mnt, out_dir):
@@ -144,20 +179,51 @@ def checks(mnt, free, out_dir):
     except (OSError, ValueError):
         line("dw-guest-held-pending", False, "no process holds logs/held.log open (the walk never asked for one, or it died)")
 
-    def load(label):
-        path = os.path.join(out_dir, f"dw-ndctl-{label}.json")
+    def load(label, tool="ndctl"):
+        path = os.path.join(out_dir, f"dw-{tool}-{label}.json")
         return json.load(open(path)) if os.path.exists(path) else None
     in_free = lambda snap: [n for r in snap["regions"] if r["dev"] == free for n in r["namespaces"]]
-    for label, name, want_mode, what in (("after-create", "dw-guest-ns-created", "devdax", "create"),
-                                         ("after-reconfigure", "dw-guest-ns-reconfigured", "fsdax", "mode change"),
-                                         ("after-destroy", "dw-guest-ns-destroyed", None, "destroy")):
+    # the namespace in the free region: devdax, then (after its device went to system-ram and back) raw, sector 4096,
+    # fsdax, then gone
+    for label, name, want_mode, want_sector, what in (
+            ("after-create", "dw-guest-ns-created", "devdax", None, "create"),
+            ("after-raw", "dw-guest-ns-raw", "raw", None, "change to raw"),
+            ("after-sector", "dw-guest-ns-sector", "sector", 4096, "change to sector 4096"),
+            ("after-reconfigure", "dw-guest-ns-reconfigured", "fsdax", None, "change to fsdax"),
+            ("after-destroy", "dw-guest-ns-destroyed", None, None, "destroy")):
         snap = load(label)
         if snap is None:
             line(name, False, f"the walk never asked for ndctl after its {what}")
             continue
         ns = in_free(snap)
-        ok = ns == [] if want_mode is None else len(ns) == 1 and ns[0]["mode"] == want_mode
+        ok = ns == [] if want_mode is None else (len(ns) == 1 and ns[0]["mode"] == want_mode
+                                                and (want_sector is None or ns[0].get("sector_size") == want_sector))
         line(name, ok, f"{free} after the {what}: {ns} (want {'none' if want_mode is None else 'one ' + want_mode + ' namespace'})")
+    # its dax device: system-ram with every block online in ZONE_MOVABLE, offline, online again, devdax (no blocks);
+    # MemTotal grows by the blocks while they are online
+    for label, name, want_mode, want_state in (("after-ram", "dw-guest-dax-system-ram", "system-ram", "online"),
+                                               ("after-offline", "dw-guest-dax-offline", "system-ram", "offline"),
+                                               ("after-online", "dw-guest-dax-online", "system-ram", "online"),
+                                               ("after-devdax", "dw-guest-dax-devdax", "devdax", None)):
+        snap = load(label, "daxctl")
+        if snap is None:
+            line(name, False, f"the walk never asked for daxctl ({label})")
+            continue
+        d, blocks = snap["device"] or {}, snap["blocks"]
+        if want_state is None:
+            ok = d.get("mode") == "devdax" and blocks == []
+        else:
+            online = want_state == "online"
+            ok = (d.get("mode") == want_mode and len(blocks) >= 1 and d.get("total_memblocks") == len(blocks)
+                  and d.get("online_memblocks") == (len(blocks) if online else 0)
+                  and all(b["state"] == want_state and (b["zone"] == "Movable" if online else b["zone"] is None) for b in blocks))
+        line(name, ok, f"{label}: daxctl {d}, memory blocks {blocks} (want {want_mode}{', every block ' + want_state if want_state else ', no memory blocks'}"
+                       f"{' in ZONE_MOVABLE' if want_state == 'online' else ''})")
+    ram, off = load("after-ram", "daxctl"), load("after-offline", "daxctl")
+    if ram is not None and off is not None:
+        grew = ram["mem_total"] - off["mem_total"]
+        line("dw-guest-dax-memtotal", grew == len(ram["blocks"]) * ram["block_size"],
+             f"MemTotal online {ram['mem_total']} - offline {off['mem_total']} = {grew} (want {len(ram['blocks'])} blocks x {ram['block_size']})")
     before, after = load("before"), ndctl("after", out_dir)
     key = lambda s: sorted((r["dev"], n["dev"], n["mode"], n["space"]) for r in s["regions"] for n in r["namespaces"])
     line("dw-guest-ns-end-state", before is not None and key(before) == key(after),

@@ -99,7 +99,8 @@ for t in $TESTS; do
       # dax=inode on an fsdax namespace, a free region, the agent, and answers to the spec's requests (tests/dax-walk.sh)
       if [ ! -f "$CLI" ] || [ "${LAB_COMPARE_SELF:-0}" = 1 ]; then echo "SKIP dax-walk: no daxfleet CLI to run"; skipped=$((skipped + 1)); continue; fi
       RW_STATE=$(mktemp -d /tmp/daxfleet-lab-dax.XXXXXX)
-      rw=$(LAB_WALK=dax-walk LAB_WALK_PREFIX=dw-ui LAB_RW_PLAYWRIGHT_SECONDS=${LAB_DW_PLAYWRIGHT_SECONDS:-420} "$LAB_DIR/tools/recovery-stack.sh" "$CLI" "$RW_STATE" $$ "$LAB_CACHE/runs/$id/out") \
+      rw=$(LAB_WALK=dax-walk LAB_WALK_PREFIX=dw-ui LAB_RW_PLAYWRIGHT_SECONDS=${LAB_DW_PLAYWRIGHT_SECONDS:-420} \
+        LAB_RW_MAX_SECONDS=${LAB_RW_MAX_SECONDS:-720} "$LAB_DIR/tools/recovery-stack.sh" "$CLI" "$RW_STATE" $$ "$LAB_CACHE/runs/$id/out") \
         || { echo "FAIL dax-walk: $rw"; failed=$((failed + 1)); continue; }
       args=(tests/dax-walk.sh); read -r -a cfg <<< "LAB_NET=open NDIMM=2 REGION_MB=512 $rw"; tmo=${LAB_DW_TIMEOUT:-600} ;;
     *) echo "FAIL $t: unknown test"; failed=$((failed + 1)); continue ;;

@@ -29,6 +29,7 @@ import type { PrismaClient } from '../db/client.js';
 import { ApiError } from '../errors.js';
 import { recordAudit } from './audit.js';
 import { requireHost } from './ledger.js';
+import { effectiveStatus as effectiveRowStatus, encodeBefore, olderThan, statusWhere } from './planned-rows.js';
 
 export const DEFAULT_CHANGE_LIST_LIMIT = 50;
 export const DEFAULT_DAX_SWEEP_MS = 30_000;
@@ -45,8 +46,7 @@ export function newChangeId(): string {
 
 /** The status a row reads as at `now`: planned past its expiry is expired, whether the row was updated or not. */
 export function effectiveStatus(row: Pick<DaxChangeRow, 'status' | 'expiresAt'>, now: Date): DaxChangeStatus {
-  if (row.status === 'planned' && row.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return row.status as DaxChangeStatus;
+  return effectiveRowStatus<DaxChangeStatus>(row, now);
 }
 
 export function toDaxChange(row: DaxChangeRow, now = new Date()): DaxChange {
@@ -151,27 +151,6 @@ export interface ChangeListFilter {
   before?: string;
 }
 
-function encodeBefore(row: Pick<DaxChangeRow, 'createdAt' | 'id'>): string {
-  return Buffer.from(`${row.createdAt.getTime()}|${row.id}`).toString('base64url');
-}
-
-function decodeBefore(before: string): { at: Date; id: string } {
-  const text = Buffer.from(before, 'base64url').toString('utf8');
-  const match = /^(\d{1,16})\|([A-Za-z0-9_-]{1,64})$/.exec(text);
-  if (!match) {
-    throw new ApiError('DAXFLEET_ERR_REQUEST_VALIDATION', `querystring/before "${before.slice(0, 64)}" is not a ` +
-      'cursor this hub made: pass next_before of the previous page unchanged, or leave before out for the first page');
-  }
-  return { at: new Date(Number(match[1])), id: match[2] as string };
-}
-
-/** The where clause of a status as it reads (planned past expiry counts as expired, not planned). */
-function statusWhere(status: DaxChangeStatus, now: Date): Prisma.DaxChangeWhereInput {
-  if (status === 'planned') return { status: 'planned', expiresAt: { gt: now } };
-  if (status === 'expired') return { OR: [{ status: 'expired' }, { status: 'planned', expiresAt: { lte: now } }] };
-  return { status };
-}
-
 /** Newest first (created_at, then id), keyset paged. */
 export async function listDaxChanges(prisma: PrismaClient, filter: ChangeListFilter, now = new Date()): Promise<DaxChangeList> {
   const and: Prisma.DaxChangeWhereInput[] = [];
@@ -179,8 +158,7 @@ export async function listDaxChanges(prisma: PrismaClient, filter: ChangeListFil
   if (filter.kind !== undefined) and.push({ kind: filter.kind });
   if (filter.status !== undefined) and.push(statusWhere(filter.status, now));
   if (filter.before !== undefined) {
-    const { at, id } = decodeBefore(filter.before);
-    and.push({ OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] });
+    and.push(olderThan(filter.before));
   }
   const rows = await prisma.daxChange.findMany({
     where: { AND: and }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: filter.limit + 1,

@@ -23,12 +23,24 @@ import { Checks, numberSteps, runSteps, runStepsUnlessHeld } from './steps.js';
 type ReconfigureRequest = Extract<DaxChangeRequest, { kind: 'daxdev-reconfigure' }>;
 type OnlineRequest = Extract<DaxChangeRequest, { kind: 'daxdev-online' }>;
 type OfflineRequest = Extract<DaxChangeRequest, { kind: 'daxdev-offline' }>;
+type DeviceRequest = ReconfigureRequest | OnlineRequest | OfflineRequest;
 
-/** device-exists, and the device (with its namespace) when it does. */
-function deviceExists(found: FoundDaxDevice | undefined, dev: string, checks: Checks): boolean {
-  return checks.add('device-exists', found !== undefined, found === undefined
+/**
+ * The start every dax device plan shares: the device-exists check against a fresh scan and, when it exists, the
+ * device as `before` (with its namespace).
+ */
+async function startDevicePlan(host: DeviceHost, request: DeviceRequest):
+  Promise<{ checks: Checks; parts: DaxPlanParts; device?: DaxDevice }> {
+  const checks = new Checks();
+  const parts: DaxPlanParts = { kind: request.kind, request, steps: [], data_loss: [], checks: checks.list };
+  const dev = request.device;
+  const found = findDaxDevice(await host.scan(), dev);
+  checks.add('device-exists', found !== undefined, found === undefined
     ? `${dev} does not exist on this host (no devdax namespace or dax region has it)`
     : `${dev}: ${found.device.mode}, ${bytesText(found.device.size)}${found.namespace !== undefined ? ` (${found.namespace.dev})` : ''}`);
+  if (found === undefined) return { checks, parts };
+  parts.before = { ...found.device, ...(found.namespace !== undefined ? { namespace: found.namespace.dev } : {}) };
+  return { checks, parts, device: found.device };
 }
 
 function memoryText(d: DaxDevice): string {
@@ -140,12 +152,8 @@ function onlineStep(dev: string, movable: boolean): { op: string; description: s
 export function daxdevReconfigureHandler(host: DeviceHost, native: DeviceNative): DaxChangeHandler<ReconfigureRequest> {
   return {
     async plan(request) {
-      const checks = new Checks();
-      const parts: DaxPlanParts = { kind: request.kind, request, steps: [], data_loss: [], checks: checks.list };
-      const found = findDaxDevice(await host.scan(), request.device);
-      if (!deviceExists(found, request.device, checks) || found === undefined) return parts;
-      const d = found.device;
-      parts.before = { ...d, ...(found.namespace !== undefined ? { namespace: found.namespace.dev } : {}) };
+      const { checks, parts, device: d } = await startDevicePlan(host, request);
+      if (d === undefined) return parts;
       checks.add('mode-differs', d.mode !== request.mode, d.mode === request.mode
         ? `${d.chardev} is already ${d.mode} (${memoryText(d)}): nothing to do` : `${d.chardev}: ${d.mode} → ${request.mode}`);
       const online = request.online ?? true;
@@ -222,12 +230,8 @@ function memoryStateCheck(d: DaxDevice, want: 'online' | 'offline', checks: Chec
 export function daxdevOnlineHandler(host: DeviceHost, native: DeviceNative): DaxChangeHandler<OnlineRequest> {
   return {
     async plan(request) {
-      const checks = new Checks();
-      const parts: DaxPlanParts = { kind: request.kind, request, steps: [], data_loss: [], checks: checks.list };
-      const found = findDaxDevice(await host.scan(), request.device);
-      if (!deviceExists(found, request.device, checks) || found === undefined) return parts;
-      const d = found.device;
-      parts.before = { ...d, ...(found.namespace !== undefined ? { namespace: found.namespace.dev } : {}) };
+      const { checks, parts, device: d } = await startDevicePlan(host, request);
+      if (d === undefined) return parts;
       memoryStateCheck(d, 'online', checks);
       const movable = request.movable ?? true;
       parts.steps = numberSteps([onlineStep(d.chardev, movable)]);
@@ -245,12 +249,8 @@ export function daxdevOnlineHandler(host: DeviceHost, native: DeviceNative): Dax
 export function daxdevOfflineHandler(host: DeviceHost, native: DeviceNative): DaxChangeHandler<OfflineRequest> {
   return {
     async plan(request) {
-      const checks = new Checks();
-      const parts: DaxPlanParts = { kind: request.kind, request, steps: [], data_loss: [], checks: checks.list };
-      const found = findDaxDevice(await host.scan(), request.device);
-      if (!deviceExists(found, request.device, checks) || found === undefined) return parts;
-      const d = found.device;
-      parts.before = { ...d, ...(found.namespace !== undefined ? { namespace: found.namespace.dev } : {}) };
+      const { checks, parts, device: d } = await startDevicePlan(host, request);
+      if (d === undefined) return parts;
       if (memoryStateCheck(d, 'offline', checks)) await offlinableCheck(host, d, checks);
       parts.steps = numberSteps([
         { op: 'daxctl_memory_offline', description: `offline ${d.chardev}'s memory blocks (memory hot-remove: their pages migrate to other memory)` },
